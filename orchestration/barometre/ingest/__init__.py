@@ -1,0 +1,1 @@
+"""Ingestion: edition folders (exports + manifest) into the raw schema of the warehouse."""

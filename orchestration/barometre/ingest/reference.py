@@ -1,0 +1,113 @@
+"""The slice of the seeds that ingestion needs: scales, questions and the collectivity reference.
+
+Seeds are the single source of edition-specific rules: the ingester reads them
+here rather than repeating any of them in code.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from barometre.ingest.errors import IngestError
+from barometre.ingest.text import normalize_name
+
+
+@dataclass(frozen=True)
+class Question:
+    edition_code: str
+    question_code: str
+    theme_code: str
+    order_in_theme: int
+    wording_fr: str
+
+
+@dataclass(frozen=True)
+class Collectivity:
+    siren: str
+    name: str
+    type_code: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Seeds needed to ingest one edition."""
+
+    seeds_dir: Path
+    edition_code: str
+    scale_size: int
+    level_labels: dict[int, str]
+    questions: tuple[Question, ...]
+    type_codes: frozenset[str]
+    names: dict[str, tuple[Collectivity, ...]]
+    """normalised name → candidates (aliases first: an alias decides alone)"""
+
+    def question_by_theme_order(self) -> dict[tuple[str, int], Question]:
+        return {(q.theme_code, q.order_in_theme): q for q in self.questions}
+
+
+def _rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    path = seeds_dir / name
+    if not path.is_file():
+        raise IngestError("seed file is missing", file=path,
+                          hint="restore it from git; seeds are part of the project")
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
+    """Load the seeds for `edition_code`; an edition missing from the seeds is an error."""
+    editions = {r["edition_code"]: r for r in _rows(seeds_dir, "editions.csv")}
+    if edition_code not in editions:
+        raise IngestError(
+            f"edition {edition_code!r} is not in the seeds",
+            file=seeds_dir / "editions.csv",
+            hint="add the edition's rows to seeds/editions.csv, scale_levels.csv, themes.csv "
+            "and questions.csv (docs/adding-an-edition.md)",
+        )
+    scale_size = int(editions[edition_code]["scale_size"])
+    level_labels = {
+        int(r["level"]): r["label_fr"]
+        for r in _rows(seeds_dir, "scale_levels.csv")
+        if r["edition_code"] == edition_code
+    }
+    if sorted(level_labels) != list(range(1, scale_size + 1)):
+        raise IngestError(
+            f"scale levels of edition {edition_code} are {sorted(level_labels)}, but "
+            f"editions.csv says the scale has {scale_size} levels",
+            file=seeds_dir / "scale_levels.csv",
+            hint="make scale_levels.csv list levels 1..scale_size for the edition",
+        )
+    questions = tuple(
+        Question(r["edition_code"], r["question_code"], r["theme_code"],
+                 int(r["order_in_theme"]), r["wording_fr"])
+        for r in _rows(seeds_dir, "questions.csv")
+        if r["edition_code"] == edition_code
+    )
+    if not questions:
+        raise IngestError(f"seeds list no question for edition {edition_code}",
+                          file=seeds_dir / "questions.csv",
+                          hint="add the edition's questions to seeds/questions.csv")
+
+    type_codes = frozenset(r["type_code"] for r in _rows(seeds_dir, "collectivity_types.csv"))
+    official = {r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
+                for r in _rows(seeds_dir, "collectivities.csv")}
+    names: dict[str, tuple[Collectivity, ...]] = {}
+    for c in official.values():
+        key = normalize_name(c.name)
+        names[key] = (*names.get(key, ()), c)
+    for alias in _rows(seeds_dir, "collectivity_aliases.csv"):
+        target = official.get(alias["siren"])
+        if target is None:
+            raise IngestError(
+                f"alias {alias['alias']!r} points to SIREN {alias['siren']} which is not in "
+                "seeds/collectivities.csv",
+                file=seeds_dir / "collectivity_aliases.csv",
+                hint="fix the SIREN of the alias",
+            )
+        type_code = alias.get("type_code") or target.type_code
+        names[normalize_name(alias["alias"])] = (Collectivity(target.siren, target.name,
+                                                              type_code),)
+    return Reference(seeds_dir, edition_code, scale_size, level_labels, questions,
+                     type_codes, names)

@@ -1,0 +1,55 @@
+"""Where things are: one home for every path the warehouse uses.
+
+Defaults are resolved from this file's location, never from the working
+directory, so the CLI, Dagster, dbt and the tests agree wherever they start.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+ENV_DATA_DIR = "BAROMETRE_DATA_DIR"
+ENV_WAREHOUSE = "BAROMETRE_WAREHOUSE"
+ENV_DAGSTER_HOME = "DAGSTER_HOME"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths for one process."""
+
+    data_dir: Path
+    warehouse: Path
+    seeds_dir: Path
+    dbt_project_dir: Path
+    dagster_home: Path
+
+    @property
+    def dbt_profiles_dir(self) -> Path:
+        return self.dbt_project_dir
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (defaults inside the project)."""
+    return Settings(
+        data_dir=_path_from_env(ENV_DATA_DIR, PROJECT_ROOT / "data" / "raw"),
+        warehouse=_path_from_env(ENV_WAREHOUSE, PROJECT_ROOT / "warehouse" / "barometre.duckdb"),
+        seeds_dir=PROJECT_ROOT / "seeds",
+        dbt_project_dir=PROJECT_ROOT / "dbt_project",
+        dagster_home=_path_from_env(ENV_DAGSTER_HOME, PROJECT_ROOT / ".dagster"),
+    )
+
+
+def export_environment(settings: Settings) -> None:
+    """Publish the resolved settings to child processes (dbt reads BAROMETRE_WAREHOUSE)."""
+    os.environ[ENV_DATA_DIR] = str(settings.data_dir)
+    os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
+    os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)

@@ -1,0 +1,169 @@
+"""Ingestion of both export layouts into schema raw, on small hand-built editions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from barometre.ingest.columns import plan_columns
+from barometre.ingest.errors import IngestError
+from barometre.ingest.load import load_edition
+from barometre.ingest.manifest import load_manifest
+from barometre.ingest.reference import load_reference
+from barometre.ingest.text import normalize_name, normalize_text
+from tests.factories import (
+    SEEDS,
+    Response,
+    limesurvey_header,
+    seed_questions,
+    write_limesurvey,
+    write_surveymonkey,
+)
+
+N_2021 = len(seed_questions("2021"))
+N_2018 = len(seed_questions("2018"))
+
+
+def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "wh" / "test.duckdb"
+
+
+def lime_2021(tmp_path: Path, **overrides) -> Path:
+    first = seed_questions("2021")[0]
+    return write_limesurvey(tmp_path / "raw" / "2021", [
+        Response("Bordeaux Métropole", "METRO", answer="A4",
+                 overrides={limesurvey_header(first): "NC"}),
+        Response("Nantes Métropole", "METRO", answer="A2",
+                 overrides={limesurvey_header(first): ""}),
+        Response("Nîmes", "COM", submitted="", answer="A1"),            # incomplete
+        Response("Ville de Nîmes", "COM", submitted="2020-12-02 10:00:00", answer="A5"),
+        Response("Nîmes", "COM", submitted="2020-12-03 10:00:00", answer="A6"),  # kept
+    ], **overrides)
+
+
+def test_limesurvey_csv_is_loaded_in_long_form(tmp_path: Path, warehouse: Path) -> None:
+    load = load_edition(lime_2021(tmp_path), warehouse, SEEDS)
+
+    assert load.respondents == 3
+    assert load.answers == 3 * N_2021
+    assert load.answer_states == {"answered": 3 * N_2021 - 2, "no_answer": 1,
+                                  "not_concerned": 1}
+    [file] = load.files
+    assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (5, 3, 2)
+    assert rows(warehouse, "SELECT respondent_id, type_code, source_row FROM raw.responses "
+                "ORDER BY respondent_id") == [
+        ("213001894", "COM", 6), ("243300316", "METRO", 2), ("244400404", "METRO", 3)]
+    # Nîmes submitted twice: the latest complete submission (answers A6) is the one kept.
+    assert rows(warehouse, "SELECT DISTINCT level FROM raw.answers "
+                "WHERE respondent_id = '213001894'") == [(6,)]
+    assert rows(warehouse, "SELECT source_row, check_name FROM raw.quarantine "
+                "ORDER BY source_row") == [(4, "incomplete_response"),
+                                            (5, "duplicate_submission")]
+
+
+def test_personal_data_never_reaches_the_warehouse(tmp_path: Path, warehouse: Path) -> None:
+    load_edition(lime_2021(tmp_path), warehouse, SEEDS)
+    content = warehouse.read_bytes()
+    for personal in (b"example.org", b"192.0.2.", b"tok0001"):
+        assert personal not in content
+    columns = {c for (c,) in rows(warehouse, "SELECT column_name FROM "
+                                  "information_schema.columns WHERE table_schema = 'raw'")}
+    assert not columns & {"ipaddr", "token", "email", "Courriel du contact"}
+
+
+def test_surveymonkey_xlsx_maps_wordings_labels_and_aliases(tmp_path: Path,
+                                                           warehouse: Path) -> None:
+    first = seed_questions("2018")[0]["wording_fr"]
+    folder = write_surveymonkey(tmp_path / "raw" / "2018", [
+        Response("MEL", submitted="03/02/2018 10:00:00 AM", answer="2",
+                 overrides={first: "Non concerné"}),
+        Response("Communauté urbaine de Bordeaux", submitted="03/03/2018 10:00:00 AM",
+                 answer="5", overrides={first: ""}),
+    ])
+    load = load_edition(folder, warehouse, SEEDS)
+
+    assert load.respondents == 2
+    assert load.answer_states == {"answered": 2 * N_2018 - 2, "no_answer": 1,
+                                  "not_concerned": 1}
+    # Short form and former name resolve to the SIREN; the former name keeps its old type.
+    assert rows(warehouse, "SELECT respondent_id, collectivity_name, type_code, source_row "
+                "FROM raw.responses ORDER BY source_row") == [
+        ("200093201", "MEL", "METRO", 3),
+        ("243300316", "Communauté urbaine de Bordeaux", "CU", 4)]
+    assert rows(warehouse, "SELECT DISTINCT level FROM raw.answers WHERE respondent_id = "
+                "'200093201' AND answer_state = 'answered'") == [(2,)]
+
+
+def test_reloading_replaces_only_that_edition(tmp_path: Path, warehouse: Path) -> None:
+    load_edition(write_surveymonkey(tmp_path / "raw" / "2018", [Response("MEL", answer="3",
+                 submitted="03/02/2018 10:00:00 AM")]), warehouse, SEEDS)
+    folder = lime_2021(tmp_path)
+    load_edition(folder, warehouse, SEEDS)
+    before = rows(warehouse, "SELECT * EXCLUDE (quarantined_at) FROM raw.quarantine")
+    load_edition(folder, warehouse, SEEDS)
+
+    assert rows(warehouse, "SELECT edition_code, count(*) FROM raw.answers GROUP BY 1 "
+                "ORDER BY 1") == [("2018", N_2018), ("2021", 3 * N_2021)]
+    assert rows(warehouse, "SELECT * EXCLUDE (quarantined_at) FROM raw.quarantine") == before
+    assert rows(warehouse, "SELECT count(*) FROM raw.load_log") == [(2,)]
+
+
+def test_failed_load_leaves_previous_data_untouched(tmp_path: Path, warehouse: Path) -> None:
+    folder = lime_2021(tmp_path)
+    load_edition(folder, warehouse, SEEDS)
+    before = rows(warehouse, "SELECT * FROM raw.answers ORDER BY ALL")
+    write_limesurvey(folder, [Response("Bordeaux Métropole", "METRO", answer="A9")])
+
+    with pytest.raises(IngestError) as caught:
+        load_edition(folder, warehouse, SEEDS)
+    assert "answer not known to the manifest" in caught.value.problem
+    assert (caught.value.row, caught.value.value) == (2, "A9")
+    assert caught.value.column == limesurvey_header(seed_questions("2021")[0])
+    assert rows(warehouse, "SELECT * FROM raw.answers ORDER BY ALL") == before
+
+
+def test_formula_like_cells_are_stored_as_text(tmp_path: Path, warehouse: Path) -> None:
+    formula = '=HYPERLINK("http://x.example","clic")'
+    load_edition(write_limesurvey(tmp_path / "raw" / "2021", [
+        Response(formula, "METRO")]), warehouse, SEEDS)
+    assert rows(warehouse, "SELECT value, check_name FROM raw.quarantine") == [
+        (formula, "unknown_collectivity")]
+
+
+def test_unknown_column_names_the_column(tmp_path: Path) -> None:
+    folder = lime_2021(tmp_path, manifest_overrides={"personal_columns": ["ipaddr", "token"]})
+    with pytest.raises(IngestError) as caught:
+        load_edition(folder, tmp_path / "w.duckdb", SEEDS)
+    assert caught.value.column == "Courriel du contact"
+    assert caught.value.file.endswith("export.csv")
+    assert "What to do" in str(caught.value)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_wording_match_ignores_accents_quotes_spaces_and_case(tmp_path: Path) -> None:
+    folder = write_surveymonkey(tmp_path / "raw" / "2018", [Response("MEL")])
+    manifest = load_manifest(folder)
+    reference = load_reference(SEEDS, "2018")
+    wording = seed_questions("2018")[0]["wording_fr"]
+    mangled = "  " + normalize_text(wording).upper().replace("'", "\u2019") + " "
+    headers = [h if h != wording else mangled for h in
+               [*manifest.respondent.values(), *manifest.metadata_columns,
+                *manifest.personal_columns, *(q["wording_fr"] for q in seed_questions("2018"))]]
+    plan = plan_columns(folder / "export.xlsx", tuple(headers), manifest, reference)
+    assert plan.questions[mangled].question_code == seed_questions("2018")[0]["question_code"]
+
+
+def test_name_normalisation() -> None:
+    assert normalize_name("Saint-Étienne  Métropole") == normalize_name("saint etienne metropole")
+    assert normalize_text("L’Œuvre  «Test»") == 'l\'oeuvre "test"'
