@@ -136,7 +136,7 @@ def test_failed_load_leaves_previous_data_untouched(tmp_path: Path, warehouse: P
 def test_formula_like_cells_are_stored_as_text(tmp_path: Path, warehouse: Path) -> None:
     formula = '=HYPERLINK("http://x.example","clic")'
     load_edition(write_limesurvey(tmp_path / "raw" / "2021", [
-        Response(formula, "METRO")]), warehouse, SEEDS)
+        Response(formula, "METRO")]), warehouse, SEEDS, max_bad_share=1.0)
     assert rows(warehouse, "SELECT value, check_name FROM raw.quarantine") == [
         (formula, "unknown_collectivity")]
 
@@ -167,3 +167,42 @@ def test_wording_match_ignores_accents_quotes_spaces_and_case(tmp_path: Path) ->
 def test_name_normalisation() -> None:
     assert normalize_name("Saint-Étienne  Métropole") == normalize_name("saint etienne metropole")
     assert normalize_text("L’Œuvre  «Test»") == 'l\'oeuvre "test"'
+
+
+def test_type_outside_accepted_set_is_quarantined_with_its_value(tmp_path: Path,
+                                                                 warehouse: Path) -> None:
+    folder = write_limesurvey(tmp_path / "raw" / "2021", [
+        Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "EPT")])
+    load = load_edition(folder, warehouse, SEEDS, max_bad_share=0.5)
+    assert load.respondents == 1
+    assert rows(warehouse, "SELECT source_row, column_name, value, check_name FROM "
+                "raw.quarantine") == [(3, "Type de collectivité", "EPT", "type_not_accepted")]
+
+
+def test_too_many_bad_rows_refuse_the_edition_and_keep_the_previous_load(
+        tmp_path: Path, warehouse: Path) -> None:
+    names = [r for r in ("Bordeaux Métropole", "Nantes Métropole", "Nîmes", "MEL",
+                         "Grand Lyon")]
+    good = [Response(n, "COM" if n == "Nîmes" else "METRO") for n in names]
+    folder = write_limesurvey(tmp_path / "raw" / "2021", good)
+    load_edition(folder, warehouse, SEEDS)
+    before = rows(warehouse, "SELECT * FROM raw.responses ORDER BY ALL")
+
+    # 1 bad row in 5 is 20 %: refused at the default 5 %, accepted at 25 %.
+    write_limesurvey(folder, [*good[:4], Response("Nowhere-sur-Mer", "COM")])
+    with pytest.raises(IngestError, match=r"1 of 5 rows \(20.0%\) break the row contract"):
+        load_edition(folder, warehouse, SEEDS)
+    assert rows(warehouse, "SELECT * FROM raw.responses ORDER BY ALL") == before
+    assert load_edition(folder, warehouse, SEEDS, max_bad_share=0.25).respondents == 4
+
+
+def test_dry_run_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
+    folder = write_limesurvey(tmp_path / "raw" / "2021", [
+        Response("Bordeaux Métropole", "METRO"), Response("Nowhere-sur-Mer", "COM"),
+        Response("Nantes Métropole", "XX"), Response("Nîmes", "COM", submitted="")])
+    result = load_edition(folder, tmp_path / "w.duckdb", SEEDS, dry_run=True)
+    assert [(e[1], e[4]) for e in result.quarantine] == [
+        (3, "unknown_collectivity"), (4, "type_not_accepted"), (5, "incomplete_response")]
+    assert result.files[0].rows_loaded == 1
+    assert result.refused and "2 of 4 rows (50.0%)" in result.refused
+    assert not (tmp_path / "w.duckdb").exists()

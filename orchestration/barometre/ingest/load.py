@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from barometre.ingest.columns import ColumnPlan, plan_columns
+from barometre.ingest.contract import (
+    ANSWER_VALUE_COLUMNS,
+    RESPONSE_VALUE_COLUMNS,
+    RULES,
+    answer_schema,
+    contract_failures,
+    response_schema,
+)
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest, load_manifest
 from barometre.ingest.raw_tables import create_raw_schema
@@ -22,6 +31,7 @@ from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
 
 WAREHOUSE = "wh"
+DEFAULT_MAX_BAD_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,10 @@ class EditionLoad:
     answers: int
     answer_states: dict[str, int] = field(default_factory=dict)
     quarantine_checks: dict[str, int] = field(default_factory=dict)
+    quarantine: tuple[tuple, ...] = ()
+    """(file, row, column, value, check, reason) of every quarantined row (dry runs)"""
+    refused: str | None = None
+    """why the edition would not be loaded (dry runs; a real load raises instead)"""
 
     @property
     def rows_read(self) -> int:
@@ -146,33 +160,18 @@ def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> N
             )
 
 
-QUARANTINE_RULES = """
-    -- One row per failed check; a response row may fail several.
-    SELECT source_file, source_row, {resp_col} AS column_name, response_id AS value,
-           'missing_response_id' AS check_name,
-           'the response has no id: it cannot be told apart from others' AS reason
-    FROM stage_responses WHERE response_id = ''
-    UNION ALL
-    SELECT source_file, source_row, {sub_col}, submitted_raw, 'incomplete_response',
+INCOMPLETE_RULE = """
+    -- Documented rule: a response without submission date is incomplete and not loaded.
+    SELECT source_file, source_row, {sub_col} AS column_name, submitted_raw AS value,
+           'incomplete_response' AS check_name,
            'response not submitted (empty ' || {sub_col} || '): incomplete responses are '
-           || 'not loaded'
+           || 'not loaded' AS reason
     FROM stage_responses WHERE submitted_raw = ''
-    UNION ALL
-    SELECT source_file, source_row, {sub_col}, submitted_raw, 'unreadable_timestamp',
-           'submission date does not match timestamp_format ' || {fmt} || ' of manifest.yml'
-    FROM stage_responses WHERE submitted_raw <> '' AND submitted_at IS NULL
-    UNION ALL
-    SELECT s.source_file, s.source_row, {col_col}, s.collectivity_name,
-           CASE WHEN n.candidates = '0' THEN 'unknown_collectivity'
-                ELSE 'ambiguous_collectivity' END,
-           CASE WHEN n.candidates = '0'
-                THEN 'collectivity not found in seeds/collectivities.csv nor '
-                     || 'seeds/collectivity_aliases.csv: add an alias row with its SIREN'
-                ELSE 'collectivity name matches several SIRENs in the reference: add an '
-                     || 'alias row in seeds/collectivity_aliases.csv to say which one' END
-    FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
-    WHERE n.respondent_id IS NULL
 """
+
+_NOT_QUARANTINED = """NOT EXISTS (
+    SELECT 1 FROM stage_quarantine q
+    WHERE q.source_file = {alias}.source_file AND q.source_row = {alias}.source_row)"""
 
 
 def _stage_edition(con: duckdb.DuckDBPyConnection, manifest: Manifest,
@@ -195,29 +194,78 @@ def _stage_edition(con: duckdb.DuckDBPyConnection, manifest: Manifest,
     return files
 
 
+def _quarantine_failures(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame,
+                         failures: pd.DataFrame, header_of: dict[str, str]) -> None:
+    """Append pandera failures to stage_quarantine, showing the offending value.
+
+    `header_of` names the export column of a frame column; the frame column
+    `source_column`, when present, names it row by row (answers).
+    """
+    if failures.empty:
+        return
+    rows = frame.loc[failures["index"]].reset_index(drop=True)
+    columns = list(failures["column"])
+    if "source_column" in rows:
+        shown = list(rows["source_column"])
+    else:
+        shown = [header_of.get(c, c) for c in columns]
+    entries = pd.DataFrame({
+        "source_file": rows["source_file"],
+        "source_row": rows["source_row"].astype("int64"),
+        "column_name": shown,
+        "value": [rows.at[i, c] for i, c in enumerate(columns)],
+        "check_name": failures["rule"],
+        "reason": [RULES[r].reason for r in failures["rule"]],
+    }).astype({"value": "string", "column_name": "string"})
+    con.register("contract_failures", entries)
+    con.execute("INSERT INTO stage_quarantine SELECT source_file, source_row, column_name, "
+                "value, check_name, reason FROM contract_failures")
+    con.unregister("contract_failures")
+
+
 def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest,
                  reference: Reference) -> None:
-    """Quarantine rows that break a rule; keep one complete response per collectivity."""
-    _resolve_collectivities(con, reference)
+    """Set aside incomplete responses, then hold every row to the contract (pandera)."""
     resp = manifest.respondent
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_quarantine AS "
-        + QUARANTINE_RULES.format(
-            resp_col=_sql_str(resp["response_id"]), sub_col=_sql_str(resp["submitted_at"]),
-            col_col=_sql_str(resp["collectivity"]), fmt=_sql_str(manifest.timestamp_format))
-    )
-    # Duplicate rule (manifest `duplicates: latest_complete`): among the rows that pass,
-    # the latest submission of a collectivity wins; ties go to the highest response id.
-    con.execute("""
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_quarantine AS "
+                + INCOMPLETE_RULE.format(sub_col=_sql_str(resp["submitted_at"])))
+
+    responses = con.execute(f"""
+        SELECT s.source_file, s.source_row, s.response_id, s.submitted_raw, s.submitted_at,
+               s.collectivity_name, CAST(n.candidates AS BIGINT) AS candidates,
+               coalesce(nullif(s.collectivity_type_raw, ''), n.reference_type) AS type_code
+        FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
+        WHERE {_NOT_QUARANTINED.format(alias='s')}
+        ORDER BY s.source_file, s.source_row
+    """).df()
+    _quarantine_failures(con, responses, contract_failures(
+        responses, response_schema(reference), RESPONSE_VALUE_COLUMNS), {
+            "response_id": resp["response_id"], "submitted_raw": resp["submitted_at"],
+            "collectivity_name": resp["collectivity"],
+            "type_code": resp.get("type", "type_code")})
+
+    answers = con.execute(f"""
+        SELECT a.source_file, a.source_row, a.source_file || ':' || a.source_row AS response_key,
+               a.source_column, a.question_code, a.raw_answer,
+               coalesce(t.answer_state, 'unknown') AS answer_state,
+               CAST(t.level AS INTEGER) AS level
+        FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
+        WHERE {_NOT_QUARANTINED.format(alias='a')}
+        ORDER BY a.source_file, a.source_row, a.question_code
+    """).df()
+    _quarantine_failures(con, answers, contract_failures(
+        answers, answer_schema(reference), ANSWER_VALUE_COLUMNS), {})
+
+    # Documented duplicate rule (manifest `duplicates: latest_complete`): among the rows
+    # that passed, the latest submission of a collectivity wins; ties go to the highest id.
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE stage_ranked AS
         SELECT s.*, n.respondent_id, n.reference_type,
-               row_number() OVER (PARTITION BY n.respondent_id
-                                  ORDER BY s.submitted_at DESC, s.response_id DESC) AS rank,
-               first_value(s.response_id) OVER (PARTITION BY n.respondent_id
-                                  ORDER BY s.submitted_at DESC, s.response_id DESC) AS kept_id
+               row_number() OVER w AS rank, first_value(s.response_id) OVER w AS kept_id
         FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
-        WHERE NOT EXISTS (SELECT 1 FROM stage_quarantine q
-                          WHERE q.source_file = s.source_file AND q.source_row = s.source_row)
+        WHERE {_NOT_QUARANTINED.format(alias='s')}
+        WINDOW w AS (PARTITION BY n.respondent_id
+                     ORDER BY s.submitted_at DESC, s.response_id DESC)
     """)
     con.execute(f"""
         INSERT INTO stage_quarantine
@@ -233,9 +281,9 @@ def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
     unknown = con.execute("""
         SELECT a.source_file, a.source_row, a.source_column, a.raw_answer, count(*) OVER ()
         FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
-        JOIN stage_ranked r ON r.source_file = a.source_file AND r.source_row = a.source_row
-        WHERE t.answer_state IS NULL AND r.rank = 1
-        ORDER BY a.source_file, a.source_row LIMIT 1
+        JOIN stage_responses r ON r.source_file = a.source_file AND r.source_row = a.source_row
+        WHERE t.answer_state IS NULL AND r.submitted_raw <> ''
+        ORDER BY a.source_file, a.source_row, a.source_column LIMIT 1
     """).fetchone()
     if unknown:
         source_file, row, column, value, count = unknown
@@ -332,11 +380,62 @@ def _summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionLoad:
                        sum(states.values()), states, checks)
 
 
-def load_edition(edition_dir: Path, warehouse: Path, seeds_dir: Path) -> EditionLoad:
+def _bad_share_error(con: duckdb.DuckDBPyConnection, manifest: Manifest,
+                     files: list[tuple[str, str, int]], max_bad_share: float
+                     ) -> IngestError | None:
+    """Refuse the whole edition when too many rows break the contract.
+
+    Rows set aside by the documented rules (incomplete, superseded duplicates) are
+    expected and do not count as bad.
+    """
+    rows_read = sum(f[2] for f in files)
+    bad, sample = con.execute("""
+        SELECT count(DISTINCT source_file || ':' || source_row),
+               string_agg(DISTINCT check_name, ', ' ORDER BY check_name)
+        FROM stage_quarantine
+        WHERE check_name NOT IN ('incomplete_response', 'duplicate_submission')
+    """).fetchone()
+    if rows_read and bad / rows_read > max_bad_share:
+        return IngestError(
+            f"{bad} of {rows_read} rows ({bad / rows_read:.1%}) break the row contract "
+            f"({sample}), above the {max_bad_share:.0%} allowed: the edition is not loaded "
+            "and its previous load stays in place",
+            file=manifest.folder,
+            hint=f"run `barometre validate {manifest.folder}` to list every failing row, fix "
+            "the export (or the seeds), then run again",
+        )
+    return None
+
+
+def _dry_run_summary(con: duckdb.DuckDBPyConnection, manifest: Manifest,
+                     files: list[tuple[str, str, int]], refused: IngestError | None
+                     ) -> EditionLoad:
+    """What a load would do, from the staged tables (nothing written)."""
+    per_file = []
+    for source_file, sha, rows_read in files:
+        loaded, quarantined = con.execute("""
+            SELECT (SELECT count(*) FROM stage_ranked WHERE rank = 1 AND source_file = $f),
+                   (SELECT count(DISTINCT source_row) FROM stage_quarantine
+                    WHERE source_file = $f)""", {"f": source_file}).fetchone()
+        per_file.append(FileResult(source_file, sha, rows_read, loaded, quarantined))
+    checks = dict(con.execute("SELECT check_name, count(*) FROM stage_quarantine "
+                              "GROUP BY ALL ORDER BY 1").fetchall())
+    (respondents,) = con.execute("SELECT count(*) FROM stage_ranked WHERE rank = 1").fetchone()
+    entries = tuple(con.execute("""
+        SELECT source_file, source_row, column_name, value, check_name, reason
+        FROM stage_quarantine ORDER BY source_file, source_row, check_name""").fetchall())
+    return EditionLoad(manifest.edition, manifest.layout, tuple(per_file), int(respondents),
+                       0, {}, checks, entries, refused.render() if refused else None)
+
+
+def load_edition(edition_dir: Path, warehouse: Path, seeds_dir: Path, *,
+                 max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+                 dry_run: bool = False) -> EditionLoad:
     """Ingest one edition folder into `warehouse`, replacing that edition's raw rows.
 
     Raises IngestError (with file, row, column and what to do) when the edition
-    cannot be loaded; the warehouse is then left as it was.
+    cannot be loaded; the warehouse is then left as it was. With `dry_run`, checks
+    everything and returns what would be loaded and quarantined, writing nothing.
     """
     manifest = load_manifest(edition_dir)
     reference = load_reference(seeds_dir, manifest.edition)
@@ -344,9 +443,15 @@ def load_edition(edition_dir: Path, warehouse: Path, seeds_dir: Path) -> Edition
     con = duckdb.connect()  # in memory: personal columns never reach the warehouse file
     try:
         files = _stage_edition(con, manifest, reference)
-        _apply_rules(con, manifest, reference)
+        _resolve_collectivities(con, reference)
         _answer_tokens(con, manifest, reference)
         _check_answers(con, manifest)
+        _apply_rules(con, manifest, reference)
+        refused = _bad_share_error(con, manifest, files, max_bad_share)
+        if dry_run:
+            return _dry_run_summary(con, manifest, files, refused)
+        if refused:
+            raise refused
         con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {WAREHOUSE}")
         _write(con, manifest, files)
         return _summary(con, manifest)
