@@ -7,6 +7,7 @@ directory, so the CLI, Dagster, dbt and the tests agree wherever they start.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENV_DATA_DIR = "BAROMETRE_DATA_DIR"
 ENV_WAREHOUSE = "BAROMETRE_WAREHOUSE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_MAX_BAD_SHARE = "BAROMETRE_MAX_BAD_SHARE"
+ENV_PUBLISHED_DIR = "BAROMETRE_PUBLISHED_DIR"
+
+DEFAULT_MAX_BAD_SHARE = 0.05
+"""Above this share of rows breaking the row contract, an edition is not loaded."""
 
 
 @dataclass(frozen=True)
@@ -26,10 +32,17 @@ class Settings:
     seeds_dir: Path
     dbt_project_dir: Path
     dagster_home: Path
+    published_dir: Path
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE
 
     @property
     def dbt_profiles_dir(self) -> Path:
         return self.dbt_project_dir
+
+    @property
+    def dbt_executable(self) -> Path:
+        """dbt installed beside this Python (the venv), whatever PATH says."""
+        return Path(sys.executable).with_name("dbt")
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -45,6 +58,8 @@ def get_settings() -> Settings:
         seeds_dir=PROJECT_ROOT / "seeds",
         dbt_project_dir=PROJECT_ROOT / "dbt_project",
         dagster_home=_path_from_env(ENV_DAGSTER_HOME, PROJECT_ROOT / ".dagster"),
+        published_dir=_path_from_env(ENV_PUBLISHED_DIR, PROJECT_ROOT / "warehouse" / "published"),
+        max_bad_share=float(os.environ.get(ENV_MAX_BAD_SHARE, DEFAULT_MAX_BAD_SHARE)),
     )
 
 
@@ -53,3 +68,4 @@ def export_environment(settings: Settings) -> None:
     os.environ[ENV_DATA_DIR] = str(settings.data_dir)
     os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
     os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)
+    os.environ[ENV_PUBLISHED_DIR] = str(settings.published_dir)

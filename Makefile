@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine with Python 3.11 and make:
+#   make run    install, then run the main job on the bundled sample
+#   make test   install (with test tools), then run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find models seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) \
+               dbt_project/dbt_project.yml dbt_project/profiles.yml
+
+.PHONY: setup run test test-fast lint ui clean
+
+setup: $(STAMP) $(MANIFEST)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+# The dbt manifest is built here, at install time, never when Dagster loads the code.
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(BIN)/barometre prepare
+
+run: setup
+	$(BIN)/barometre run
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+ui: setup
+	cd $(CURDIR) && $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+clean:
+	rm -rf $(VENV) warehouse .dagster dbt_project/target dbt_project/logs

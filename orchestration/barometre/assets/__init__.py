@@ -1,0 +1,1 @@
+"""Dagster assets: ingestion (per edition) and the dbt project."""

@@ -1,0 +1,78 @@
+"""Ingestion assets: each edition's export files into the raw schema (one partition per edition)."""
+
+
+from collections.abc import Iterator
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    DynamicPartitionsDefinition,
+    Failure,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
+
+from barometre.ingest.errors import IngestError
+from barometre.ingest.load import load_edition
+from barometre.resources import WarehouseResource
+
+edition_partitions = DynamicPartitionsDefinition(name="edition")
+
+SURVEY_EXPORTS = AssetKey("survey_exports")
+RAW_TABLES = ("responses", "answers", "quarantine", "load_log")
+
+survey_exports = AssetSpec(
+    SURVEY_EXPORTS,
+    description="Raw survey exports (CSV/XLSX) and manifest of each edition, as the survey "
+    "tool wrote them, under BAROMETRE_DATA_DIR/<edition>/.",
+    group_name="sources",
+    partitions_def=edition_partitions,
+)
+
+_DESCRIPTIONS = {
+    "responses": "One kept response per collectivity and edition (SIREN resolved).",
+    "answers": "Answers in long form: edition × response × question, decoded to a level.",
+    "quarantine": "Rows read but not loaded, with the check and a reason in plain words.",
+    "load_log": "Per file and load: content hash and rows read = loaded + quarantined.",
+}
+
+
+@multi_asset(
+    name="raw_edition",
+    specs=[
+        AssetSpec(AssetKey(["raw", table]), deps=[SURVEY_EXPORTS], group_name="ingestion",
+                  description=_DESCRIPTIONS[table], kinds={"duckdb", "python"})
+        for table in RAW_TABLES
+    ],
+    partitions_def=edition_partitions,
+)
+def raw_edition(context: AssetExecutionContext, warehouse: WarehouseResource
+                ) -> Iterator[MaterializeResult]:
+    """Read one edition folder through its manifest and replace that edition in schema raw."""
+    edition = context.partition_key
+    folder = warehouse.data_path() / edition
+    try:
+        load = load_edition(folder, warehouse.warehouse_path(), warehouse.seeds_path(),
+                            max_bad_share=warehouse.bad_share_limit())
+    except IngestError as err:
+        raise Failure(description=err.render(), allow_retries=False) from None
+    context.log.info(
+        f"edition {edition}: {load.respondents} respondents, {load.answers} answers, "
+        f"{load.rows_quarantined} row(s) quarantined"
+    )
+    files = {f.source_file: f"{f.rows_read} read = {f.rows_loaded} loaded + "
+             f"{f.rows_quarantined} quarantined" for f in load.files}
+    common = {"edition": edition, "layout": load.layout,
+              "files": MetadataValue.json(files)}
+    yield MaterializeResult(asset_key=AssetKey(["raw", "responses"]),
+                            metadata={**common, "respondents": load.respondents})
+    yield MaterializeResult(asset_key=AssetKey(["raw", "answers"]),
+                            metadata={**common, "answers": load.answers,
+                                      "answer_states": MetadataValue.json(load.answer_states)})
+    yield MaterializeResult(asset_key=AssetKey(["raw", "quarantine"]),
+                            metadata={**common, "rows_quarantined": load.rows_quarantined,
+                                      "checks": MetadataValue.json(load.quarantine_checks)})
+    yield MaterializeResult(asset_key=AssetKey(["raw", "load_log"]),
+                            metadata={**common, "rows_read": load.rows_read})

@@ -1,0 +1,36 @@
+"""The Dagster code location: one Definitions for the whole warehouse."""
+
+from __future__ import annotations
+
+from dagster import AssetSelection, Definitions, define_asset_job
+from dagster_dbt import DbtCliResource
+
+from barometre.assets.dbt import barometre_dbt, dbt_project
+from barometre.assets.ingestion import raw_edition, survey_exports
+from barometre.resources import WarehouseResource
+from barometre.settings import export_environment, get_settings
+
+# dbt's profile reads BAROMETRE_WAREHOUSE: make sure it is set to the resolved path.
+_settings = get_settings()
+export_environment(_settings)
+
+ingest_edition_job = define_asset_job(
+    "ingest_edition",
+    selection=AssetSelection.assets(raw_edition),
+    description="Load one edition's exports into schema raw (partition = edition).",
+)
+transform_job = define_asset_job(
+    "transform",
+    selection=AssetSelection.assets(barometre_dbt),
+    description="dbt build: seeds, staging, core, marts and their tests.",
+)
+
+defs = Definitions(
+    assets=[survey_exports, raw_edition, barometre_dbt],
+    jobs=[ingest_edition_job, transform_job],
+    resources={
+        "warehouse": WarehouseResource(),
+        "dbt": DbtCliResource(project_dir=dbt_project,
+                              dbt_executable=str(_settings.dbt_executable)),
+    },
+)

@@ -1,0 +1,46 @@
+"""Shared fixtures. The built warehouse is made once per session, in a temporary folder:
+tests never open the working warehouse file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from barometre.editions import discover_editions
+from barometre.ingest.load import load_edition
+from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
+
+
+def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run dbt against `warehouse` (a child process, as Dagster runs it)."""
+    settings = get_settings()
+    env = {**os.environ, ENV_WAREHOUSE: str(warehouse)}
+    return subprocess.run(
+        [str(settings.dbt_executable), *args, "--project-dir",
+         str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)],
+        env=env, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def sample_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample ingested and built by dbt (`dbt build`) into a temporary file."""
+    warehouse = tmp_path_factory.mktemp("warehouse") / "sample.duckdb"
+    data_dir = PROJECT_ROOT / "data" / "raw"
+    for edition in discover_editions(data_dir):
+        load_edition(data_dir / edition, warehouse, PROJECT_ROOT / "seeds")
+    result = run_dbt(warehouse, "build", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return warehouse
+
+
+@pytest.fixture
+def sample_db(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the built sample warehouse."""
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    yield con
+    con.close()
