@@ -60,6 +60,20 @@ def _dbt_parse(settings: Settings) -> int:
     return subprocess.call(command, cwd=settings.dbt_project_dir)
 
 
+def _manifest_is_stale(settings: Settings) -> bool:
+    """True when a dbt file changed after the manifest was built (or it is missing)."""
+    manifest = settings.dbt_project_dir / "target" / "manifest.json"
+    if not manifest.is_file():
+        return True
+    built = manifest.stat().st_mtime
+    roots = [settings.dbt_project_dir / d for d in ("macros", "tests")]
+    roots += [settings.dbt_project_dir.parent / "models", settings.seeds_dir]
+    files = [p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
+    files += [settings.dbt_project_dir / "dbt_project.yml", settings.dbt_profiles_dir /
+              "profiles.yml"]
+    return any(p.stat().st_mtime > built for p in files if p.exists())
+
+
 def cmd_prepare(_args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
@@ -81,6 +95,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                      f"available: {', '.join(available)}")
     editions = [args.edition] if args.edition else available
 
+    if _manifest_is_stale(settings):
+        _say("dbt project changed since its manifest was built: rebuilding it (dbt parse)…")
+        if _dbt_parse(settings) != 0:
+            return _fail("dbt parse failed: see the messages above")
     _say("Loading the pipeline definitions…")
     instance = _prepare_instance(settings)
     from barometre.definitions import defs
