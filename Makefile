@@ -38,7 +38,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 ui: setup
-	cd $(CURDIR) && $(BIN)/dagster dev -h 127.0.0.1 -p 3000
+	$(BIN)/barometre ui
 
 clean:
 	rm -rf $(VENV) warehouse .dagster dbt_project/target dbt_project/logs

@@ -30,7 +30,7 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2018" in result.stdout and "2021" in result.stdout
     assert str(tmp_path / "w.duckdb") in result.stdout
-    assert "dagster dev" in result.stdout
+    assert "barometre ui" in result.stdout
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     counts = dict(con.execute("SELECT edition_code, count(DISTINCT respondent_id) "

@@ -14,7 +14,7 @@ from pathlib import Path
 from barometre.editions import discover_editions
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
 
-UI_HINT = "dagster dev -h 127.0.0.1 -p 3000   (then open http://127.0.0.1:3000)"
+UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
 
 def _say(message: str) -> None:
@@ -45,8 +45,16 @@ def _failure_message(result) -> str:
     return "\n".join(messages) or "the run failed (see the Dagster UI for its logs)"
 
 
-def _prepare_instance(settings: Settings):
+def _ensure_dagster_home(settings: Settings) -> None:
     settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    config = settings.dagster_home / "dagster.yaml"
+    if not config.exists():
+        # Local instance: run history under DAGSTER_HOME; no telemetry (closed network).
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+
+
+def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazily)
+    _ensure_dagster_home(settings)
     from dagster import DagsterInstance
 
     return DagsterInstance.get()
@@ -168,6 +176,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ui(args: argparse.Namespace) -> int:
+    """`dagster dev` on this code location, with the same DAGSTER_HOME as `barometre run`."""
+    settings = get_settings()
+    export_environment(settings)
+    _ensure_dagster_home(settings)
+    if _manifest_is_stale(settings) and _dbt_parse(settings) != 0:
+        return _fail("dbt parse failed: see the messages above")
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "barometre.definitions", "-h", args.host,
+               "-p", str(args.port)]
+    _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
+    try:
+        return subprocess.call(command, cwd=PROJECT_ROOT)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_status(_args: argparse.Namespace) -> int:
     from barometre.status import warehouse_summary
 
@@ -215,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="share of rows allowed to break the row contract (default: "
                           "BAROMETRE_MAX_BAD_SHARE, else 0.05)")
     validate.set_defaults(func=cmd_validate)
+
+    ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on 127.0.0.1")
+    ui.add_argument("--host", default="127.0.0.1",
+                    help="address to bind; only change it deliberately (no authentication)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
 
     status = sub.add_parser("status", help="what the warehouse holds")
     status.set_defaults(func=cmd_status)
