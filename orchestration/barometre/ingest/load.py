@@ -29,9 +29,9 @@ from barometre.ingest.raw_tables import create_raw_schema
 from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
+from barometre.settings import DEFAULT_MAX_BAD_SHARE
 
 WAREHOUSE = "wh"
-DEFAULT_MAX_BAD_SHARE = 0.05
 
 
 @dataclass(frozen=True)
