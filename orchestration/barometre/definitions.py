@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from barometre.assets.dbt import barometre_dbt, dbt_project
 from barometre.assets.ingestion import raw_edition, survey_exports
+from barometre.quality.checks import QUALITY_CHECKS
 from barometre.resources import WarehouseResource
 from barometre.settings import export_environment, get_settings
 
@@ -27,6 +28,7 @@ transform_job = define_asset_job(
 
 defs = Definitions(
     assets=[survey_exports, raw_edition, barometre_dbt],
+    asset_checks=QUALITY_CHECKS,
     jobs=[ingest_edition_job, transform_job],
     resources={
         "warehouse": WarehouseResource(),

@@ -1,0 +1,592 @@
+"""Warehouse expectations (Great Expectations on DuckDB), offline Data Docs, Dagster checks.
+
+Fast tests: the GX + duckdb-engine workaround on a tiny DuckDB file, the offline rewrite,
+the suites as data, the Dagster check definitions. Slow tests (`-m slow`): the suites on
+the built sample warehouse and on corrupted copies of it. No test opens the working
+warehouse or writes the project's build/data-docs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetChecksDefinition, AssetCheckSeverity, AssetKey
+
+from barometre.quality.checks import QUALITY_CHECKS, check_result
+from barometre.quality.offline import make_offline, remote_assets, rewrite_page
+from barometre.quality.run import (
+    FAILED,
+    NOT_BUILT,
+    PASSED,
+    ExpectationResult,
+    QualityReport,
+    SuiteResult,
+)
+from barometre.quality.suites import (
+    ERROR,
+    SUITE_NAMES,
+    TARGETS,
+    WARNING,
+    EditionScale,
+    WarehouseFacts,
+    build_suites,
+)
+
+# --- the GX + duckdb-engine workaround (fast, tiny file) ---------------------------------
+
+
+@pytest.fixture
+def tiny_duckdb(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create schema s")
+    con.execute(
+        "create table s.t as select range as x, "
+        "case when range % 10 = 0 then null else range end as y from range(1000)"
+    )
+    con.close()
+    return path
+
+
+def _validate_tiny(session, gx, expectations):
+    asset = session.add_query_asset("t", "select * from s.t")
+    suite = session.context.suites.add(gx.ExpectationSuite(name="tiny"))
+    for expectation in expectations:
+        suite.add_expectation(expectation)
+    definition = session.context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name="tiny", data=asset.add_batch_definition_whole_table("all"), suite=suite
+        )
+    )
+    return session.run(definition, result_format={"result_format": "SUMMARY"})
+
+
+def test_gx_sees_every_row_and_releases_the_file(tiny_duckdb: Path) -> None:
+    import great_expectations as gx
+
+    from barometre.quality.gx_duckdb import duckdb_gx
+
+    con = duckdb.connect(str(tiny_duckdb), read_only=True)
+    n_rows, n_null = con.execute("select count(*), count(*) - count(y) from s.t").fetchone()
+    # a read-only connection held elsewhere in the process does not stop GX
+    with duckdb_gx(tiny_duckdb) as session:
+        result = _validate_tiny(
+            session,
+            gx,
+            [
+                gx.expectations.ExpectTableRowCountToEqual(value=n_rows),
+                gx.expectations.ExpectColumnValuesToNotBeNull(column="y"),
+                gx.expectations.UnexpectedRowsExpectation(
+                    unexpected_rows_query="select * from {batch} where x >= 990"
+                ),
+            ],
+        )
+        assert session.query("select count(*) as n from s.t") == [{"n": n_rows}]
+    con.close()
+
+    by_type = {r.expectation_config.type: r for r in result.results}
+    assert by_type["expect_table_row_count_to_equal"].success
+    assert by_type["expect_table_row_count_to_equal"].result["observed_value"] == n_rows
+    assert by_type["expect_column_values_to_not_be_null"].result["unexpected_count"] == n_null
+    assert by_type["unexpected_rows_expectation"].result["observed_value"] == 10
+
+    # the engine is disposed: a read-write connection in this process works and can write
+    con = duckdb.connect(str(tiny_duckdb))
+    con.execute("insert into s.t values (1000, 1000)")
+    assert con.execute("select count(*) from s.t").fetchone()[0] == n_rows + 1
+    con.close()
+
+
+def test_gx_never_writes_the_warehouse(tiny_duckdb: Path) -> None:
+    from barometre.quality.gx_duckdb import duckdb_gx
+
+    with duckdb_gx(tiny_duckdb) as session, pytest.raises(Exception, match="read-only"):
+        session.query("create table s.written as select 1 as x")
+    con = duckdb.connect(str(tiny_duckdb), read_only=True)
+    assert (
+        con.execute(
+            "select count(*) from information_schema.tables where table_name = 'written'"
+        ).fetchone()[0]
+        == 0
+    )
+    con.close()
+
+
+def test_without_the_workaround_gx_loses_rows(tiny_duckdb: Path) -> None:
+    """Canary: the reason for gx_duckdb. If this starts failing, GX fixed it upstream and
+    `GxDuckDB.persist` can go."""
+    import great_expectations as gx
+
+    from barometre.quality.gx_duckdb import connect_read_only, ephemeral_context
+
+    context = ephemeral_context()
+    datasource = context.data_sources.add_sql(
+        name="plain",
+        connection_string=f"duckdb:///{tiny_duckdb}",
+        kwargs={"creator": lambda: connect_read_only(str(tiny_duckdb))},
+    )
+    asset = datasource.add_query_asset(name="t", query="select * from s.t")
+    suite = context.suites.add(gx.ExpectationSuite(name="plain"))
+    suite.add_expectation(gx.expectations.ExpectTableRowCountToEqual(value=1000))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(
+            name="plain", data=asset.add_batch_definition_whole_table("all"), suite=suite
+        )
+    )
+    try:
+        result = definition.run()
+        assert not result.success
+        assert result.results[0].result.get("observed_value") is None
+    finally:
+        datasource.get_execution_engine().engine.dispose()
+        if datasource._engine is not None:
+            datasource._engine.dispose()
+
+
+# --- offline Data Docs --------------------------------------------------------------------
+
+STOCK_HEAD = """<!DOCTYPE html><html><head>
+<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css"/>
+<link rel="stylesheet" type="text/css" href="https://unpkg.com/x/filter-control.css">
+<style>.footer{background: url('https://example.org/logo.png') 0 0 no-repeat;}</style>
+<script src="https://code.jquery.com/jquery-3.7.1.min.js"></script>
+<script src="https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js"
+  integrity="sha384-x" crossorigin="anonymous"></script>
+<link rel="shortcut icon" href="./static/images/favicon.ico" type="image/x-icon"/>
+</head><body><a href="https://greatexpectations.io">GX</a>
+<img src="https://example.org/a.png" alt="logo">
+<script>$('#t').bootstrapTable({columns: [], data: []});</script></body></html>"""
+
+REMOTE_SCRIPT_OR_STYLE = re.compile(
+    r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?https?://", re.I
+)
+
+
+def test_offline_rewrite_removes_cdn_assets_and_inlines_a_fallback() -> None:
+    page = rewrite_page(STOCK_HEAD)
+    assert not REMOTE_SCRIPT_OR_STYLE.search(page)
+    assert "https://example.org/logo.png" not in page
+    assert 'src="https://example.org/a.png"' not in page
+    assert "./static/images/favicon.ico" in page  # local assets stay
+    assert 'href="https://greatexpectations.io"' in page  # plain links stay
+    # the inline fallback comes before any page script that calls $
+    assert page.index("barometre-offline-js") < page.index("$('#t')")
+    assert "bootstrapTable" in page and "barometre-offline-css" in page
+    assert rewrite_page(page) == page  # idempotent
+
+
+def test_make_offline_rewrites_every_page(tmp_path: Path) -> None:
+    (tmp_path / "validations" / "s").mkdir(parents=True)
+    for name in ("index.html", "validations/s/page.html"):
+        (tmp_path / name).write_text(STOCK_HEAD, encoding="utf-8")
+    assert remote_assets(tmp_path)
+    assert len(make_offline(tmp_path)) == 2
+    assert remote_assets(tmp_path) == {}
+    assert make_offline(tmp_path) == []
+
+
+# --- the suites as data -------------------------------------------------------------------
+
+FACTS = WarehouseFacts(
+    editions=(EditionScale("E1", 4), EditionScale("E2", 7)),
+    columns={
+        "marts.mart_question_distribution": (
+            "edition_code",
+            "share_stage_a",
+            "share_stage_b",
+            "share_level_1",
+        )
+    },
+)
+
+
+def test_suites_follow_the_editions_of_the_reference() -> None:
+    suites = {s.name: s for s in build_suites(FACTS)}
+    assert tuple(suites) == SUITE_NAMES
+    ids = {e.id for e in suites["fct_answers"].expectations}
+    assert {"level_within_scale[E1]", "level_within_scale[E2]"} <= ids
+    by_id = {e.id: e for e in suites["fct_answers"].expectations}
+    assert by_id["level_within_scale[E2]"].kwargs["max_value"] == 7
+    assert by_id["level_within_scale[E1]"].where == ("edition_code", "E1")
+    # the distribution mart is checked up to the longest scale, and on its stage columns
+    dist = {e.id for e in suites["mart_question_distribution"].expectations}
+    assert {
+        "share_level_7_within_0_1",
+        "pct_level_7_within_0_100",
+        "share_stage_a_within_0_1",
+    } <= dist
+    assert "share_level_8_within_0_1" not in dist
+    drift = suites["mart_question_distribution__drift"].expectations[0]
+    assert "share_stage_b" in drift.kwargs["unexpected_rows_query"]
+
+
+def test_severities_and_sql_expectations_read_their_batch() -> None:
+    for suite in build_suites(FACTS):
+        expected = WARNING if suite.name.endswith("__drift") else ERROR
+        assert suite.severity == expected
+        for e in suite.expectations:
+            assert e.severity == expected
+            if e.expectation == "UnexpectedRowsExpectation":
+                assert "{batch}" in e.kwargs["unexpected_rows_query"], e.id
+    # nothing edition-specific is written in the suites module
+    source = Path(sys.modules[build_suites.__module__].__file__).read_text(encoding="utf-8")
+    assert not re.search(r"\b20(18|21)\b", source)
+
+
+# --- Dagster checks -----------------------------------------------------------------------
+
+
+def test_quality_checks_guard_their_assets_and_block_on_errors() -> None:
+    assert len(QUALITY_CHECKS) == len(TARGETS)
+    specs = {}
+    for definition in QUALITY_CHECKS:
+        assert isinstance(definition, AssetChecksDefinition)
+        for spec in definition.check_specs:
+            specs[spec.name] = spec
+    for target in TARGETS:
+        spec = specs[target.check_name]
+        assert spec.asset_key == AssetKey(list(target.asset_key))
+        assert spec.blocking == (target.severity == ERROR)
+    assert specs["gx_fct_answers"].asset_key == AssetKey(["core", "fct_answers"])
+    assert specs["gx_question_distribution"].blocking
+    assert not specs["gx_question_drift"].blocking
+
+
+def test_checks_module_does_not_import_great_expectations() -> None:
+    code = (
+        "import sys, barometre.quality.checks, barometre.quality.run; "
+        "assert 'great_expectations' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _report(*suites: SuiteResult) -> QualityReport:
+    return QualityReport(warehouse=Path("w.duckdb"), docs_index=None, suites=suites)
+
+
+def test_check_result_reports_not_built_as_a_failure() -> None:
+    suite = SuiteResult(
+        name="mart_theme_maturity",
+        relation="marts.mart_theme_maturity",
+        asset_key=("marts", "mart_theme_maturity"),
+        severity=ERROR,
+        status=NOT_BUILT,
+        missing_relations=("marts.mart_theme_maturity",),
+    )
+    result = check_result(_report(suite), "mart_theme_maturity")
+    assert not result.passed
+    assert result.severity == AssetCheckSeverity.ERROR
+    assert result.description.startswith("Not built")
+    assert not _report(suite).ok
+
+
+def test_check_result_metadata_carries_counts_and_samples() -> None:
+    failure = ExpectationResult(
+        suite="mart_question_distribution__drift",
+        id="stage_share_drift_between_editions",
+        expectation_type="unexpected_rows_expectation",
+        description="drift",
+        severity=WARNING,
+        status=FAILED,
+        observed_value=2,
+        unexpected_count=2,
+        unexpected_sample=({"question_key": "T01_Q01", "gap_points": 40.0},),
+    )
+    suite = SuiteResult(
+        name="mart_question_distribution__drift",
+        relation="marts.mart_question_distribution",
+        asset_key=("marts", "mart_question_distribution"),
+        severity=WARNING,
+        status=FAILED,
+        expectations=(failure,),
+        evaluated=1,
+        docs_page=Path("/tmp/docs/validations/x.html"),
+    )
+    result = check_result(_report(suite), "mart_question_distribution__drift")
+    assert not result.passed
+    assert result.severity == AssetCheckSeverity.WARN
+    assert result.metadata["unexpected_total"].value == 2
+    assert result.metadata["failures"].value[0]["sample"] == [
+        {"question_key": "T01_Q01", "gap_points": 40.0}
+    ]
+    assert result.metadata["data_docs_url"].value == "file:///tmp/docs/validations/x.html"
+    assert _report(suite).warnings and not _report(suite).errors
+
+
+# --- on the built sample warehouse (slow) ------------------------------------------------
+
+
+def _copy(warehouse: Path, to: Path) -> Path:
+    to.mkdir(parents=True, exist_ok=True)
+    copy = to / warehouse.name
+    shutil.copyfile(warehouse, copy)
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    if wal.exists():
+        shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+    return copy
+
+
+def _corrupt(warehouse: Path, *statements: str) -> None:
+    con = duckdb.connect(str(warehouse))
+    for statement in statements:
+        con.execute(statement)
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def sample_report(
+    sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> QualityReport:
+    from barometre.quality.run import run_warehouse_expectations
+
+    docs = tmp_path_factory.mktemp("data-docs")
+    return run_warehouse_expectations(sample_warehouse, docs)
+
+
+@pytest.mark.slow
+def test_sample_passes_every_error_expectation(sample_report: QualityReport) -> None:
+    assert not sample_report.not_built, [s.name for s in sample_report.not_built]
+    assert sample_report.errors == [], sample_report.summary()
+    assert sample_report.ok
+    assert {s.name for s in sample_report.suites} == set(SUITE_NAMES)
+    for suite in sample_report.suites:
+        if suite.severity == ERROR:
+            assert suite.status == PASSED, suite.name
+            assert suite.evaluated == len(suite.expectations) > 0
+    respondents = sample_report.profile["respondents_per_edition_and_type"]
+    assert respondents and all(sum(types.values()) > 0 for types in respondents.values())
+
+
+@pytest.mark.slow
+def test_drift_between_editions_is_a_warning_not_an_error(sample_report: QualityReport) -> None:
+    drift = sample_report.suite("mart_question_distribution__drift")
+    assert drift.severity == WARNING
+    for e in drift.expectations:
+        assert e.severity == WARNING
+    # the sample's 2018 → 2021 shifts are large enough to be flagged, and only warned about
+    assert sample_report.warnings
+    assert all(w.suite == drift.name for w in sample_report.warnings)
+    sample = sample_report.warnings[0].unexpected_sample
+    assert 0 < len(sample) <= 5
+    assert {"question_key", "previous_edition_code", "edition_code", "gap_points"} <= set(sample[0])
+    assert sample[0]["previous_edition_code"] != sample[0]["edition_code"]
+    result = check_result(sample_report, drift.name)
+    assert result.severity == AssetCheckSeverity.WARN and not result.passed
+
+
+@pytest.mark.slow
+def test_data_docs_are_built_and_offline_clean(sample_report: QualityReport) -> None:
+    index = sample_report.docs_index
+    assert index is not None and index.is_file()
+    site = index.parent
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 1 + 2 * len(SUITE_NAMES)  # index, a suite and a result page each
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert not REMOTE_SCRIPT_OR_STYLE.search(html), page
+        assert "barometre-offline-js" in html, page
+    assert remote_assets(site) == {}
+    for suite in sample_report.suites:
+        assert suite.docs_page is not None and suite.docs_page.is_file()
+        assert suite.docs_page.is_relative_to(site)
+
+
+@pytest.mark.slow
+def test_row_counts_through_gx_equal_duckdb(sample_warehouse: Path) -> None:
+    import great_expectations as gx
+
+    from barometre.quality.gx_duckdb import duckdb_gx
+
+    con = duckdb.connect(str(sample_warehouse), read_only=True)
+    n_rows = con.execute("select count(*) from core.fct_answers").fetchone()[0]
+    con.close()
+    with duckdb_gx(sample_warehouse) as session:
+        asset = session.add_query_asset("fct", "select * from core.fct_answers")
+        suite = session.context.suites.add(gx.ExpectationSuite(name="count"))
+        suite.add_expectation(gx.expectations.ExpectTableRowCountToEqual(value=n_rows))
+        definition = session.context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name="count", data=asset.add_batch_definition_whole_table("all"), suite=suite
+            )
+        )
+        result = session.run(definition)
+    assert result.results[0].result["observed_value"] == n_rows > 0
+
+
+@pytest.mark.slow
+def test_a_share_of_150_fails_the_share_expectations(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    from barometre.quality.run import run_warehouse_expectations
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    con = duckdb.connect(str(broken), read_only=True)
+    edition, question = con.execute(
+        "select edition_code, question_code from marts.mart_question_distribution "
+        "where not is_suppressed order by edition_code, question_code limit 1"
+    ).fetchone()
+    con.close()
+    _corrupt(
+        broken,
+        f"update marts.mart_question_distribution set pct_level_1 = 150, "
+        f"share_level_2 = 1.5 where edition_code = '{edition}' "
+        f"and question_code = '{question}'",
+    )
+
+    report = run_warehouse_expectations(
+        broken, tmp_path / "docs", suites=["mart_question_distribution"]
+    )
+    suite = report.suite("mart_question_distribution")
+    assert suite.status == FAILED and not report.ok
+    failed = {e.id: e for e in suite.failures}
+    assert set(failed) == {
+        "pct_level_1_within_0_100",
+        "share_level_2_within_0_1",
+        "shares_sum_to_100",
+        "rounded_percentages_sum_to_100",
+    }
+    assert failed["pct_level_1_within_0_100"].unexpected_count == 1
+    assert list(failed["pct_level_1_within_0_100"].unexpected_sample) == [150]
+    assert list(failed["share_level_2_within_0_1"].unexpected_sample) == [1.5]
+    for rule in ("shares_sum_to_100", "rounded_percentages_sum_to_100"):
+        assert failed[rule].unexpected_count == 1
+        row = failed[rule].unexpected_sample[0]
+        assert (row["edition_code"], row["question_code"]) == (edition, question)
+    assert all(e.severity == ERROR for e in report.errors)
+    result = check_result(report, "mart_question_distribution")
+    assert not result.passed and result.severity == AssetCheckSeverity.ERROR
+    assert result.metadata["expectations_failed"].value == 4
+
+
+@pytest.mark.slow
+def test_losing_a_type_fails_respondents_per_edition_and_group(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    from barometre.quality.run import run_warehouse_expectations
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    con = duckdb.connect(str(broken), read_only=True)
+    # the latest edition's respondents of one report group
+    edition, group = con.execute(
+        """select r.edition_code, t.report_group
+           from raw.responses r join reference.collectivity_types t using (type_code)
+           join reference.editions e on e.edition_code = r.edition_code
+           order by e.edition_year desc, e.edition_number desc, t.report_group
+           limit 1"""
+    ).fetchone()
+    con.close()
+    _corrupt(
+        broken,
+        f"""delete from core.fct_answers where edition_code = '{edition}'
+                         and respondent_id in (
+                           select respondent_id from raw.responses r
+                           join reference.collectivity_types t using (type_code)
+                           where r.edition_code = '{edition}' and t.report_group = '{group}')""",
+    )
+
+    report = run_warehouse_expectations(broken, tmp_path / "docs", suites=["fct_answers"])
+    suite = report.suite("fct_answers")
+    failed = {e.id: e for e in suite.failures}
+    assert set(failed) == {"respondents_per_edition_and_group"}
+    assert failed["respondents_per_edition_and_group"].unexpected_sample == (
+        {"edition_code": edition, "report_group": group, "n_respondents": 0},
+    )
+    result = check_result(report, "fct_answers")
+    assert not result.passed and result.severity == AssetCheckSeverity.ERROR
+    assert result.metadata["sample_failing_values"].value["sample"] == [
+        {"edition_code": edition, "report_group": group, "n_respondents": 0}
+    ]
+
+
+@pytest.mark.slow
+def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    from barometre.quality.run import run_warehouse_expectations
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    con = duckdb.connect(str(broken), read_only=True)
+    # the edition with the shortest scale: its max + 1 is valid for a longer scale
+    edition, scale_size = con.execute(
+        "select edition_code, scale_size from reference.editions "
+        "order by scale_size, edition_code limit 1"
+    ).fetchone()
+    respondent, question = con.execute(
+        f"select respondent_id, question_code from core.fct_answers "
+        f"where edition_code = '{edition}' and answer_state = 'answered' "
+        f"order by respondent_id, question_code limit 1"
+    ).fetchone()
+    con.close()
+    _corrupt(
+        broken,
+        f"update core.fct_answers set level = {scale_size + 1} "
+        f"where edition_code = '{edition}' and respondent_id = '{respondent}' "
+        f"and question_code = '{question}'",
+    )
+
+    report = run_warehouse_expectations(broken, tmp_path / "docs", suites=["fct_answers"])
+    failed = {e.id: e for e in report.suite("fct_answers").failures}
+    assert set(failed) == {f"level_within_scale[{edition}]"}
+    assert failed[f"level_within_scale[{edition}]"].unexpected_sample == (scale_size + 1,)
+
+
+@pytest.mark.slow
+def test_a_missing_mart_is_not_built_never_passed(sample_warehouse: Path, tmp_path: Path) -> None:
+    from barometre.quality.run import run_warehouse_expectations
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    _corrupt(broken, "drop table marts.mart_theme_maturity")
+    report = run_warehouse_expectations(
+        broken, tmp_path / "docs", suites=["mart_theme_maturity", "fct_answers"]
+    )
+    suite = report.suite("mart_theme_maturity")
+    assert suite.status == NOT_BUILT
+    assert suite.missing_relations == ("marts.mart_theme_maturity",)
+    assert all(e.success is None and e.status == NOT_BUILT for e in suite.expectations)
+    assert report.suite("fct_answers").status == PASSED
+    assert not report.ok and report.not_built == [suite] and report.errors == []
+    assert not check_result(report, "mart_theme_maturity").passed
+
+
+@pytest.mark.slow
+def test_checks_run_in_dagster(
+    sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import AssetSelection, AssetSpec, DagsterInstance, Definitions, define_asset_job
+
+    import barometre.quality.checks as checks
+    from barometre.resources import WarehouseResource
+
+    monkeypatch.setattr(checks, "DOCS_DIR", tmp_path / "data-docs")
+    keys = {AssetKey(list(t.asset_key)) for t in TARGETS}
+    defs = Definitions(
+        assets=[AssetSpec(key) for key in keys],
+        asset_checks=QUALITY_CHECKS,
+        jobs=[define_asset_job("quality", selection=AssetSelection.checks(*QUALITY_CHECKS))],
+        resources={"warehouse": WarehouseResource(warehouse=str(sample_warehouse))},
+    )
+    result = defs.resolve_job_def("quality").execute_in_process(
+        instance=DagsterInstance.ephemeral()
+    )
+    assert result.success
+    evaluations = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
+    assert set(evaluations) == {t.check_name for t in TARGETS}
+    for target in TARGETS:
+        evaluation = evaluations[target.check_name]
+        if target.severity == ERROR:
+            assert evaluation.passed, target.check_name
+        else:
+            assert evaluation.severity == AssetCheckSeverity.WARN
+        page = Path(evaluation.metadata["data_docs_page"].value)
+        assert page.is_file() and page.is_relative_to(tmp_path / "data-docs")
+    assert evaluations["gx_fct_answers"].metadata["expectations_failed"].value == 0
+    # the index lists every suite although each check ran on its own
+    index = (tmp_path / "data-docs" / "index.html").read_text(encoding="utf-8")
+    for name in SUITE_NAMES:
+        assert f"validations/{name}/" in index
