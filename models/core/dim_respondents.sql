@@ -1,6 +1,9 @@
 -- One row per respondent (a collectivity, identified by its SIREN) that has at least one
 -- kept response. Name, population and region come from the official reference;
 -- type_code is the type recorded in the respondent's latest edition, report_group follows.
+-- Name variants seen in the exports (all resolved to this SIREN by the ingester) and
+-- type changes between editions are summarised here; the per-edition history is
+-- dim_respondent_editions.
 with ranked as (
 
     select * from {{ ref('int_responses__ranked') }}
@@ -54,6 +57,57 @@ collectivities as (
 
 ),
 
+respondent_editions as (
+
+    select * from {{ ref('int_respondent_editions') }}
+
+),
+
+distinct_names as (
+
+    select distinct
+        respondent_id,
+        collectivity_name_exported
+    from respondent_editions
+
+),
+
+name_variants as (
+
+    select
+        respondent_id,
+        count(*) as n_name_variants,
+        {{ dbt.listagg(
+            measure="collectivity_name_exported",
+            delimiter_text="' | '",
+            order_by_clause="order by collectivity_name_exported"
+        ) }} as name_variants
+    from distinct_names
+    group by respondent_id
+
+),
+
+type_history as (
+
+    select
+        respondent_id,
+        count(distinct type_code) as n_type_codes
+    from respondent_editions
+    group by respondent_id
+
+),
+
+latest_band as (
+
+    select
+        respondent_id,
+        population_band_code,
+        population_band_label_fr
+    from respondent_editions
+    where respondent_edition_rank = 1
+
+),
+
 types as (
 
     select
@@ -78,7 +132,12 @@ select
     collectivities.region_name,
     first_edition.first_edition_code,
     latest.latest_edition_code,
-    cast(history.n_editions as {{ dbt.type_int() }}) as n_editions
+    cast(history.n_editions as {{ dbt.type_int() }}) as n_editions,
+    latest_band.population_band_code,
+    latest_band.population_band_label_fr,
+    cast(name_variants.n_name_variants as {{ dbt.type_int() }}) as n_name_variants,
+    name_variants.name_variants,
+    case when type_history.n_type_codes > 1 then true else false end as has_type_change
 from latest
 inner join history
     on latest.respondent_id = history.respondent_id
@@ -88,3 +147,9 @@ left join collectivities
     on latest.respondent_id = collectivities.siren
 left join types
     on latest.type_code = types.type_code
+left join latest_band
+    on latest.respondent_id = latest_band.respondent_id
+left join name_variants
+    on latest.respondent_id = name_variants.respondent_id
+left join type_history
+    on latest.respondent_id = type_history.respondent_id

@@ -1,5 +1,8 @@
 -- One row per edition × maturity level of that edition's scale, with its stage
--- (stages are shared across editions and let a 5- and a 6-level scale be compared).
+-- (stages are shared across editions and let a 5- and a 6-level scale be compared),
+-- the level harmonised to the common scale (var harmonised_scale_size, 5: stages above
+-- it are merged into it, so 2021 levels 5 and 6 both become 5) and the score 0-100
+-- (level placed linearly on the edition's own scale: 1 → 0, scale_size → 100).
 with levels as (
 
     select
@@ -19,6 +22,15 @@ stages as (
         cast(label_fr as {{ dbt.type_string() }})    as label_fr
     from {{ ref('stages') }}
 
+),
+
+editions as (
+
+    select
+        cast(edition_code as {{ dbt.type_string() }}) as edition_code,
+        cast(scale_size as {{ dbt.type_int() }})      as scale_size
+    from {{ ref('editions') }}
+
 )
 
 select
@@ -27,7 +39,23 @@ select
     levels.label_fr,
     levels.stage_code,
     stages.stage_order,
-    stages.label_fr as stage_label_fr
+    stages.label_fr as stage_label_fr,
+    cast(
+        case
+            when stages.stage_order > {{ var('harmonised_scale_size') }} then {{ var('harmonised_scale_size') }}
+            else stages.stage_order
+        end
+        as {{ dbt.type_int() }}
+    ) as harmonised_level,
+    cast(
+        case
+            when editions.scale_size > 1
+                then 100 * cast(levels.level - 1 as {{ type_double() }}) / (editions.scale_size - 1)
+        end
+        as {{ type_double() }}
+    ) as score_0_100
 from levels
 left join stages
     on levels.stage_code = stages.stage_code
+left join editions
+    on levels.edition_code = editions.edition_code

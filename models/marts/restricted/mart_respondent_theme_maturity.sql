@@ -15,7 +15,7 @@ select
     cast(sum(case when answer_state = 'not_concerned' then 1 else 0 end) as {{ dbt.type_int() }}) as n_not_concerned,
     cast(sum(case when answer_state = 'no_answer' then 1 else 0 end) as {{ dbt.type_int() }})     as n_no_answer,
     cast(
-        avg(case when answer_state = 'answered' then cast(level as {{ type_double() }}) end)
+        {{ stable_avg("case when answer_state = 'answered' then level end") }}
         as {{ type_double() }}
     ) as theme_maturity
 from answers

@@ -1,0 +1,24 @@
+-- Nothing in schema marts names a respondent: no column carrying a respondent id, a
+-- SIREN, an INSEE code, a response id or a collectivity name (the wide-audience marts
+-- are aggregates; per-respondent results live in schema restricted). Reads the
+-- catalogue, so it also catches a column added to a mart without its yml.
+-- depends_on: {{ ref('mart_question_distribution') }}
+-- depends_on: {{ ref('mart_theme_maturity') }}
+-- depends_on: {{ ref('mart_transverse_maturity') }}
+-- depends_on: {{ ref('mart_maturity_groups') }}
+-- depends_on: {{ ref('mart_edition_comparison') }}
+{% set marts_schema = ref('mart_theme_maturity').schema %}
+select
+    table_name,
+    column_name
+from information_schema.columns
+where lower(table_schema) = lower('{{ marts_schema }}')
+    and (
+        lower(column_name) like '%respondent_id%'
+        or lower(column_name) like '%siren%'
+        or lower(column_name) like '%insee%'
+        or lower(column_name) like '%response_id%'
+        or lower(column_name) like '%collectivity%'
+        or lower(column_name) like '%email%'
+        or lower(column_name) in ('name', 'name_variants', 'token', 'ip_address')
+    )

@@ -1,0 +1,202 @@
+-- Pair of editions × comparison level (QUESTION, THEME) × subject × panel × side: the
+-- figures of one edition ("side" FROM = earlier, TO = later) on the perimeter of the
+-- questions identical in both editions (same question_key). Levels are harmonised to
+-- the common 5-level scale (fct_answers.level_harmonised); the share at >= 4 uses the
+-- stage ("La mise en œuvre est en cours" or beyond), which means the same in both
+-- scales.
+--   panel ALL      every respondent of that edition
+--   panel MATCHED  respondents present in both editions of the pair
+--   QUESTION: n = respondents answering the question; share_ge_4 = answers at >= 4 / n;
+--             mean_harmonised = mean harmonised level.
+--   THEME:    n = respondents answering at least one perimeter question of the theme;
+--             share_ge_4 pooled over their answers on the perimeter questions;
+--             mean_harmonised = mean of the respondents' means on those questions.
+with pairs as (
+
+    select * from {{ ref('int_edition_pairs') }}
+
+),
+
+questions as (
+
+    select * from {{ ref('dim_questions') }}
+
+),
+
+answers as (
+
+    select * from {{ ref('fct_answers') }}
+
+),
+
+respondent_editions as (
+
+    select * from {{ ref('dim_respondent_editions') }}
+
+),
+
+perimeter as (
+
+    select
+        pairs.edition_code_from,
+        pairs.edition_code_to,
+        q_to.question_key,
+        q_to.theme_code,
+        q_from.question_code as question_code_from,
+        q_to.question_code   as question_code_to
+    from pairs
+    inner join questions as q_from
+        on pairs.edition_code_from = q_from.edition_code
+    inner join questions as q_to
+        on  pairs.edition_code_to = q_to.edition_code
+        and q_from.question_key = q_to.question_key
+
+),
+
+matched as (
+
+    select
+        pairs.edition_code_from,
+        pairs.edition_code_to,
+        r_from.respondent_id
+    from pairs
+    inner join respondent_editions as r_from
+        on pairs.edition_code_from = r_from.edition_code
+    inner join respondent_editions as r_to
+        on  pairs.edition_code_to = r_to.edition_code
+        and r_from.respondent_id = r_to.respondent_id
+
+),
+
+side_answers as (
+
+    select
+        perimeter.edition_code_from,
+        perimeter.edition_code_to,
+        perimeter.question_key,
+        perimeter.theme_code,
+        'FROM' as side,
+        answers.respondent_id,
+        answers.level_harmonised,
+        answers.is_stage_ge_4
+    from perimeter
+    inner join answers
+        on  perimeter.edition_code_from = answers.edition_code
+        and perimeter.question_code_from = answers.question_code
+    where answers.answer_state = 'answered'
+
+    union all
+
+    select
+        perimeter.edition_code_from,
+        perimeter.edition_code_to,
+        perimeter.question_key,
+        perimeter.theme_code,
+        'TO' as side,
+        answers.respondent_id,
+        answers.level_harmonised,
+        answers.is_stage_ge_4
+    from perimeter
+    inner join answers
+        on  perimeter.edition_code_to = answers.edition_code
+        and perimeter.question_code_to = answers.question_code
+    where answers.answer_state = 'answered'
+
+),
+
+panel_answers as (
+
+    select
+        side_answers.*,
+        'ALL' as panel_code
+    from side_answers
+
+    union all
+
+    select
+        side_answers.*,
+        'MATCHED' as panel_code
+    from side_answers
+    inner join matched
+        on  side_answers.edition_code_from = matched.edition_code_from
+        and side_answers.edition_code_to = matched.edition_code_to
+        and side_answers.respondent_id = matched.respondent_id
+
+),
+
+question_sides as (
+
+    select
+        edition_code_from,
+        edition_code_to,
+        'QUESTION' as comparison_level,
+        question_key as subject_code,
+        max(theme_code) as theme_code,
+        panel_code,
+        side,
+        count(*) as n_respondents,
+        sum(case when is_stage_ge_4 then 1 else 0 end) as n_answers_ge_4,
+        count(*) as n_answers,
+        {{ stable_avg('level_harmonised') }} as mean_harmonised
+    from panel_answers
+    group by edition_code_from, edition_code_to, question_key, panel_code, side
+
+),
+
+respondent_theme as (
+
+    select
+        edition_code_from,
+        edition_code_to,
+        theme_code,
+        panel_code,
+        side,
+        respondent_id,
+        count(*) as n_answers,
+        sum(case when is_stage_ge_4 then 1 else 0 end) as n_answers_ge_4,
+        {{ stable_avg('level_harmonised') }} as mean_harmonised
+    from panel_answers
+    group by edition_code_from, edition_code_to, theme_code, panel_code, side, respondent_id
+
+),
+
+theme_sides as (
+
+    select
+        edition_code_from,
+        edition_code_to,
+        'THEME' as comparison_level,
+        theme_code as subject_code,
+        theme_code,
+        panel_code,
+        side,
+        count(*) as n_respondents,
+        sum(n_answers_ge_4) as n_answers_ge_4,
+        sum(n_answers) as n_answers,
+        {{ stable_avg('mean_harmonised') }} as mean_harmonised
+    from respondent_theme
+    group by edition_code_from, edition_code_to, theme_code, panel_code, side
+
+),
+
+sides as (
+
+    select * from question_sides
+    union all
+    select * from theme_sides
+
+)
+
+select
+    cast(edition_code_from as {{ dbt.type_string() }}) as edition_code_from,
+    cast(edition_code_to as {{ dbt.type_string() }})   as edition_code_to,
+    cast(comparison_level as {{ dbt.type_string() }})  as comparison_level,
+    cast(subject_code as {{ dbt.type_string() }})      as subject_code,
+    cast(theme_code as {{ dbt.type_string() }})        as theme_code,
+    cast(panel_code as {{ dbt.type_string() }})        as panel_code,
+    cast(side as {{ dbt.type_string() }})              as side,
+    cast(n_respondents as {{ dbt.type_int() }})        as n_respondents,
+    cast(n_answers as {{ dbt.type_int() }})            as n_answers,
+    cast(n_answers_ge_4 as {{ dbt.type_int() }})       as n_answers_ge_4,
+    cast(mean_harmonised as {{ type_double() }})       as mean_harmonised
+from sides

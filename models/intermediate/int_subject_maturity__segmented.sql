@@ -1,0 +1,310 @@
+-- Edition × subject (theme or transverse theme) × segment: aggregates of the
+-- respondents' subject maturities, with disclosure control and the ranking of subjects.
+-- Feeds mart_theme_maturity (subject_type THEME) and mart_transverse_maturity
+-- (TRANSVERSE). Computed on every respondent with at least one answered question on
+-- the subject.
+--   mean_maturity      mean of the respondents' subject means (edition's own scale);
+--                      means and sd use the order-independent stable_avg /
+--                      stable_stddev_samp macros, so two builds give identical values
+--   median_maturity    median of the same (adapter-dispatched macro median)
+--   ci_low / ci_high   mean ± z·sd/√n (normal approximation, z = var ci_z), NULL if n < 2
+--   share_stage_*      pooled answers: answered cells of the subject at the stage,
+--                      over all answered cells of the subject in the segment
+--   share_respondents_mean_ge_*  respondents whose subject mean reaches 3 / 4
+-- Disclosure control (docs/marts/disclosure-control.md): cells of fewer than var
+-- min_cell_size respondents are suppressed; so is a cell nested in a larger cell of
+-- another segment type when the two differ by fewer than min_cell_size respondents;
+-- then, within each segment type (a partition of the ALL cell), further cells until the
+-- suppressed ones are at least two and hold at least min_cell_size respondents (macro
+-- suppress_cells). Ranks are computed among unsuppressed cells of the same edition ×
+-- subject type × segment.
+with respondent_subjects as (
+
+    select * from {{ ref('int_respondent_subject_maturity') }}
+    where n_answered > 0
+
+),
+
+segments as (
+
+    select * from {{ ref('int_respondent_segments') }}
+
+),
+
+edition_scales as (
+
+    -- highest stage of each edition's scale: the "=6" share is NULL on a scale
+    -- without stage 6 (2018), rather than a misleading 0
+    select
+        edition_code,
+        max(stage_order) as max_stage_order
+    from {{ ref('dim_scale_levels') }}
+    group by edition_code
+
+),
+
+cells as (
+
+    select
+        respondent_subjects.edition_code,
+        respondent_subjects.subject_type,
+        respondent_subjects.subject_code,
+        segments.segment_type,
+        segments.segment_code,
+        max(segments.segment_label_fr) as segment_label_fr,
+        max(segments.segment_order) as segment_order,
+        count(*) as n_respondents,
+        sum(respondent_subjects.n_answered) as n_answers,
+        {{ stable_avg('respondent_subjects.mean_level') }} as mean_maturity,
+        {{ median('respondent_subjects.mean_level') }} as median_maturity,
+        {{ stable_stddev_samp('respondent_subjects.mean_level') }} as sd_maturity,
+        {{ stable_avg('respondent_subjects.mean_level_harmonised') }} as mean_maturity_harmonised,
+        {{ stable_avg('respondent_subjects.mean_score_0_100') }} as mean_score_0_100,
+        {% for stage in ['eq_1', 'le_2', 'ge_3', 'ge_4', 'ge_5', 'eq_6'] -%}
+        sum(respondent_subjects.n_stage_{{ stage }}) as n_stage_{{ stage }},
+        {% endfor -%}
+        sum(case when respondent_subjects.mean_level >= 3 then 1 else 0 end) as n_respondents_mean_ge_3,
+        sum(case when respondent_subjects.mean_level >= 4 then 1 else 0 end) as n_respondents_mean_ge_4
+    from respondent_subjects
+    inner join segments
+        on  respondent_subjects.edition_code = segments.edition_code
+        and respondent_subjects.respondent_id = segments.respondent_id
+    group by
+        respondent_subjects.edition_code,
+        respondent_subjects.subject_type,
+        respondent_subjects.subject_code,
+        segments.segment_type,
+        segments.segment_code
+
+),
+
+-- respondents behind each cell of a segment type other than ALL
+memberships as (
+
+    select
+        respondent_subjects.edition_code,
+        respondent_subjects.subject_type,
+        respondent_subjects.subject_code,
+        segments.segment_type,
+        segments.segment_code,
+        respondent_subjects.respondent_id
+    from respondent_subjects
+    inner join segments
+        on  respondent_subjects.edition_code = segments.edition_code
+        and respondent_subjects.respondent_id = segments.respondent_id
+    where segments.segment_type <> 'ALL'
+
+),
+
+segment_overlaps as (
+
+    select
+        outer_members.edition_code,
+        outer_members.subject_type,
+        outer_members.subject_code,
+        outer_members.segment_type as outer_segment_type,
+        outer_members.segment_code as outer_segment_code,
+        inner_members.segment_type as inner_segment_type,
+        inner_members.segment_code as inner_segment_code,
+        count(*) as n_common
+    from memberships as outer_members
+    inner join memberships as inner_members
+        on  outer_members.edition_code = inner_members.edition_code
+        and outer_members.subject_type = inner_members.subject_type
+        and outer_members.subject_code = inner_members.subject_code
+        and outer_members.respondent_id = inner_members.respondent_id
+        and outer_members.segment_type <> inner_members.segment_type
+    group by
+        outer_members.edition_code,
+        outer_members.subject_type,
+        outer_members.subject_code,
+        outer_members.segment_type,
+        outer_members.segment_code,
+        inner_members.segment_type,
+        inner_members.segment_code
+
+),
+
+-- a cell wholly inside a larger cell of another segment type (e.g. a population band
+-- made only of métropoles) that differs from it by fewer than min_cell_size respondents:
+-- publishing both would give those few respondents' figures by difference, so the inner
+-- cell is suppressed (and its partition protected by the complementary rule)
+nested_differences as (
+
+    select distinct
+        segment_overlaps.edition_code,
+        segment_overlaps.subject_type,
+        segment_overlaps.subject_code,
+        segment_overlaps.inner_segment_type as segment_type,
+        segment_overlaps.inner_segment_code as segment_code
+    from segment_overlaps
+    inner join cells as outer_cell
+        on  segment_overlaps.edition_code = outer_cell.edition_code
+        and segment_overlaps.subject_type = outer_cell.subject_type
+        and segment_overlaps.subject_code = outer_cell.subject_code
+        and segment_overlaps.outer_segment_type = outer_cell.segment_type
+        and segment_overlaps.outer_segment_code = outer_cell.segment_code
+    inner join cells as inner_cell
+        on  segment_overlaps.edition_code = inner_cell.edition_code
+        and segment_overlaps.subject_type = inner_cell.subject_type
+        and segment_overlaps.subject_code = inner_cell.subject_code
+        and segment_overlaps.inner_segment_type = inner_cell.segment_type
+        and segment_overlaps.inner_segment_code = inner_cell.segment_code
+    where segment_overlaps.n_common = inner_cell.n_respondents
+        and outer_cell.n_respondents - inner_cell.n_respondents > 0
+        and outer_cell.n_respondents - inner_cell.n_respondents < {{ var('min_cell_size') }}
+
+),
+
+cells_checked as (
+
+    select
+        cells.*,
+        case when nested_differences.segment_code is null then 0 else 1 end as is_nested_difference
+    from cells
+    left join nested_differences
+        on  cells.edition_code = nested_differences.edition_code
+        and cells.subject_type = nested_differences.subject_type
+        and cells.subject_code = nested_differences.subject_code
+        and cells.segment_type = nested_differences.segment_type
+        and cells.segment_code = nested_differences.segment_code
+
+),
+
+flagged as (
+
+    {{ suppress_cells(
+        source='cells_checked',
+        n_column='n_respondents',
+        partition_by=['edition_code', 'subject_type', 'subject_code', 'segment_type'],
+        tiebreak='segment_code',
+        forced_column='is_nested_difference'
+    ) }}
+
+),
+
+published as (
+
+    select
+        edition_code,
+        subject_type,
+        subject_code,
+        segment_type,
+        segment_code,
+        segment_label_fr,
+        segment_order,
+        n_respondents,
+        {{ suppressed_value('n_answers') }} as n_answers,
+        {{ suppressed_value('mean_maturity') }} as mean_maturity,
+        {{ suppressed_value('median_maturity') }} as median_maturity,
+        {{ suppressed_value('sd_maturity') }} as sd_maturity,
+        case
+            when not is_suppressed and n_respondents >= 2
+                then mean_maturity - {{ var('ci_z') }} * sd_maturity / sqrt(cast(n_respondents as {{ type_double() }}))
+        end as ci_low,
+        case
+            when not is_suppressed and n_respondents >= 2
+                then mean_maturity + {{ var('ci_z') }} * sd_maturity / sqrt(cast(n_respondents as {{ type_double() }}))
+        end as ci_high,
+        {{ suppressed_value('mean_maturity_harmonised') }} as mean_maturity_harmonised,
+        {{ suppressed_value('mean_score_0_100') }} as mean_score_0_100,
+        {% for stage in ['eq_1', 'le_2', 'ge_3', 'ge_4', 'ge_5', 'eq_6'] -%}
+        {{ suppressed_value(safe_share('n_stage_' ~ stage, 'n_answers')) }} as share_stage_{{ stage }},
+        {% endfor -%}
+        {{ suppressed_value(safe_share('n_respondents_mean_ge_3', 'n_respondents')) }} as share_respondents_mean_ge_3,
+        {{ suppressed_value(safe_share('n_respondents_mean_ge_4', 'n_respondents')) }} as share_respondents_mean_ge_4,
+        is_suppressed,
+        suppression_reason
+    from flagged
+
+),
+
+published_scaled as (
+
+    select
+        published.edition_code,
+        published.subject_type,
+        published.subject_code,
+        published.segment_type,
+        published.segment_code,
+        published.segment_label_fr,
+        published.segment_order,
+        published.n_respondents,
+        published.n_answers,
+        published.mean_maturity,
+        published.median_maturity,
+        published.sd_maturity,
+        published.ci_low,
+        published.ci_high,
+        published.mean_maturity_harmonised,
+        published.mean_score_0_100,
+        published.share_stage_eq_1,
+        published.share_stage_le_2,
+        published.share_stage_ge_3,
+        published.share_stage_ge_4,
+        published.share_stage_ge_5,
+        case when edition_scales.max_stage_order >= 6 then published.share_stage_eq_6 end as share_stage_eq_6,
+        published.share_respondents_mean_ge_3,
+        published.share_respondents_mean_ge_4,
+        published.is_suppressed,
+        published.suppression_reason
+    from published
+    left join edition_scales
+        on published.edition_code = edition_scales.edition_code
+
+),
+
+ranked as (
+
+    select
+        published_scaled.*,
+        case when not is_suppressed then
+            rank() over (
+                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+                order by mean_maturity desc
+            )
+        end as rank_desc,
+        case when not is_suppressed then
+            rank() over (
+                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+                order by mean_maturity asc
+            )
+        end as rank_asc,
+        case when not is_suppressed then
+            count(*) over (
+                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+            )
+        end as n_ranked
+    from published_scaled
+
+)
+
+select
+    cast(edition_code as {{ dbt.type_string() }})     as edition_code,
+    cast(subject_type as {{ dbt.type_string() }})     as subject_type,
+    cast(subject_code as {{ dbt.type_string() }})     as subject_code,
+    cast(segment_type as {{ dbt.type_string() }})     as segment_type,
+    cast(segment_code as {{ dbt.type_string() }})     as segment_code,
+    cast(segment_label_fr as {{ dbt.type_string() }}) as segment_label_fr,
+    cast(segment_order as {{ dbt.type_int() }})       as segment_order,
+    cast(n_respondents as {{ dbt.type_int() }})       as n_respondents,
+    cast(n_answers as {{ dbt.type_int() }})           as n_answers,
+    cast(mean_maturity as {{ type_double() }})        as mean_maturity,
+    cast(median_maturity as {{ type_double() }})      as median_maturity,
+    cast(sd_maturity as {{ type_double() }})          as sd_maturity,
+    cast(ci_low as {{ type_double() }})               as ci_low,
+    cast(ci_high as {{ type_double() }})              as ci_high,
+    cast(mean_maturity_harmonised as {{ type_double() }}) as mean_maturity_harmonised,
+    cast(mean_score_0_100 as {{ type_double() }})     as mean_score_0_100,
+    {% for stage in ['eq_1', 'le_2', 'ge_3', 'ge_4', 'ge_5', 'eq_6'] -%}
+    cast(share_stage_{{ stage }} as {{ type_double() }}) as share_stage_{{ stage }},
+    {% endfor -%}
+    cast(share_respondents_mean_ge_3 as {{ type_double() }}) as share_respondents_mean_ge_3,
+    cast(share_respondents_mean_ge_4 as {{ type_double() }}) as share_respondents_mean_ge_4,
+    cast(rank_desc as {{ dbt.type_int() }})           as rank_in_edition,
+    cast(n_ranked as {{ dbt.type_int() }})            as n_ranked,
+    case when rank_desc is null then null else rank_desc <= 3 end as is_top_3,
+    case when rank_asc is null then null else rank_asc <= 3 end   as is_bottom_3,
+    is_suppressed,
+    cast(suppression_reason as {{ dbt.type_string() }}) as suppression_reason
+from ranked
