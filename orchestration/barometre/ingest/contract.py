@@ -69,9 +69,9 @@ ANSWER_VALUE_COLUMNS = {name: "raw_answer" for name in
                          ONE_ANSWER.name)}
 
 
-def _check(rule: Rule, fn) -> pa.Check:
+def _check(rule: Rule, fn, *, ignore_na: bool = True) -> pa.Check:
     # No `error=`: pandera would then report the message instead of the rule name.
-    return pa.Check(fn, name=rule.name)
+    return pa.Check(fn, name=rule.name, ignore_na=ignore_na)
 
 
 def response_schema(reference: Reference) -> pa.DataFrameSchema:
@@ -81,7 +81,8 @@ def response_schema(reference: Reference) -> pa.DataFrameSchema:
         {
             "response_id": pa.Column(str, _check(RESPONSE_ID_PRESENT, lambda s: s.str.len() > 0)),
             "submitted_at": pa.Column(
-                "datetime64[us]", _check(TIMESTAMP_READABLE, lambda s: s.notna()),
+                "datetime64[us]",
+                _check(TIMESTAMP_READABLE, lambda s: s.notna(), ignore_na=False),
                 nullable=True, coerce=True),
             "candidates": pa.Column("int64", [
                 _check(COLLECTIVITY_KNOWN, lambda s: s != 0),
