@@ -206,3 +206,39 @@ def test_dry_run_reports_every_problem_and_writes_nothing(tmp_path: Path) -> Non
     assert result.files[0].rows_loaded == 1
     assert result.refused and "2 of 4 rows (50.0%)" in result.refused
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_verification_reads_the_warehouse_and_catches_corruption(tmp_path: Path,
+                                                                 warehouse: Path) -> None:
+    from barometre.ingest.verify import verify_reconciliation, verify_row_contract
+
+    load_edition(lime_2021(tmp_path), warehouse, SEEDS)
+    assert verify_reconciliation(warehouse, "2021").passed
+    assert verify_row_contract(warehouse, SEEDS, "2021").passed
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("UPDATE raw.answers SET level = 9 WHERE question_code = 'T02_Q01' "
+                "AND answer_state = 'answered'")
+    con.execute("DELETE FROM raw.responses WHERE respondent_id = '244400404'")
+    con.close()
+    contract = verify_row_contract(warehouse, SEEDS, "2021")
+    assert not contract.passed and "level_outside_scale" in contract.details["failures"]
+    assert not verify_reconciliation(warehouse, "2021").passed
+
+
+def test_ingestion_asset_reports_blocking_checks(tmp_path: Path) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from barometre.assets.ingestion import raw_edition
+    from barometre.resources import WarehouseResource
+
+    lime_2021(tmp_path)
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("edition", ["2021"])
+        result = materialize(
+            [raw_edition], partition_key="2021", instance=instance,
+            resources={"warehouse": WarehouseResource(
+                data_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb"))})
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks == {"rows_reconcile": True, "row_contract": True,
+                      "no_contract_quarantine": True}

@@ -4,6 +4,9 @@
 from collections.abc import Iterator
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -16,6 +19,7 @@ from dagster import (
 
 from barometre.ingest.errors import IngestError
 from barometre.ingest.load import load_edition
+from barometre.ingest.verify import verify_reconciliation, verify_row_contract
 from barometre.resources import WarehouseResource
 
 edition_partitions = DynamicPartitionsDefinition(name="edition")
@@ -47,6 +51,16 @@ _DESCRIPTIONS = {
         for table in RAW_TABLES
     ],
     partitions_def=edition_partitions,
+    check_specs=[
+        AssetCheckSpec("rows_reconcile", asset=AssetKey(["raw", "load_log"]), blocking=True,
+                       description="Per file: rows read = rows loaded + rows quarantined."),
+        AssetCheckSpec("row_contract", asset=AssetKey(["raw", "answers"]), blocking=True,
+                       description="The loaded rows hold to the pandera row contract and "
+                       "every kept response has one answer per question of the edition."),
+        AssetCheckSpec("no_contract_quarantine", asset=AssetKey(["raw", "quarantine"]),
+                       description="Warns when rows were quarantined for breaking the "
+                       "contract (documented rules — incomplete, duplicates — do not count)."),
+    ],
 )
 def raw_edition(context: AssetExecutionContext, warehouse: WarehouseResource
                 ) -> Iterator[MaterializeResult]:
@@ -76,3 +90,18 @@ def raw_edition(context: AssetExecutionContext, warehouse: WarehouseResource
                                       "checks": MetadataValue.json(load.quarantine_checks)})
     yield MaterializeResult(asset_key=AssetKey(["raw", "load_log"]),
                             metadata={**common, "rows_read": load.rows_read})
+
+    reconcile = verify_reconciliation(warehouse.warehouse_path(), edition)
+    yield AssetCheckResult(asset_key=AssetKey(["raw", "load_log"]), check_name="rows_reconcile",
+                           passed=reconcile.passed,
+                           metadata={"files": MetadataValue.json(reconcile.details)})
+    contract = verify_row_contract(warehouse.warehouse_path(), warehouse.seeds_path(), edition)
+    yield AssetCheckResult(asset_key=AssetKey(["raw", "answers"]), check_name="row_contract",
+                           passed=contract.passed,
+                           metadata={"result": MetadataValue.json(contract.details)})
+    documented = {"incomplete_response", "duplicate_submission"}
+    broken = {k: v for k, v in load.quarantine_checks.items() if k not in documented}
+    yield AssetCheckResult(asset_key=AssetKey(["raw", "quarantine"]),
+                           check_name="no_contract_quarantine", passed=not broken,
+                           severity=AssetCheckSeverity.WARN,
+                           metadata={"by_check": MetadataValue.json(load.quarantine_checks)})
