@@ -11,19 +11,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from barometre import cli_ops
+from barometre.console import fail as _fail
+from barometre.console import say as _say
 from barometre.editions import discover_editions
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr, flush=True)
-    return 1
 
 
 def _quiet_run_config() -> dict:
@@ -46,11 +40,7 @@ def _failure_message(result) -> str:
 
 
 def _ensure_dagster_home(settings: Settings) -> None:
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = settings.dagster_home / "dagster.yaml"
-    if not config.exists():
-        # Local instance: run history under DAGSTER_HOME; no telemetry (closed network).
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    cli_ops.ensure_instance_config(settings.dagster_home)
 
 
 def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazily)
@@ -129,18 +119,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
-    _say("[dbt] build: seeds, models and tests…")
+    _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
     result = defs.resolve_job_def("transform").execute_in_process(
         instance=instance, run_config=_quiet_run_config(), raise_on_error=False)
     if not result.success:
-        return _fail(f"dbt build failed:\n{_failure_message(result)}")
-    _say("[dbt] build: ok")
+        return _fail(f"dbt build or publishing failed:\n{_failure_message(result)}\n"
+                     f"{cli_ops.unchanged_publication_note(settings)}")
+    _say("[dbt] build and publish: ok")
 
     from barometre.status import warehouse_summary
 
     _say("")
     _say(warehouse_summary(settings.warehouse))
-    _say(f"Warehouse file: {settings.warehouse}")
+    _say(f"Warehouse file: {settings.warehouse} (working copy: runs only)")
+    _say(f"Published (BI): {settings.published_dir / 'barometre.duckdb'}")
     _say(f"Dagster UI:     {UI_HINT}")
     if failed:
         return _fail(f"edition(s) not loaded: {', '.join(failed)}")
@@ -199,6 +191,7 @@ def cmd_status(_args: argparse.Namespace) -> int:
     settings = get_settings()
     _say(warehouse_summary(settings.warehouse))
     _say(f"Warehouse file: {settings.warehouse}")
+    _say(cli_ops.published_status(settings))
     return 0
 
 
@@ -263,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--questions-per-theme", type=int, default=10)
     sample.add_argument("--editions", type=int, default=3)
     sample.set_defaults(func=cmd_sample)
+    cli_ops.register(sub)
     return parser
 
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from barometre.assets.dbt import barometre_dbt, dbt_project
+from barometre.assets.dbt import DBT_ASSETS, dbt_project
 from barometre.assets.ingestion import raw_edition, survey_exports
+from barometre.automation import (
+    AUTOMATION_SCHEDULES,
+    AUTOMATION_SENSORS,
+    WRITER_TAGS,
+    published_warehouse,
+    transform_job,
+)
 from barometre.quality.checks import QUALITY_CHECKS
 from barometre.resources import WarehouseResource
 from barometre.settings import export_environment, get_settings
@@ -19,17 +26,15 @@ ingest_edition_job = define_asset_job(
     "ingest_edition",
     selection=AssetSelection.assets(raw_edition),
     description="Load one edition's exports into schema raw (partition = edition).",
-)
-transform_job = define_asset_job(
-    "transform",
-    selection=AssetSelection.assets(barometre_dbt),
-    description="dbt build: seeds, staging, core, marts and their tests.",
+    run_tags=WRITER_TAGS,
 )
 
 defs = Definitions(
-    assets=[survey_exports, raw_edition, barometre_dbt],
+    assets=[survey_exports, raw_edition, *DBT_ASSETS, published_warehouse],
     asset_checks=QUALITY_CHECKS,
     jobs=[ingest_edition_job, transform_job],
+    sensors=AUTOMATION_SENSORS,
+    schedules=AUTOMATION_SCHEDULES,
     resources={
         "warehouse": WarehouseResource(),
         "dbt": DbtCliResource(project_dir=dbt_project,

@@ -18,7 +18,11 @@ def warehouse_summary(warehouse: Path) -> str:
     """Editions loaded with their respondents, answers and quarantined rows."""
     if not warehouse.is_file():
         return "The warehouse is empty: run `barometre run`."
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException:
+        return ("The working warehouse is in use by a run (DuckDB locks it while writing); "
+                "see the published state below, or try again when the run ends.")
     try:
         if not _has_table(con, "raw", "responses"):
             return "The warehouse holds no edition yet: run `barometre run`."

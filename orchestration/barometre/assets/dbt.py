@@ -20,6 +20,7 @@ from dagster_dbt import (
 from barometre.settings import get_settings
 
 _settings = get_settings()
+MART_TAG = "mart"
 
 dbt_project = DbtProject(
     project_dir=_settings.dbt_project_dir,
@@ -41,8 +42,27 @@ translator = DagsterDbtTranslator(
 )
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="barometre_dbt",
-            dagster_dbt_translator=translator)
-def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Seeds, models and tests of dbt_project/ (`dbt build`)."""
-    yield from dbt.cli(["build"], context=context).stream()
+def _build(context: AssetExecutionContext, dbt: DbtCliResource, tests: str) -> Iterator[Any]:
+    # A test spanning core and marts must run with the marts, once both exist: the core
+    # step takes only the tests whose parents it all builds (cautious), the marts step
+    # every test touching a mart (eager).
+    yield from dbt.cli(["build", "--indirect-selection", tests], context=context).stream()
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="barometre_dbt_core",
+            exclude=f"tag:{MART_TAG}", dagster_dbt_translator=translator)
+def barometre_dbt_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Seeds, staging, intermediate and core models with their tests (`dbt build`)."""
+    yield from _build(context, dbt, "cautious")
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="barometre_dbt_marts",
+            select=f"tag:{MART_TAG}", dagster_dbt_translator=translator)
+def barometre_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """The marts (schemas marts and restricted) with their tests, in a step of their own:
+    a failed blocking check on a core asset stops the run before any mart is built."""
+    yield from _build(context, dbt, "eager")
+
+
+DBT_ASSETS = [barometre_dbt_core, barometre_dbt_marts]
+DBT_ASSET_KEYS = sorted({k for a in DBT_ASSETS for k in a.keys}, key=lambda k: k.to_user_string())

@@ -1,0 +1,225 @@
+"""Operations commands of the `barometre` CLI: publish, export, new-edition.
+
+`register(subparsers)` adds them to the parser of barometre.cli; `published_status`
+is the "published for BI" and "last runs" part of `barometre status`;
+`unchanged_publication_note` is what a failed run says about the published data;
+`ensure_instance_config` writes DAGSTER_HOME/dagster.yaml (one run at a time; for
+`barometre run` and `barometre ui`).
+
+Heavy libraries are imported inside the commands, as in barometre.cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+
+from barometre.console import fail as _fail
+from barometre.console import say as _say
+from barometre.settings import Settings, get_settings
+
+INSTANCE_CONFIG = """\
+# Dagster instance of the barometre warehouse (written by `barometre`, edit freely).
+# DuckDB allows one writer at a time: runs are queued and started one by one
+# (docs/operations.md, "One writer at a time").
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def ensure_instance_config(dagster_home: Path) -> Path:
+    """Create DAGSTER_HOME and its dagster.yaml (never overwrites an existing one)."""
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+    return config
+
+
+def unchanged_publication_note(settings: Settings) -> str:
+    """One line for failed runs: the published data were not replaced."""
+    from barometre.publish import current_version
+
+    current = current_version(settings.published_dir)
+    if current is None:
+        return "Nothing is published for BI yet (no run has succeeded)."
+    return (f"The data published for BI were NOT changed: still version {current.version} "
+            f"of {current.published_at} ({settings.published_dir / 'barometre.duckdb'}).")
+
+
+def _published_lines(settings: Settings) -> list[str]:
+    from barometre.publish import current_version
+
+    current = current_version(settings.published_dir)
+    if current is None:
+        return [f"Published for BI: nothing yet ({settings.published_dir}); "
+                "`barometre run` publishes after a successful build."]
+    lines = [f"Published for BI: {current.path}",
+             f"  version {current.version}, published {current.published_at}"
+             + (f", run {current.run_id}" if current.run_id else ", by hand"),
+             f"  Parquet: {settings.published_dir / 'current' / 'parquet'}"]
+    width = max((len(name) for name in current.marts), default=0)
+    for name, rows in sorted(current.marts.items()):
+        lines.append(f"  {name:<{width}} {rows:>8} rows")
+    if not current.marts:
+        lines.append("  (no mart in this version)")
+    editions = sorted({s["edition"] for s in current.sources})
+    if editions:
+        lines.append(f"  built from editions {', '.join(editions)}")
+    return lines
+
+
+def _run_checks(instance, run_id: str) -> tuple[int, list[str], list[str]]:
+    """(checks passed, failed blocking checks, failed warnings) of a run, as 'asset: check'."""
+    from dagster import AssetCheckSeverity, DagsterEventType
+
+    passed, failed, warned = 0, [], []
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        name = f"{evaluation.asset_key.to_user_string()}: {evaluation.check_name}"
+        if evaluation.passed:
+            passed += 1
+        elif evaluation.severity == AssetCheckSeverity.WARN:
+            warned.append(name)
+        else:
+            failed.append(name)
+    return passed, failed, warned
+
+
+def _run_failure(instance, run_id: str) -> str | None:
+    from dagster import DagsterEventType
+
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
+        data = entry.dagster_event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            return data.user_failure_data.description.splitlines()[0]
+        if data.error:
+            return data.error.message.strip().splitlines()[0]
+    return None
+
+
+def _runs_lines(settings: Settings, jobs: tuple[str, ...] = ("ingest_edition", "transform"),
+                per_job: int = 3) -> list[str]:
+    home = settings.dagster_home
+    if not home.is_dir():
+        return [f"Last runs: none recorded ({home})"]
+    from dagster import DagsterInstance, RunsFilter
+
+    lines = [f"Last runs (Dagster instance {home}):"]
+    with DagsterInstance.from_config(str(home)) as instance:
+        for job in jobs:
+            runs = instance.get_runs(RunsFilter(job_name=job), limit=per_job)
+            if not runs:
+                lines.append(f"  {job}: no run yet")
+            for run in runs:
+                record = instance.get_run_record_by_id(run.run_id)
+                when = (record.end_time or record.start_time) if record else None
+                shown = "" if when is None else dt.datetime.fromtimestamp(
+                    when).astimezone().isoformat(timespec="seconds")
+                partition = run.tags.get("dagster/partition")
+                label = f"{job} [{partition}]" if partition else job
+                lines.append(f"  {label:<24} {run.status.value:<10} {shown}  "
+                             f"(run {run.run_id[:8]})")
+                passed, failed, warned = _run_checks(instance, run.run_id)
+                if passed or failed or warned:
+                    lines.append(f"      checks: {passed} passed, {len(failed)} failed, "
+                                 f"{len(warned)} warning(s)")
+                for label, names in (("FAILED", failed), ("WARNING", warned)):
+                    lines.extend(f"      {label} {name}" for name in names[:10])
+                    if len(names) > 10:
+                        lines.append(f"      … and {len(names) - 10} more (see the Dagster UI)")
+                if run.status.value == "FAILURE":
+                    reason = _run_failure(instance, run.run_id)
+                    if reason:
+                        lines.append(f"      why: {reason}")
+    return lines
+
+
+def published_status(settings: Settings) -> str:
+    """What is published for BI, and the last runs with their checks (for `status`)."""
+    lines = _published_lines(settings)
+    try:
+        lines += _runs_lines(settings)
+    except Exception as err:  # status must answer even if the instance is unreadable
+        lines.append(f"Last runs: the Dagster instance at {settings.dagster_home} could not "
+                     f"be read ({type(err).__name__}: {err})")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_publish(_args: argparse.Namespace) -> int:
+    from barometre.publish import PublishError, publish
+
+    settings = get_settings()
+    try:
+        version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
+    except PublishError as err:
+        return _fail(str(err))
+    _say(f"Published version {version.version}: {version.path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from barometre.export import export_marts
+
+    settings = get_settings()
+    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
+    out = Path(args.out).expanduser().resolve()
+    try:
+        files = export_marts(settings.published_dir / "barometre.duckdb", out, formats,
+                             decimal_comma=not args.decimal_point, say=_say)
+    except FileNotFoundError as err:
+        return _fail(str(err))
+    _say(f"{len(files)} file(s) written under {out}")
+    return 0
+
+
+def cmd_new_edition(args: argparse.Namespace) -> int:
+    from barometre.new_edition import create_edition
+
+    settings = get_settings()
+    try:
+        written = create_edition(settings.data_dir, settings.seeds_dir, args.edition,
+                                 args.layout)
+    except (FileExistsError, ValueError) as err:
+        return _fail(str(err))
+    for path in written:
+        _say(f"written: {path}")
+    _say(f"Next: read {written[-1]}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add publish, export and new-edition to the `barometre` parser."""
+    publish = subparsers.add_parser(
+        "publish", help="publish the working warehouse's marts for BI (read-only DuckDB "
+        "file + Parquet, replaced atomically); `run` does it after a successful build")
+    publish.set_defaults(func=cmd_publish)
+
+    export = subparsers.add_parser(
+        "export", help="write the published marts to CSV (Excel: `;`, UTF-8 BOM, decimal "
+        "comma) and/or Parquet")
+    export.add_argument("--out", default="barometre-export",
+                        help="output folder (default: ./barometre-export)")
+    export.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
+    export.add_argument("--decimal-point", action="store_true",
+                        help="CSV numbers with a decimal point instead of a comma")
+    export.set_defaults(func=cmd_export)
+
+    new = subparsers.add_parser(
+        "new-edition", help="create data/raw/<edition>/ with a manifest template and "
+        "seed stubs to fill in")
+    new.add_argument("edition", help="edition code = folder name, e.g. 2024")
+    new.add_argument("--layout", required=True,
+                     choices=("limesurvey_csv", "surveymonkey_xlsx"),
+                     help="survey tool layout of the export")
+    new.set_defaults(func=cmd_new_edition)

@@ -1,0 +1,375 @@
+"""Sensor, schedule, refresh after ingestion, the publish asset and job, the operations
+commands (new-edition, status). No daemon runs in tests: the sensor and schedule
+functions are called directly, on an ephemeral Dagster instance."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import (
+    AssetKey,
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRun,
+    DagsterRunStatus,
+    DefaultScheduleStatus,
+    DefaultSensorStatus,
+    Definitions,
+    RunRequest,
+    SkipReason,
+    build_run_status_sensor_context,
+    build_schedule_context,
+    build_sensor_context,
+    job,
+    materialize,
+    op,
+)
+
+from barometre.automation import (
+    DEFAULT_SCHEDULE_CRON,
+    ENV_SCHEDULE_CRON,
+    ENV_SENSOR_SETTLE,
+    PUBLISHED_CONTENT,
+    build_weekly_refresh,
+    edition_state,
+    published_warehouse,
+    raw_exports_sensor,
+    refresh_marts_after_ingest,
+    weekly_refresh,
+)
+from barometre.publish import current_version
+from barometre.resources import WarehouseResource
+from tests.factories import Response, write_limesurvey, write_surveymonkey
+from tests.test_publish import make_working
+
+
+def build_defs() -> Definitions:
+    """The code location, with the automation wired in."""
+    from barometre.definitions import defs
+
+    return defs
+
+
+@pytest.fixture
+def instance() -> DagsterInstance:
+    with DagsterInstance.ephemeral() as inst:
+        yield inst
+
+
+@pytest.fixture
+def persistent_instance(tmp_path: Path) -> DagsterInstance:
+    """Schedules need an instance they can re-open (build_schedule_context)."""
+    (tmp_path / "dagster").mkdir()
+    with DagsterInstance.from_config(str(tmp_path / "dagster")) as inst:
+        yield inst
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(ENV_SENSOR_SETTLE, "0")
+    data = tmp_path / "raw"
+    write_limesurvey(data / "2021", [Response("Bordeaux Métropole", "METRO")])
+    return data
+
+
+def tick(instance: DagsterInstance, data_dir: Path, cursor: str | None):
+    """One sensor evaluation; applies its partition requests as the daemon would."""
+    with build_sensor_context(instance=instance, cursor=cursor,
+                              resources={"warehouse": WarehouseResource(
+                                  data_dir=str(data_dir))}) as context:
+        result = raw_exports_sensor(context)
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+    return result
+
+
+# --------------------------------------------------------------------------- sensor
+
+
+def test_new_edition_folder_becomes_a_partition_and_a_run(instance, data_dir) -> None:
+    result = tick(instance, data_dir, None)
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["2021"]]
+    assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
+        ("ingest_edition", "2021")]
+    assert result.run_requests[0].tags["barometre/trigger"] == "new edition"
+    assert set(json.loads(result.cursor)["editions"]) == {"2021"}
+    assert instance.get_dynamic_partitions("edition") == ["2021"]
+
+
+def test_unchanged_exports_trigger_nothing(instance, data_dir) -> None:
+    first = tick(instance, data_dir, None)
+    second = tick(instance, data_dir, first.cursor)
+    assert not second.run_requests
+    assert not second.dynamic_partitions_requests
+    assert "no new or changed export" in second.skip_reason.skip_message
+    assert second.cursor == first.cursor
+
+
+def test_changed_export_triggers_only_that_edition(instance, data_dir) -> None:
+    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille",
+                                                    answer="3")])
+    first = tick(instance, data_dir, None)
+    assert sorted(r.partition_key for r in first.run_requests) == ["2018", "2021"]
+
+    # Same file name, new content: a re-export of 2021.
+    write_limesurvey(data_dir / "2021", [Response("Bordeaux Métropole", "METRO"),
+                                         Response("Ville de Paris", "COM")])
+    second = tick(instance, data_dir, first.cursor)
+    assert [(r.partition_key, r.tags["barometre/trigger"]) for r in second.run_requests] == [
+        ("2021", "export changed")]
+    assert not second.dynamic_partitions_requests
+    # A touched but identical file is not a change (content hash, not mtime).
+    os.utime(data_dir / "2021" / "export.csv")
+    assert not tick(instance, data_dir, second.cursor).run_requests
+
+
+def test_manifest_change_is_a_change(instance, data_dir) -> None:
+    first = tick(instance, data_dir, None)
+    manifest = data_dir / "2021" / "manifest.yml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        "latest_complete", "latest_complete  # edited"), encoding="utf-8")
+    assert [r.partition_key for r in tick(instance, data_dir, first.cursor).run_requests] == [
+        "2021"]
+
+
+def test_edition_waits_for_its_export_and_for_copies_to_finish(tmp_path: Path) -> None:
+    folder = write_limesurvey(tmp_path / "2021", [Response("Bordeaux Métropole", "METRO")])
+    ready = edition_state(folder)
+    assert ready.fingerprint and len(ready.fingerprint) == 64
+    # A file modified a moment ago may still be being copied.
+    busy = edition_state(folder, settle_seconds=60)
+    assert busy.fingerprint is None and "being written" in busy.waiting
+    (folder / "export.csv").unlink()
+    missing = edition_state(folder)
+    assert missing.fingerprint is None and "export.csv" in missing.waiting
+
+
+def test_edition_without_its_export_gets_a_partition_but_no_run(instance, data_dir) -> None:
+    (data_dir / "2021" / "export.csv").unlink()
+    result = tick(instance, data_dir, None)
+    assert not result.run_requests
+    assert "waiting for export.csv" in result.skip_reason.skip_message
+    assert instance.get_dynamic_partitions("edition") == ["2021"]
+
+
+# --------------------------------------------------------------------------- refresh
+
+
+def _finished_run(instance: DagsterInstance, job_name: str) -> tuple:
+    @op
+    def step() -> None:
+        pass
+
+    @job(name=job_name)
+    def tiny() -> None:
+        step()
+
+    result = tiny.execute_in_process(instance=instance, tags={"dagster/partition": "2021"})
+    (event,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+    return event.dagster_event, instance.get_run_by_id(result.run_id)
+
+
+def test_successful_ingestion_requests_a_transform_run(instance) -> None:
+    event, run = _finished_run(instance, "ingest_edition")
+    context = build_run_status_sensor_context(
+        sensor_name="refresh_marts_after_ingest", dagster_event=event,
+        dagster_instance=instance, dagster_run=run)
+    request = refresh_marts_after_ingest(context)
+    assert isinstance(request, RunRequest)
+    assert request.tags["barometre/edition"] == "2021"
+
+    # A transform run already waiting in the queue will include this edition.
+    instance.add_run(DagsterRun(job_name="transform", status=DagsterRunStatus.NOT_STARTED))
+    assert isinstance(refresh_marts_after_ingest(context), SkipReason)
+
+
+def test_other_jobs_do_not_trigger_a_refresh(instance) -> None:
+    event, run = _finished_run(instance, "transform")
+    context = build_run_status_sensor_context(
+        sensor_name="refresh_marts_after_ingest", dagster_event=event,
+        dagster_instance=instance, dagster_run=run)
+    assert isinstance(refresh_marts_after_ingest(context), SkipReason)
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_schedule_requests_every_edition(persistent_instance, data_dir) -> None:
+    instance = persistent_instance
+    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille",
+                                                    answer="3")])
+    with build_schedule_context(
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}) as context:
+        requests = weekly_refresh(context)
+    assert sorted((r.job_name, r.partition_key) for r in requests) == [
+        ("ingest_edition", "2018"), ("ingest_edition", "2021")]
+    assert sorted(instance.get_dynamic_partitions("edition")) == ["2018", "2021"]
+
+
+def test_schedule_with_no_edition_skips(persistent_instance, tmp_path: Path) -> None:
+    instance = persistent_instance
+    with build_schedule_context(
+            instance=instance,
+            resources={"warehouse": WarehouseResource(data_dir=str(tmp_path / "empty"))}
+    ) as context:
+        assert isinstance(weekly_refresh(context), SkipReason)
+
+
+def test_schedule_cron_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert weekly_refresh.cron_schedule == os.environ.get(ENV_SCHEDULE_CRON,
+                                                          DEFAULT_SCHEDULE_CRON)
+    assert weekly_refresh.execution_timezone == "Europe/Paris"
+    monkeypatch.setenv(ENV_SCHEDULE_CRON, "30 5 * * *")
+    assert build_weekly_refresh().cron_schedule == "30 5 * * *"
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def test_definitions_with_automation_are_valid() -> None:
+    defs = build_defs()
+    Definitions.validate_loadable(defs)
+    assert defs.resolve_sensor_def("raw_exports_sensor").default_status == \
+        DefaultSensorStatus.RUNNING
+    assert defs.resolve_sensor_def("refresh_marts_after_ingest").default_status == \
+        DefaultSensorStatus.RUNNING
+    assert defs.resolve_schedule_def("weekly_refresh").default_status == \
+        DefaultScheduleStatus.RUNNING
+
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(AssetKey("published_warehouse")).parent_keys
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
+    # Publishing waits for every dbt asset (and so for every blocking check on them) …
+    assert marts | {AssetKey(["core", "fct_answers"])} <= parents
+    # … but holds only the marts and the allowed lookups.
+    assert {k.path[0] for k in PUBLISHED_CONTENT} == {"marts", "reference"}
+    assert marts <= set(PUBLISHED_CONTENT)
+    assert not {k for k in parents if k.path[0] == "raw"}
+    transform = defs.resolve_job_def("transform")
+    selected = transform.asset_layer.selected_asset_keys
+    assert AssetKey("published_warehouse") in selected
+    assert AssetKey(["core", "fct_answers"]) in selected
+
+
+def test_publish_asset_records_the_version(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
+    working = make_working(tmp_path / "working.duckdb")
+    result = materialize([published_warehouse], resources={
+        "warehouse": WarehouseResource(warehouse=str(working))})
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("published_warehouse")
+    metadata = materialization.metadata
+    published = current_version(tmp_path / "published")
+    assert metadata["version"].value == published.version
+    assert metadata["row_counts"].value == published.tables
+    assert metadata["storage_version"].value == "v1.4.0"
+    assert published.run_id == result.run_id
+
+
+@pytest.mark.slow
+def test_failed_checks_leave_the_published_data_untouched(
+        sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blocking dbt test fails: the transform run fails and publishes nothing."""
+    from barometre.publish import publish
+
+    working = tmp_path / "working.duckdb"
+    shutil.copy(sample_warehouse, working)
+    published_dir = tmp_path / "published"
+    before = publish(working, published_dir)
+    con = duckdb.connect(str(working))
+    # A respondent twice in an edition: the unique source test (severity error) fails.
+    con.execute("INSERT INTO raw.responses SELECT * FROM raw.responses LIMIT 1")
+    con.close()
+    monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(working))
+    monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published_dir))
+    with DagsterInstance.ephemeral() as inst:
+        result = build_defs().resolve_job_def("transform").execute_in_process(
+            instance=inst, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    assert not result.success
+    assert current_version(published_dir) == before
+    assert not result.asset_materializations_for_node("published_warehouse")
+
+    from barometre.cli_ops import unchanged_publication_note
+    from barometre.settings import get_settings
+
+    assert f"NOT changed: still version {before.version}" in unchanged_publication_note(
+        get_settings())
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _cli(args: list[str]) -> int:
+    from barometre import cli_ops
+
+    parser = argparse.ArgumentParser()
+    cli_ops.register(parser.add_subparsers(dest="command"))
+    parsed = parser.parse_args(args)
+    return parsed.func(parsed)
+
+
+def test_new_edition_writes_manifest_and_seed_stubs(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys) -> None:
+    from barometre.ingest.errors import IngestError
+    from barometre.ingest.manifest import load_manifest
+
+    monkeypatch.setenv("BAROMETRE_DATA_DIR", str(tmp_path / "raw"))
+    assert _cli(["new-edition", "2024", "--layout", "limesurvey_csv"]) == 0
+    folder = tmp_path / "raw" / "2024"
+    assert (folder / "manifest.yml").is_file() and (folder / "SEEDS_TODO.md").is_file()
+    header = (folder / "seed_stubs" / "questions.csv").read_text(encoding="utf-8")
+    assert header.startswith("edition_code,question_code,theme_code,order_in_theme,wording_fr")
+    assert "\n2024,T01_Q01," in header
+    editions = (folder / "seed_stubs" / "editions.csv").read_text(encoding="utf-8")
+    assert "\n2024,2024,3,TODO" in editions
+    # The template parses; what is left is the missing export, said in plain words.
+    with pytest.raises(IngestError, match=r"export file listed in manifest\.yml is missing"):
+        load_manifest(folder)
+    assert "written:" in capsys.readouterr().out
+
+    # Never overwrites.
+    assert _cli(["new-edition", "2024", "--layout", "surveymonkey_xlsx"]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert _cli(["new-edition", "../evil", "--layout", "limesurvey_csv"]) == 1
+
+
+def test_surveymonkey_template_parses(tmp_path: Path) -> None:
+    from barometre.ingest.errors import IngestError
+    from barometre.ingest.manifest import load_manifest
+    from barometre.new_edition import create_edition
+    from barometre.settings import PROJECT_ROOT
+
+    create_edition(tmp_path, PROJECT_ROOT / "seeds", "2025", "surveymonkey_xlsx")
+    with pytest.raises(IngestError, match="missing"):
+        load_manifest(tmp_path / "2025")
+
+
+def test_status_shows_publication_and_runs(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from barometre.cli_ops import ensure_instance_config, published_status
+    from barometre.publish import publish
+    from barometre.settings import get_settings
+
+    monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    text = published_status(get_settings())
+    assert "nothing yet" in text and "none recorded" in text
+
+    version = publish(make_working(tmp_path / "w.duckdb"), tmp_path / "published")
+    ensure_instance_config(tmp_path / "dagster")
+    with DagsterInstance.from_config(str(tmp_path / "dagster")) as inst:
+        _finished_run(inst, "ingest_edition")
+    text = published_status(get_settings())
+    assert version.version in text and "mart_theme_maturity" in text
+    assert "ingest_edition [2021]" in text and "SUCCESS" in text
+    assert "transform: no run yet" in text
