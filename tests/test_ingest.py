@@ -242,3 +242,14 @@ def test_ingestion_asset_reports_blocking_checks(tmp_path: Path) -> None:
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert checks == {"rows_reconcile": True, "row_contract": True,
                       "no_contract_quarantine": True}
+
+
+def test_a_type_is_accepted_only_from_the_edition_that_admits_it(tmp_path: Path,
+                                                                  warehouse: Path) -> None:
+    # CC (communautés de communes) is admitted from the 3rd edition: refused in 2021.
+    folder = write_limesurvey(tmp_path / "raw" / "2021", [
+        Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "CC")])
+    load_edition(folder, warehouse, SEEDS, max_bad_share=0.5)
+    assert rows(warehouse, "SELECT check_name, value FROM raw.quarantine") == [
+        ("type_not_accepted", "CC")]
+    assert "CC" not in load_reference(SEEDS, "2021").type_codes

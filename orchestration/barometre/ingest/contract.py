@@ -42,7 +42,8 @@ COLLECTIVITY_UNAMBIGUOUS = Rule(
     "seeds/collectivity_aliases.csv to say which one")
 TYPE_ACCEPTED = Rule(
     "type_not_accepted",
-    "respondent type not in seeds/collectivity_types.csv (METRO, MET69, CU, CA, CC, COM)")
+    "respondent type not admitted for this edition by seeds/collectivity_types.csv "
+    "(METRO, MET69, CU, CA, COM; CC from its first_edition_number)")
 LEVEL_IN_SCALE = Rule("level_outside_scale", "the level is outside the edition's scale")
 STATE_KNOWN = Rule("unknown_answer_state", "the answer is neither a level, not-concerned "
                    "nor no-answer")

@@ -90,7 +90,10 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
                           file=seeds_dir / "questions.csv",
                           hint="add the edition's questions to seeds/questions.csv")
 
-    type_codes = frozenset(r["type_code"] for r in _rows(seeds_dir, "collectivity_types.csv"))
+    # A type is accepted from the edition that admits it (CC: communautés de communes).
+    number = int(editions[edition_code]["edition_number"])
+    type_codes = frozenset(r["type_code"] for r in _rows(seeds_dir, "collectivity_types.csv")
+                           if int(r["first_edition_number"] or 1) <= number)
     official = {r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
                 for r in _rows(seeds_dir, "collectivities.csv")}
     names: dict[str, tuple[Collectivity, ...]] = {}

@@ -234,8 +234,9 @@ def _write_seeds(
         ),
         "collectivity_types.csv": _write_seed(
             seeds / "collectivity_types.csv",
-            ["type_code", "label_fr", "report_group", "report_group_label_fr"],
-            (t[:4] for t in TYPES),
+            ["type_code", "label_fr", "report_group", "report_group_label_fr",
+             "first_edition_number"],
+            ((*t[:4], 1) for t in TYPES),
         ),
         "collectivities.csv": _write_seed(
             seeds / "collectivities.csv",
