@@ -16,7 +16,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .writers import manifest_text, write_limesurvey_csv, write_surveymonkey_xlsx
+from .writers import (
+    limesurvey_manifest,
+    surveymonkey_manifest,
+    write_limesurvey_csv,
+    write_surveymonkey_xlsx,
+)
 
 THEMES = 10
 STAGES = (
@@ -370,33 +375,11 @@ def _write_edition(
                 + ["" if v == 0 else "NC" if v < 0 else f"A{v}" for v in ans]
             )
         write_limesurvey_csv(folder / name, header, rows)
-        manifest = manifest_text(
-            comment="SYNTHETIC benchmark edition (everything fabricated).",
-            edition=edition["code"],
-            layout="limesurvey_csv",
-            files=[name],
-            fmt="csv",
-            encoding="utf-8-sig",
-            delimiter=";",
-            header_rows=1,
-            timestamp_format=LS_TIME,
-            respondent={
-                "response_id": "id",
-                "collectivity": "Collectivité",
-                "type": "Type de collectivité",
-                "started_at": "startdate",
-                "submitted_at": "submitdate",
-            },
-            metadata_columns=["lastpage", "startlanguage", "datestamp"],
-            personal_columns=["ipaddr", "token", "Courriel du contact"],
-            answers={
-                "encoding": "codes",
-                "codes": {f"A{k}": k for k in range(1, scale + 1)},
-                "not_concerned": ["NC"],
-                "no_answer": [""],
-            },
-            questions={"by": "code", "pattern": r"^(?P<theme>T\d{2})\[SQ(?P<order>\d{3})\]$"},
-        )
+        manifest = limesurvey_manifest(
+     edition=edition["code"], files=[name], timestamp_format=LS_TIME,
+     codes={f"A{k}": k for k in range(1, scale + 1)},
+     comment="SYNTHETIC benchmark edition (everything fabricated).",
+ )
     else:
         name = f"benchmark_{edition['code']}_surveymonkey.xlsx"
         meta = [
@@ -433,25 +416,11 @@ def _write_edition(
                 )
 
         write_surveymonkey_xlsx(folder / name, row1, row2, rows_iter(), write_only=True)
-        manifest = manifest_text(
-            comment="SYNTHETIC benchmark edition (everything fabricated).",
-            edition=edition["code"],
-            layout="surveymonkey_xlsx",
-            files=[name],
-            fmt="xlsx",
-            header_rows=2,
-            timestamp_format=SM_TIME,
-            respondent={
-                "response_id": "Respondent ID",
-                "collectivity": "Custom Data 1",
-                "started_at": "Start Date",
-                "submitted_at": "End Date",
-            },
-            metadata_columns=["Collector ID"],
-            personal_columns=["IP Address", "Email Address", "First Name", "Last Name"],
-            answers={"encoding": "labels", "not_concerned": [NC_LABEL], "no_answer": [""]},
-            questions={"by": "wording"},
-        )
+        manifest = surveymonkey_manifest(
+     edition=edition["code"], files=[name], timestamp_format=SM_TIME,
+     not_concerned=NC_LABEL,
+     comment="SYNTHETIC benchmark edition (everything fabricated).",
+ )
     (folder / "manifest.yml").write_text(manifest, encoding="utf-8", newline="\n")
     path = folder / name
     return {

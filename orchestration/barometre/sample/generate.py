@@ -34,7 +34,12 @@ from .respondents import (
 )
 from .seeds import Edition, load_crosswalk, load_editions
 from .targets import NARRATIVE_2018, NARRATIVE_2021, THEME_MEAN_2021, THEME_SHIFT_2018
-from .writers import manifest_text, write_limesurvey_csv, write_surveymonkey_xlsx
+from .writers import (
+    limesurvey_manifest,
+    surveymonkey_manifest,
+    write_limesurvey_csv,
+    write_surveymonkey_xlsx,
+)
 
 SAMPLE_SEED = 20210131
 EDITION_NEW, EDITION_OLD = "2021", "2018"
@@ -234,36 +239,13 @@ def _write_2021(
             + [_ls_answer(s["answers"][c]) for c in codes]
         )
     write_limesurvey_csv(out_dir / CSV_NAME, header, rows)
-    pattern = r"^(?P<theme>T\d{2})\[SQ(?P<order>\d{3})\]$"
     levels = {f"A{k}": k for k in range(1, edition.scale_size + 1)}
     (out_dir / "manifest.yml").write_text(
-        manifest_text(
+        limesurvey_manifest(
+            edition=edition.code, files=[CSV_NAME], timestamp_format=LS_TIME,
+            codes=levels,
             comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
             "Layout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
-            edition=edition.code,
-            layout="limesurvey_csv",
-            files=[CSV_NAME],
-            fmt="csv",
-            encoding="utf-8-sig",
-            delimiter=";",
-            header_rows=1,
-            timestamp_format=LS_TIME,
-            respondent={
-                "response_id": "id",
-                "collectivity": "Collectivité",
-                "type": "Type de collectivité",
-                "started_at": "startdate",
-                "submitted_at": "submitdate",
-            },
-            metadata_columns=["lastpage", "startlanguage", "datestamp"],
-            personal_columns=["ipaddr", "token", "Courriel du contact"],
-            answers={
-                "encoding": "codes",
-                "codes": levels,
-                "not_concerned": ["NC"],
-                "no_answer": [""],
-            },
-            questions={"by": "code", "pattern": pattern},
         ),
         encoding="utf-8",
         newline="\n",
@@ -398,29 +380,11 @@ def _write_2018(
         )
     write_surveymonkey_xlsx(out_dir / XLSX_NAME, row1, row2, rows)
     (out_dir / "manifest.yml").write_text(
-        manifest_text(
+        surveymonkey_manifest(
+            edition=edition.code, files=[XLSX_NAME], timestamp_format=SM_TIME,
+            not_concerned=NOT_CONCERNED_LABEL,
             comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
             "Layout of a SurveyMonkey 'All responses data' XLSX (expanded): see NOTE.md.",
-            edition=edition.code,
-            layout="surveymonkey_xlsx",
-            files=[XLSX_NAME],
-            fmt="xlsx",
-            header_rows=2,
-            timestamp_format=SM_TIME,
-            respondent={
-                "response_id": "Respondent ID",
-                "collectivity": "Custom Data 1",
-                "started_at": "Start Date",
-                "submitted_at": "End Date",
-            },
-            metadata_columns=["Collector ID"],
-            personal_columns=["IP Address", "Email Address", "First Name", "Last Name"],
-            answers={
-                "encoding": "labels",
-                "not_concerned": [NOT_CONCERNED_LABEL],
-                "no_answer": [""],
-            },
-            questions={"by": "wording"},
         ),
         encoding="utf-8",
         newline="\n",
