@@ -17,12 +17,6 @@ with pairs as (
 
 ),
 
-questions as (
-
-    select * from {{ ref('dim_questions') }}
-
-),
-
 answers as (
 
     select * from {{ ref('fct_answers') }}
@@ -37,21 +31,10 @@ respondent_editions as (
 
 perimeter as (
 
-    select
-        pairs.edition_code_from,
-        pairs.edition_code_to,
-        q_to.question_key,
-        q_to.theme_code,
-        q_from.question_code as question_code_from,
-        q_to.question_code   as question_code_to
-    from pairs
-    inner join questions as q_from
-        on pairs.edition_code_from = q_from.edition_code
-    inner join questions as q_to
-        on  pairs.edition_code_to = q_to.edition_code
-        and q_from.question_key = q_to.question_key
+    select * from {{ ref('int_edition_comparison__perimeter') }}
 
 ),
+
 
 matched as (
 

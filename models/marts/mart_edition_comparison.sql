@@ -18,18 +18,6 @@ with sides as (
 
 ),
 
-pairs as (
-
-    select * from {{ ref('int_edition_pairs') }}
-
-),
-
-questions as (
-
-    select * from {{ ref('dim_questions') }}
-
-),
-
 themes as (
 
     select * from {{ ref('dim_themes') }}
@@ -38,20 +26,7 @@ themes as (
 
 perimeter_questions as (
 
-    select
-        pairs.edition_code_from,
-        pairs.edition_code_to,
-        q_to.question_key,
-        q_to.theme_code,
-        q_from.question_code as question_code_from,
-        q_to.question_code   as question_code_to,
-        q_to.wording_fr
-    from pairs
-    inner join questions as q_from
-        on pairs.edition_code_from = q_from.edition_code
-    inner join questions as q_to
-        on  pairs.edition_code_to = q_to.edition_code
-        and q_from.question_key = q_to.question_key
+    select * from {{ ref('int_edition_comparison__perimeter') }}
 
 ),
 
