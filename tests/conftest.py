@@ -17,9 +17,15 @@ from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
 
 
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run dbt against `warehouse` (a child process, as Dagster runs it)."""
+    """Run dbt against `warehouse` (a child process, as Dagster runs it).
+
+    Its artefacts go beside the warehouse unless `--target-path` is given: tests never
+    rewrite dbt_project/target, whose manifest the Dagster code location reads.
+    """
     settings = get_settings()
     env = {**os.environ, ENV_WAREHOUSE: str(warehouse)}
+    if "--target-path" not in args:
+        args = (*args, "--target-path", str(warehouse.parent / "dbt-target"))
     return subprocess.run(
         [str(settings.dbt_executable), *args, "--project-dir",
          str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)],

@@ -88,6 +88,7 @@ for edition in discover_editions(settings.data_dir):
     load_edition(settings.data_dir / edition, working, settings.seeds_dir)
 print("[dbt]", flush=True)
 subprocess.run([str(settings.dbt_executable), "build", "--quiet",
+                "--target-path", str(working.parent / "dbt-target"),
                 "--project-dir", str(settings.dbt_project_dir),
                 "--profiles-dir", str(settings.dbt_profiles_dir)],
                env={**os.environ, "BAROMETRE_WAREHOUSE": str(working)}, check=True)
