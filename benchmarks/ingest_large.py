@@ -28,9 +28,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         start = time.perf_counter()
-        generate_benchmark(out, respondents=args.respondents,
-                           questions_per_theme=args.questions_per_theme,
-                           editions=args.editions, seed=args.seed)
+        generate_benchmark(
+            out,
+            respondents=args.respondents,
+            questions_per_theme=args.questions_per_theme,
+            editions=args.editions,
+            seed=args.seed,
+        )
         print(f"generate: {time.perf_counter() - start:.2f} s")
         warehouse = out / "bench.duckdb"
         for edition in discover_editions(out / "raw"):
@@ -39,9 +43,11 @@ def main() -> None:
             start = time.perf_counter()
             load = load_edition(folder, warehouse, out / "seeds", max_bad_share=1.0)
             seconds = time.perf_counter() - start
-            print(f"ingest {edition} ({load.layout}, {size:.1f} MB): {seconds:.2f} s, "
-                  f"{load.rows_read} rows read, {load.answers} answers "
-                  f"({load.answers / seconds:,.0f} answers/s)")
+            print(
+                f"ingest {edition} ({load.layout}, {size:.1f} MB): {seconds:.2f} s, "
+                f"{load.rows_read} rows read, {load.answers} answers "
+                f"({load.answers / seconds:,.0f} answers/s)"
+            )
 
 
 if __name__ == "__main__":

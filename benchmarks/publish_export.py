@@ -33,7 +33,7 @@ import duckdb  # noqa: E402
 from barometre.export import export_marts  # noqa: E402
 from barometre.publish import publish  # noqa: E402
 
-READER = r'''
+READER = r"""
 import json, sys, time
 from pathlib import Path
 import duckdb
@@ -52,7 +52,7 @@ while not stop.exists():
     except Exception:
         errors += 1
 print(json.dumps({"latencies": latencies, "errors": errors}))
-'''
+"""
 
 
 def synthetic_working(path: Path, rows: int) -> Path:
@@ -79,8 +79,11 @@ def synthetic_working(path: Path, rows: int) -> Path:
 
 
 def _size(path: Path) -> str:
-    n = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() \
+    n = (
+        sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        if path.is_dir()
         else path.stat().st_size
+    )
     for unit in ("B", "KiB", "MiB", "GiB"):
         if n < 1024 or unit == "GiB":
             return f"{n:.1f} {unit}"
@@ -97,12 +100,17 @@ def _timed(fn) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--working", help="working warehouse to read (default: synthetic)")
-    parser.add_argument("--rows", type=int, default=500_000,
-                        help="rows of the largest synthetic mart")
+    parser.add_argument(
+        "--rows", type=int, default=500_000, help="rows of the largest synthetic mart"
+    )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--readers", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=10.0,
-                        help="duration of the readers-during-publication part")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=10.0,
+        help="duration of the readers-during-publication part",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="barometre-bench-") as tmp_name:
@@ -116,20 +124,32 @@ def main() -> int:
 
         times = [_timed(lambda: publish(working, published)) for _ in range(args.runs)]
         current = (published / "current").resolve()
-        print(f"publish:          median {statistics.median(times):.2f} s "
-              f"(runs: {', '.join(f'{t:.2f}' for t in times)})")
-        print(f"published file:   {_size(current / 'barometre.duckdb')}, "
-              f"Parquet {_size(current / 'parquet')}")
+        print(
+            f"publish:          median {statistics.median(times):.2f} s "
+            f"(runs: {', '.join(f'{t:.2f}' for t in times)})"
+        )
+        print(
+            f"published file:   {_size(current / 'barometre.duckdb')}, "
+            f"Parquet {_size(current / 'parquet')}"
+        )
         db = published / "barometre.duckdb"
-        print(f"export CSV:       {_timed(lambda: export_marts(db, tmp / 'x', ('csv',))):.2f} s"
-              f" ({_size(tmp / 'x' / 'csv')})")
-        print(f"export Parquet:   "
-              f"{_timed(lambda: export_marts(db, tmp / 'x', ('parquet',))):.2f} s")
+        print(
+            f"export CSV:       {_timed(lambda: export_marts(db, tmp / 'x', ('csv',))):.2f} s"
+            f" ({_size(tmp / 'x' / 'csv')})"
+        )
+        print(
+            f"export Parquet:   {_timed(lambda: export_marts(db, tmp / 'x', ('parquet',))):.2f} s"
+        )
 
         stop = tmp / "stop"
-        readers = [subprocess.Popen([sys.executable, "-c", READER, str(published), str(stop)],
-                                    stdout=subprocess.PIPE, text=True)
-                   for _ in range(args.readers)]
+        readers = [
+            subprocess.Popen(
+                [sys.executable, "-c", READER, str(published), str(stop)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(args.readers)
+        ]
         deadline, publications = time.monotonic() + args.seconds, 0
         while time.monotonic() < deadline:
             publish(working, published)
@@ -140,9 +160,11 @@ def main() -> int:
         errors = sum(r["errors"] for r in results)
         if latencies:
             p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-            print(f"readers:          {len(latencies)} reads during {publications} "
-                  f"publications, p50 {statistics.median(latencies) * 1000:.1f} ms, "
-                  f"p99 {p99 * 1000:.1f} ms, errors {errors}")
+            print(
+                f"readers:          {len(latencies)} reads during {publications} "
+                f"publications, p50 {statistics.median(latencies) * 1000:.1f} ms, "
+                f"p99 {p99 * 1000:.1f} ms, errors {errors}"
+            )
         else:
             print(f"readers:          no read completed, errors {errors}")
     return 1 if errors else 0

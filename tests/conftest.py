@@ -27,9 +27,19 @@ def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
     if "--target-path" not in args:
         args = (*args, "--target-path", str(warehouse.parent / "dbt-target"))
     return subprocess.run(
-        [str(settings.dbt_executable), *args, "--project-dir",
-         str(settings.dbt_project_dir), "--profiles-dir", str(settings.dbt_profiles_dir)],
-        env=env, capture_output=True, text=True, check=False)
+        [
+            str(settings.dbt_executable),
+            *args,
+            "--project-dir",
+            str(settings.dbt_project_dir),
+            "--profiles-dir",
+            str(settings.dbt_profiles_dir),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

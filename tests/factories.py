@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from barometre.sample.writers import save_workbook
 from barometre.settings import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -26,8 +27,11 @@ def seed_questions(edition: str) -> list[dict[str, str]]:
 
 def seed_level_labels(edition: str) -> dict[int, str]:
     with (SEEDS / "scale_levels.csv").open(encoding="utf-8", newline="") as handle:
-        return {int(r["level"]): r["label_fr"] for r in csv.DictReader(handle)
-                if r["edition_code"] == edition}
+        return {
+            int(r["level"]): r["label_fr"]
+            for r in csv.DictReader(handle)
+            if r["edition_code"] == edition
+        }
 
 
 @dataclass
@@ -75,23 +79,40 @@ def limesurvey_header(question: dict[str, str]) -> str:
     return f"{question['theme_code']}[SQ{int(question['order_in_theme']):03d}]"
 
 
-def write_limesurvey(folder: Path, responses: Sequence[Response],
-                     manifest_overrides: dict | None = None) -> Path:
+def write_limesurvey(
+    folder: Path, responses: Sequence[Response], manifest_overrides: dict | None = None
+) -> Path:
     """A 2021 edition folder in LimeSurvey's CSV layout (BOM, `;`, all quoted, CRLF)."""
     folder.mkdir(parents=True, exist_ok=True)
     questions = [limesurvey_header(q) for q in seed_questions("2021")]
-    header = ["id", "submitdate", "lastpage", "startlanguage", "startdate", "datestamp",
-              "ipaddr", "token", "Collectivité", "Type de collectivité",
-              "Courriel du contact", *questions]
+    header = [
+        "id",
+        "submitdate",
+        "lastpage",
+        "startlanguage",
+        "startdate",
+        "datestamp",
+        "ipaddr",
+        "token",
+        "Collectivité",
+        "Type de collectivité",
+        "Courriel du contact",
+        *questions,
+    ]
     with (folder / "export.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(header)
         for number, response in enumerate(responses, start=1):
             cells = {
-                "id": str(number), "submitdate": response.submitted, "lastpage": "12",
-                "startlanguage": "fr", "startdate": "2020-12-01 09:00:00",
-                "datestamp": response.submitted, "ipaddr": f"192.0.2.{number}",
-                "token": f"tok{number:04d}", "Collectivité": response.collectivity,
+                "id": str(number),
+                "submitdate": response.submitted,
+                "lastpage": "12",
+                "startlanguage": "fr",
+                "startdate": "2020-12-01 09:00:00",
+                "datestamp": response.submitted,
+                "ipaddr": f"192.0.2.{number}",
+                "token": f"tok{number:04d}",
+                "Collectivité": response.collectivity,
                 "Type de collectivité": response.type_code,
                 "Courriel du contact": f"contact{number}@example.org",
                 **{q: response.answer for q in questions},
@@ -99,8 +120,9 @@ def write_limesurvey(folder: Path, responses: Sequence[Response],
             }
             writer.writerow([cells[h] for h in header])
     manifest = {**LIMESURVEY_MANIFEST, **(manifest_overrides or {})}
-    (folder / "manifest.yml").write_text(yaml.safe_dump(manifest, allow_unicode=True),
-                                         encoding="utf-8")
+    (folder / "manifest.yml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8"
+    )
     return folder
 
 
@@ -125,8 +147,9 @@ SURVEYMONKEY_MANIFEST = {
 }
 
 
-def write_surveymonkey(folder: Path, responses: Sequence[Response],
-                       manifest_overrides: dict | None = None) -> Path:
+def write_surveymonkey(
+    folder: Path, responses: Sequence[Response], manifest_overrides: dict | None = None
+) -> Path:
     """A 2018 edition folder in SurveyMonkey's XLSX layout (two header rows, level labels).
 
     `Response.answer` is a level number as text ("3") or a literal cell text.
@@ -136,25 +159,44 @@ def write_surveymonkey(folder: Path, responses: Sequence[Response],
     folder.mkdir(parents=True, exist_ok=True)
     labels = seed_level_labels("2018")
     questions = [q["wording_fr"] for q in seed_questions("2018")]
-    meta = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
-            "Email Address", "First Name", "Last Name", "Custom Data 1"]
+    meta = [
+        "Respondent ID",
+        "Collector ID",
+        "Start Date",
+        "End Date",
+        "IP Address",
+        "Email Address",
+        "First Name",
+        "Last Name",
+        "Custom Data 1",
+    ]
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append([*meta, *questions])
     sheet.append([None] * len(meta) + ["Response"] * len(questions))
     for number, response in enumerate(responses, start=1):
-        answer = labels.get(int(response.answer), response.answer) \
-            if response.answer.isdigit() else response.answer
+        answer = (
+            labels.get(int(response.answer), response.answer)
+            if response.answer.isdigit()
+            else response.answer
+        )
         cells = {
-            "Respondent ID": str(1000 + number), "Collector ID": "42",
-            "Start Date": "03/01/2018 09:00:00 AM", "End Date": response.submitted,
-            "IP Address": f"198.51.100.{number}", "Email Address": f"p{number}@example.org",
-            "First Name": "Prénom", "Last Name": "Nom", "Custom Data 1": response.collectivity,
-            **{q: answer for q in questions}, **response.overrides,
+            "Respondent ID": str(1000 + number),
+            "Collector ID": "42",
+            "Start Date": "03/01/2018 09:00:00 AM",
+            "End Date": response.submitted,
+            "IP Address": f"198.51.100.{number}",
+            "Email Address": f"p{number}@example.org",
+            "First Name": "Prénom",
+            "Last Name": "Nom",
+            "Custom Data 1": response.collectivity,
+            **{q: answer for q in questions},
+            **response.overrides,
         }
         sheet.append([cells[h] or None for h in [*meta, *questions]])
-    book.save(folder / "export.xlsx")
+    save_workbook(book, folder / "export.xlsx")
     manifest = {**SURVEYMONKEY_MANIFEST, **(manifest_overrides or {})}
-    (folder / "manifest.yml").write_text(yaml.safe_dump(manifest, allow_unicode=True),
-                                         encoding="utf-8")
+    (folder / "manifest.yml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8"
+    )
     return folder

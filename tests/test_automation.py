@@ -80,9 +80,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def tick(instance: DagsterInstance, data_dir: Path, cursor: str | None):
     """One sensor evaluation; applies its partition requests as the daemon would."""
-    with build_sensor_context(instance=instance, cursor=cursor,
-                              resources={"warehouse": WarehouseResource(
-                                  data_dir=str(data_dir))}) as context:
+    with build_sensor_context(
+        instance=instance,
+        cursor=cursor,
+        resources={"warehouse": WarehouseResource(data_dir=str(data_dir))},
+    ) as context:
         result = raw_exports_sensor(context)
     for request in result.dynamic_partitions_requests or []:
         instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
@@ -96,7 +98,8 @@ def test_new_edition_folder_becomes_a_partition_and_a_run(instance, data_dir) ->
     result = tick(instance, data_dir, None)
     assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["2021"]]
     assert [(r.job_name, r.partition_key) for r in result.run_requests] == [
-        ("ingest_edition", "2021")]
+        ("ingest_edition", "2021")
+    ]
     assert result.run_requests[0].tags["barometre/trigger"] == "new edition"
     assert set(json.loads(result.cursor)["editions"]) == {"2021"}
     assert instance.get_dynamic_partitions("edition") == ["2021"]
@@ -112,17 +115,19 @@ def test_unchanged_exports_trigger_nothing(instance, data_dir) -> None:
 
 
 def test_changed_export_triggers_only_that_edition(instance, data_dir) -> None:
-    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille",
-                                                    answer="3")])
+    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille", answer="3")])
     first = tick(instance, data_dir, None)
     assert sorted(r.partition_key for r in first.run_requests) == ["2018", "2021"]
 
     # Same file name, new content: a re-export of 2021.
-    write_limesurvey(data_dir / "2021", [Response("Bordeaux Métropole", "METRO"),
-                                         Response("Ville de Paris", "COM")])
+    write_limesurvey(
+        data_dir / "2021",
+        [Response("Bordeaux Métropole", "METRO"), Response("Ville de Paris", "COM")],
+    )
     second = tick(instance, data_dir, first.cursor)
     assert [(r.partition_key, r.tags["barometre/trigger"]) for r in second.run_requests] == [
-        ("2021", "export changed")]
+        ("2021", "export changed")
+    ]
     assert not second.dynamic_partitions_requests
     # A touched but identical file is not a change (content hash, not mtime).
     os.utime(data_dir / "2021" / "export.csv")
@@ -132,10 +137,15 @@ def test_changed_export_triggers_only_that_edition(instance, data_dir) -> None:
 def test_manifest_change_is_a_change(instance, data_dir) -> None:
     first = tick(instance, data_dir, None)
     manifest = data_dir / "2021" / "manifest.yml"
-    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
-        "latest_complete", "latest_complete  # edited"), encoding="utf-8")
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace(
+            "latest_complete", "latest_complete  # edited"
+        ),
+        encoding="utf-8",
+    )
     assert [r.partition_key for r in tick(instance, data_dir, first.cursor).run_requests] == [
-        "2021"]
+        "2021"
+    ]
 
 
 def test_edition_waits_for_its_export_and_for_copies_to_finish(tmp_path: Path) -> None:
@@ -178,8 +188,11 @@ def _finished_run(instance: DagsterInstance, job_name: str) -> tuple:
 def test_successful_ingestion_requests_a_transform_run(instance) -> None:
     event, run = _finished_run(instance, "ingest_edition")
     context = build_run_status_sensor_context(
-        sensor_name="refresh_marts_after_ingest", dagster_event=event,
-        dagster_instance=instance, dagster_run=run)
+        sensor_name="refresh_marts_after_ingest",
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=run,
+    )
     request = refresh_marts_after_ingest(context)
     assert isinstance(request, RunRequest)
     assert request.tags["barometre/edition"] == "2021"
@@ -192,8 +205,11 @@ def test_successful_ingestion_requests_a_transform_run(instance) -> None:
 def test_other_jobs_do_not_trigger_a_refresh(instance) -> None:
     event, run = _finished_run(instance, "transform")
     context = build_run_status_sensor_context(
-        sensor_name="refresh_marts_after_ingest", dagster_event=event,
-        dagster_instance=instance, dagster_run=run)
+        sensor_name="refresh_marts_after_ingest",
+        dagster_event=event,
+        dagster_instance=instance,
+        dagster_run=run,
+    )
     assert isinstance(refresh_marts_after_ingest(context), SkipReason)
 
 
@@ -202,29 +218,29 @@ def test_other_jobs_do_not_trigger_a_refresh(instance) -> None:
 
 def test_schedule_requests_every_edition(persistent_instance, data_dir) -> None:
     instance = persistent_instance
-    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille",
-                                                    answer="3")])
+    write_surveymonkey(data_dir / "2018", [Response("Métropole Européenne de Lille", answer="3")])
     with build_schedule_context(
-            instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}) as context:
+        instance=instance, resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}
+    ) as context:
         requests = weekly_refresh(context)
     assert sorted((r.job_name, r.partition_key) for r in requests) == [
-        ("ingest_edition", "2018"), ("ingest_edition", "2021")]
+        ("ingest_edition", "2018"),
+        ("ingest_edition", "2021"),
+    ]
     assert sorted(instance.get_dynamic_partitions("edition")) == ["2018", "2021"]
 
 
 def test_schedule_with_no_edition_skips(persistent_instance, tmp_path: Path) -> None:
     instance = persistent_instance
     with build_schedule_context(
-            instance=instance,
-            resources={"warehouse": WarehouseResource(data_dir=str(tmp_path / "empty"))}
+        instance=instance,
+        resources={"warehouse": WarehouseResource(data_dir=str(tmp_path / "empty"))},
     ) as context:
         assert isinstance(weekly_refresh(context), SkipReason)
 
 
 def test_schedule_cron_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert weekly_refresh.cron_schedule == os.environ.get(ENV_SCHEDULE_CRON,
-                                                          DEFAULT_SCHEDULE_CRON)
+    assert weekly_refresh.cron_schedule == os.environ.get(ENV_SCHEDULE_CRON, DEFAULT_SCHEDULE_CRON)
     assert weekly_refresh.execution_timezone == "Europe/Paris"
     monkeypatch.setenv(ENV_SCHEDULE_CRON, "30 5 * * *")
     assert build_weekly_refresh().cron_schedule == "30 5 * * *"
@@ -236,12 +252,16 @@ def test_schedule_cron_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_definitions_with_automation_are_valid() -> None:
     defs = build_defs()
     Definitions.validate_loadable(defs)
-    assert defs.resolve_sensor_def("raw_exports_sensor").default_status == \
-        DefaultSensorStatus.RUNNING
-    assert defs.resolve_sensor_def("refresh_marts_after_ingest").default_status == \
-        DefaultSensorStatus.RUNNING
-    assert defs.resolve_schedule_def("weekly_refresh").default_status == \
-        DefaultScheduleStatus.RUNNING
+    assert (
+        defs.resolve_sensor_def("raw_exports_sensor").default_status == DefaultSensorStatus.RUNNING
+    )
+    assert (
+        defs.resolve_sensor_def("refresh_marts_after_ingest").default_status
+        == DefaultSensorStatus.RUNNING
+    )
+    assert (
+        defs.resolve_schedule_def("weekly_refresh").default_status == DefaultScheduleStatus.RUNNING
+    )
 
     graph = defs.resolve_asset_graph()
     parents = graph.get(AssetKey("published_warehouse")).parent_keys
@@ -258,12 +278,12 @@ def test_definitions_with_automation_are_valid() -> None:
     assert AssetKey(["core", "fct_answers"]) in selected
 
 
-def test_publish_asset_records_the_version(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_publish_asset_records_the_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
     working = make_working(tmp_path / "working.duckdb")
-    result = materialize([published_warehouse], resources={
-        "warehouse": WarehouseResource(warehouse=str(working))})
+    result = materialize(
+        [published_warehouse], resources={"warehouse": WarehouseResource(warehouse=str(working))}
+    )
     assert result.success
     (materialization,) = result.asset_materializations_for_node("published_warehouse")
     metadata = materialization.metadata
@@ -276,7 +296,8 @@ def test_publish_asset_records_the_version(tmp_path: Path,
 
 @pytest.mark.slow
 def test_failed_checks_leave_the_published_data_untouched(
-        sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A blocking dbt test fails: the transform run fails and publishes nothing."""
     from barometre.publish import publish
 
@@ -291,9 +312,15 @@ def test_failed_checks_leave_the_published_data_untouched(
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(working))
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published_dir))
     with DagsterInstance.ephemeral() as inst:
-        result = build_defs().resolve_job_def("transform").execute_in_process(
-            instance=inst, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        result = (
+            build_defs()
+            .resolve_job_def("transform")
+            .execute_in_process(
+                instance=inst,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            )
+        )
     assert not result.success
     assert current_version(published_dir) == before
     assert not result.asset_materializations_for_node("published_warehouse")
@@ -302,7 +329,8 @@ def test_failed_checks_leave_the_published_data_untouched(
     from barometre.settings import get_settings
 
     assert f"NOT changed: still version {before.version}" in unchanged_publication_note(
-        get_settings())
+        get_settings()
+    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -317,9 +345,9 @@ def _cli(args: list[str]) -> int:
     return parsed.func(parsed)
 
 
-def test_new_edition_writes_manifest_and_seed_stubs(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch,
-                                                    capsys) -> None:
+def test_new_edition_writes_manifest_and_seed_stubs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     from barometre.ingest.errors import IngestError
     from barometre.ingest.manifest import load_manifest
 
@@ -354,8 +382,7 @@ def test_surveymonkey_template_parses(tmp_path: Path) -> None:
         load_manifest(tmp_path / "2025")
 
 
-def test_status_shows_publication_and_runs(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from barometre.cli_ops import ensure_instance_config, published_status
     from barometre.publish import publish
     from barometre.settings import get_settings

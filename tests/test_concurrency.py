@@ -29,7 +29,7 @@ from tests.test_publish import make_working
 
 pytestmark = pytest.mark.slow
 
-READER = r'''
+READER = r"""
 import json, sys, time
 from pathlib import Path
 import duckdb
@@ -60,9 +60,9 @@ while not stop.exists():
         log.write(json.dumps({"error": f"{type(err).__name__}: {err}"}) + "\n")
     log.flush()
     time.sleep(0.005)  # leave some CPU to the run being watched
-'''
+"""
 
-PUBLISH_LOOP = r'''
+PUBLISH_LOOP = r"""
 import itertools, sys
 from pathlib import Path
 from barometre.publish import publish
@@ -71,9 +71,9 @@ first, second, published = (Path(a) for a in sys.argv[1:4])
 print("ready", flush=True)
 for working in itertools.cycle([first, second]):
     publish(working, published, run_id="loop")
-'''
+"""
 
-PIPELINE = r'''
+PIPELINE = r"""
 import os, subprocess, sys
 from pathlib import Path
 from barometre.editions import discover_editions
@@ -95,12 +95,13 @@ subprocess.run([str(settings.dbt_executable), "build", "--quiet",
 print("[publish]", flush=True)
 publish(working, published, run_id="pipeline")
 print("done", flush=True)
-'''
+"""
 
 
 def _python(script: str, *args: Path, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", script, *map(str, args)],
-                            cwd=PROJECT_ROOT, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *map(str, args)], cwd=PROJECT_ROOT, **kwargs
+    )
 
 
 class Readers:
@@ -115,8 +116,11 @@ class Readers:
         self.stop.touch()
         for proc in self.procs:
             assert proc.wait(timeout=60) == 0
-        return [json.loads(line) for log in self.logs
-                for line in log.read_text(encoding="utf-8").splitlines()]
+        return [
+            json.loads(line)
+            for log in self.logs
+            for line in log.read_text(encoding="utf-8").splitlines()
+        ]
 
 
 def _check_reads(reads: list[dict], states: dict[str, dict[str, int]]) -> set[str]:
@@ -130,19 +134,23 @@ def _check_reads(reads: list[dict], states: dict[str, dict[str, int]]) -> set[st
         if states:
             assert read["recorded"] == states[read["version"]], read
             assert read["parquet_recorded"] == {
-                k: v for k, v in states[read["parquet_version"]].items()
-                if k.startswith("marts.")}, read
+                k: v for k, v in states[read["parquet_version"]].items() if k.startswith("marts.")
+            }, read
     return {r["version"] for r in reads}
 
 
 def _all_rows(db: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = con.execute("SELECT schema_name, table_name FROM duckdb_tables() WHERE "
-                             "schema_name IN ('marts', 'reference', 'restricted', 'core') "
-                             "ORDER BY ALL").fetchall()
-        return {f"{s}.{t}": con.execute(f'SELECT * FROM {s}."{t}" ORDER BY ALL').fetchall()
-                for s, t in tables}
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE "
+            "schema_name IN ('marts', 'reference', 'restricted', 'core') "
+            "ORDER BY ALL"
+        ).fetchall()
+        return {
+            f"{s}.{t}": con.execute(f'SELECT * FROM {s}."{t}" ORDER BY ALL').fetchall()
+            for s, t in tables
+        }
     finally:
         con.close()
 
@@ -156,17 +164,21 @@ def _close(a: object, b: object) -> bool:
 def _same_data(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> bool:
     """Equal tables, DOUBLE values to 12 significant digits (see FLOAT_NOTE)."""
     return a.keys() == b.keys() and all(
-        len(a[t]) == len(b[t]) and all(
+        len(a[t]) == len(b[t])
+        and all(
             len(x) == len(y) and all(_close(u, v) for u, v in zip(x, y, strict=True))
-            for x, y in zip(a[t], b[t], strict=True))
-        for t in a)
+            for x, y in zip(a[t], b[t], strict=True)
+        )
+        for t in a
+    )
 
 
 FLOAT_NOTE = (
     "DOUBLE aggregates differ in their last digits between two builds of the same data: "
     "DuckDB aggregates in parallel threads, and floating-point sums depend on the order. "
     "Fix: round the marts' DOUBLE indicators in SQL (round_half_up to the published "
-    "precision), or set `settings: {threads: 1}` in dbt_project/profiles.yml.")
+    "precision), or set `settings: {threads: 1}` in dbt_project/profiles.yml."
+)
 
 
 def _assert_consistent(published: Path) -> str | None:
@@ -180,15 +192,15 @@ def _assert_consistent(published: Path) -> str | None:
     assert storage_header(published / "barometre.duckdb")[1] == 67
     con = duckdb.connect(str(published / "barometre.duckdb"), read_only=True)
     try:
-        assert con.execute("SELECT version FROM meta.publication").fetchone() == (
-            current.version,)
+        assert con.execute("SELECT version FROM meta.publication").fetchone() == (current.version,)
         for table, rows in current.tables.items():
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (rows,), table
     finally:
         con.close()
     for mart, rows in current.marts.items():
         (n,) = duckdb.execute(
-            f"SELECT count(*) FROM '{published}/current/parquet/{mart}.parquet'").fetchone()
+            f"SELECT count(*) FROM '{published}/current/parquet/{mart}.parquet'"
+        ).fetchone()
         assert n == rows
     return current.version
 
@@ -215,14 +227,14 @@ def test_readers_see_only_complete_publications_while_publishing(tmp_path: Path)
     assert len(states) >= 6
 
 
-def test_readers_are_not_disturbed_by_a_full_run(sample_warehouse: Path,
-                                                 tmp_path: Path) -> None:
+def test_readers_are_not_disturbed_by_a_full_run(sample_warehouse: Path, tmp_path: Path) -> None:
     """Ingestion and dbt hold the working file's write lock; readers never notice."""
     working = tmp_path / "working.duckdb"
     shutil.copy(sample_warehouse, working)
     con = duckdb.connect(str(working))
-    for (table,) in con.execute("SELECT table_name FROM duckdb_tables() "
-                                "WHERE schema_name = 'marts'").fetchall():
+    for (table,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+    ).fetchall():
         con.execute(f'DELETE FROM marts."{table}" WHERE rowid % 2 = 0')  # an "old" state
     con.close()
     published = tmp_path / "published"
@@ -230,8 +242,9 @@ def test_readers_are_not_disturbed_by_a_full_run(sample_warehouse: Path,
 
     readers = Readers(published, tmp_path)
     started = time.monotonic()
-    run = _python(PIPELINE, working, published, stdout=subprocess.PIPE,
-                  stderr=subprocess.STDOUT, text=True)
+    run = _python(
+        PIPELINE, working, published, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     output, _ = run.communicate(timeout=300)
     assert run.returncode == 0, output
     time.sleep(0.5)  # a few reads of the new publication
@@ -250,8 +263,7 @@ def test_readers_are_not_disturbed_by_a_full_run(sample_warehouse: Path,
 # --------------------------------------------------------------------------- SIGKILL
 
 
-def test_publish_killed_at_random_points_leaves_the_published_data_intact(
-        tmp_path: Path) -> None:
+def test_publish_killed_at_random_points_leaves_the_published_data_intact(tmp_path: Path) -> None:
     small = make_working(tmp_path / "small.duckdb", rows=40)
     big = make_working(tmp_path / "big.duckdb", rows=20000)
     published = tmp_path / "published"
@@ -276,23 +288,29 @@ def test_publish_killed_at_random_points_leaves_the_published_data_intact(
     assert after.tables == clean.tables
 
 
-def test_run_killed_midway_then_rerun_converges(sample_warehouse: Path, tmp_path: Path
-                                                ) -> None:
+def test_run_killed_midway_then_rerun_converges(sample_warehouse: Path, tmp_path: Path) -> None:
     working = tmp_path / "working.duckdb"
     published = tmp_path / "published"
     shutil.copy(sample_warehouse, working)
     publish(working, published)
     seed = int(time.time())
     delay = random.Random(seed).uniform(1.0, 8.0)
-    run = _python(PIPELINE, working, published, stdout=subprocess.PIPE,
-                  stderr=subprocess.STDOUT, start_new_session=True)
+    run = _python(
+        PIPELINE,
+        working,
+        published,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     time.sleep(delay)
     os.killpg(run.pid, signal.SIGKILL)  # the run and its dbt child
     run.wait()
     assert _assert_consistent(published) is not None  # the previous one, or a complete new one
 
-    rerun = _python(PIPELINE, working, published, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, text=True)
+    rerun = _python(
+        PIPELINE, working, published, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     output, _ = rerun.communicate(timeout=300)
     assert rerun.returncode == 0, f"seed {seed}, killed after {delay:.1f}s\n{output}"
     _assert_consistent(published)
@@ -307,7 +325,8 @@ def test_run_killed_midway_then_rerun_converges(sample_warehouse: Path, tmp_path
 
 
 def test_loading_the_same_exports_twice_leaves_every_mart_identical(
-        sample_warehouse: Path, tmp_path: Path) -> None:
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
     working = tmp_path / "working.duckdb"
     shutil.copy(sample_warehouse, working)
     before = _all_rows(working)

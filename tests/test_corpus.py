@@ -26,8 +26,9 @@ RAW_TABLES = ("responses", "answers", "quarantine", "load_log")
 def snapshot(warehouse: Path) -> dict[str, list[tuple]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {t: con.execute(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall()
-                for t in RAW_TABLES}
+        return {
+            t: con.execute(f"SELECT * FROM raw.{t} ORDER BY ALL").fetchall() for t in RAW_TABLES
+        }
     finally:
         con.close()
 
@@ -73,11 +74,24 @@ def test_case_outcome(case: Path, tmp_path: Path) -> None:
     con = duckdb.connect(str(warehouse), read_only=True)
     quarantined = con.execute(
         "SELECT source_row, column_name, value, check_name FROM raw.quarantine "
-        "WHERE edition_code = ? ORDER BY source_row, check_name", [edition_dir.name]).fetchall()
+        "WHERE edition_code = ? ORDER BY source_row, check_name",
+        [edition_dir.name],
+    ).fetchall()
     reasons = con.execute("SELECT count(*) FROM raw.quarantine WHERE reason = ''").fetchone()
     con.close()
-    assert quarantined == [(q["row"], q["column"], q["value"], q["check"])
-                           for q in expected["quarantine"]]
+    assert quarantined == [
+        (q["row"], q["column"], q["value"], q["check"]) for q in expected["quarantine"]
+    ]
     assert reasons == (0,)
     for f in load.files:
         assert f.rows_read == f.rows_loaded + f.rows_quarantined
+
+
+def test_committed_corpus_equals_a_fresh_build(tmp_path: Path) -> None:
+    from tests.corpus.build_corpus import build
+
+    build(tmp_path)
+    fresh = {p.relative_to(tmp_path): p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    committed = {p.relative_to(CASES): p.read_bytes() for p in CASES.rglob("*") if p.is_file()}
+    assert fresh.keys() == committed.keys()
+    assert [k for k in fresh if fresh[k] != committed[k]] == []

@@ -32,8 +32,9 @@ def _sql_without_comments(path: Path) -> str:
     return re.sub(r"\{#.*?#\}", "", text, flags=re.S)
 
 
-@pytest.mark.parametrize("path", sorted(MODELS.rglob("*.sql")),
-                         ids=lambda p: str(p.relative_to(MODELS)))
+@pytest.mark.parametrize(
+    "path", sorted(MODELS.rglob("*.sql")), ids=lambda p: str(p.relative_to(MODELS))
+)
 def test_models_use_portable_sql(path: Path) -> None:
     sql = _sql_without_comments(path).lower()
     found = [name for name, pattern in DUCKDB_ONLY.items() if re.search(pattern, sql)]

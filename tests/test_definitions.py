@@ -10,9 +10,15 @@ from barometre.definitions import defs
 def test_definitions_load_one_lineage_graph() -> None:
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert {"survey_exports", "raw/responses", "raw/answers", "raw/quarantine",
-            "raw/load_log", "core/fct_answers",
-            "restricted/mart_respondent_theme_maturity"} <= keys
+    assert {
+        "survey_exports",
+        "raw/responses",
+        "raw/answers",
+        "raw/quarantine",
+        "raw/load_log",
+        "core/fct_answers",
+        "restricted/mart_respondent_theme_maturity",
+    } <= keys
     # dbt staging reads the ingestion assets: one graph from the files to the marts.
     stg = graph.get(AssetKey(["staging", "stg_raw__answers"]))
     assert AssetKey(["raw", "answers"]) in stg.parent_keys

@@ -15,7 +15,7 @@ from barometre.export import export_marts
 from barometre.publish import publish
 
 TRICKY = [
-    ("=HYPERLINK(\"http://evil.example\",\"clic\")", -1.5, -3),
+    ('=HYPERLINK("http://evil.example","clic")', -1.5, -3),
     ("+33 1 23 45 67 89", 2.25, 4),
     ("-3", 0.5, 0),
     ("-2.5", 1.0, 1),
@@ -58,14 +58,19 @@ def test_csv_is_made_for_excel(published: Path, tmp_path: Path) -> None:
     by_label = {r[0]: r for r in rows[1:]}
 
     # Formula-like text is neutralised with a leading apostrophe …
-    assert "'=HYPERLINK(\"http://evil.example\",\"clic\")" in by_label
-    for cell in ("'+33 1 23 45 67 89", "'-cmd|' /C calc'!A0", "'@SUM(A1:A2)",
-                 "'\tTabulation", "'\rRetour"):
+    assert '\'=HYPERLINK("http://evil.example","clic")' in by_label
+    for cell in (
+        "'+33 1 23 45 67 89",
+        "'-cmd|' /C calc'!A0",
+        "'@SUM(A1:A2)",
+        "'\tTabulation",
+        "'\rRetour",
+    ):
         assert cell in by_label, cell
     # … but not plain negative numbers, in a text column or a numeric one.
     assert by_label["-3"][1:] == ["0,5", "0"]
     assert by_label["-2.5"][1:] == ["1,0", "1"]
-    assert by_label["'=HYPERLINK(\"http://evil.example\",\"clic\")"][1:] == ["-1,5", "-3"]
+    assert by_label['\'=HYPERLINK("http://evil.example","clic")'][1:] == ["-1,5", "-3"]
     # `;` inside a cell is quoted, accents survive, NULL is an empty cell.
     assert by_label["Métropole; « Lille »"][1:] == ["2,0", "8"]
     assert by_label["plain text"][1:] == ["", ""]
@@ -81,24 +86,32 @@ def test_parquet_export_is_the_published_table(published: Path, tmp_path: Path) 
     files = export_marts(published, tmp_path / "out", ("parquet",))
     assert sorted(p.name for p in files) == ["mart_cells.parquet", "mart_other.parquet"]
     con = duckdb.connect()
-    exported = con.execute(f"SELECT * FROM '{tmp_path}/out/parquet/mart_cells.parquet' "
-                           "ORDER BY ALL").fetchall()
+    exported = con.execute(
+        f"SELECT * FROM '{tmp_path}/out/parquet/mart_cells.parquet' ORDER BY ALL"
+    ).fetchall()
     assert exported == sorted(TRICKY, key=lambda r: tuple((v is None, v) for v in r))
-    assert con.execute("SELECT column_type FROM (DESCRIBE SELECT * FROM "
-                       f"'{tmp_path}/out/parquet/mart_cells.parquet') WHERE column_name = "
-                       "'share'").fetchone() == ("DOUBLE",)
+    assert con.execute(
+        "SELECT column_type FROM (DESCRIBE SELECT * FROM "
+        f"'{tmp_path}/out/parquet/mart_cells.parquet') WHERE column_name = "
+        "'share'"
+    ).fetchone() == ("DOUBLE",)
 
 
-def test_export_refuses_unknown_formats_and_missing_publication(published: Path,
-                                                                tmp_path: Path) -> None:
+def test_export_refuses_unknown_formats_and_missing_publication(
+    published: Path, tmp_path: Path
+) -> None:
     with pytest.raises(ValueError, match="xlsx"):
         export_marts(published, tmp_path / "out", ("xlsx",))
     with pytest.raises(FileNotFoundError, match="barometre run"):
         export_marts(tmp_path / "none" / "barometre.duckdb", tmp_path / "out")
 
 
-def test_export_command(published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_command(
+    published: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from barometre import cli_ops
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published.parent))
@@ -118,8 +131,7 @@ def test_export_command(published: Path, tmp_path: Path, monkeypatch: pytest.Mon
 def test_duckdb_python_reads_the_published_file(published: Path) -> None:
     con = duckdb.connect(str(published), read_only=True)
     try:
-        assert con.execute("SELECT count(*) FROM marts.mart_cells").fetchone() == (
-            len(TRICKY),)
+        assert con.execute("SELECT count(*) FROM marts.mart_cells").fetchone() == (len(TRICKY),)
     finally:
         con.close()
 
@@ -137,16 +149,14 @@ def test_sqlalchemy_through_duckdb_engine_reads_the_published_file(published: Pa
             assert n == 6
             frame = pd.read_sql(text("SELECT * FROM marts.mart_other ORDER BY n"), connection)
             assert list(frame["n"]) == [0, 1, 2]
-        assert set(inspect(engine).get_table_names(schema="marts")) == {
-            "mart_cells", "mart_other"}
+        assert set(inspect(engine).get_table_names(schema="marts")) == {"mart_cells", "mart_other"}
     finally:
         engine.dispose()
 
 
 def test_parquet_of_the_current_publication(published: Path) -> None:
     current = (published.parent / "current").resolve()  # resolve once, then read
-    (n,) = duckdb.execute(
-        f"SELECT count(*) FROM '{current}/parquet/mart_cells.parquet'").fetchone()
+    (n,) = duckdb.execute(f"SELECT count(*) FROM '{current}/parquet/mart_cells.parquet'").fetchone()
     assert n == len(TRICKY)
 
 
@@ -154,8 +164,9 @@ def test_sqlalchemy_core_on_declared_tables(published: Path) -> None:
     from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, func, select
 
     engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
-    cells = Table("mart_cells", MetaData(), Column("label", String), Column("share", Float),
-                  schema="marts")
+    cells = Table(
+        "mart_cells", MetaData(), Column("label", String), Column("share", Float), schema="marts"
+    )
     try:
         with engine.connect() as connection:
             total = connection.execute(select(func.sum(cells.c.share))).scalar()
@@ -164,11 +175,15 @@ def test_sqlalchemy_core_on_declared_tables(published: Path) -> None:
         engine.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "duckdb-engine 0.17.0 with SQLAlchemy >= 2.0.45 cannot reflect columns: SQLAlchemy's "
-    "query needs pg_catalog.pg_collation, which duckdb 2.0.1 lacks "
-    "(github.com/Mause/duckdb_engine/issues/1379, duckdb/duckdb#22069). When this passes, "
-    "update docs/bi-access.md and remove this marker."))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "duckdb-engine 0.17.0 with SQLAlchemy >= 2.0.45 cannot reflect columns: SQLAlchemy's "
+        "query needs pg_catalog.pg_collation, which duckdb 2.0.1 lacks "
+        "(github.com/Mause/duckdb_engine/issues/1379, duckdb/duckdb#22069). When this passes, "
+        "update docs/bi-access.md and remove this marker."
+    ),
+)
 def test_sqlalchemy_column_reflection(published: Path) -> None:
     from sqlalchemy import create_engine, inspect
 

@@ -41,15 +41,24 @@ def warehouse(tmp_path: Path) -> Path:
 
 def lime_2021(tmp_path: Path, **overrides) -> Path:
     first = seed_questions("2021")[0]
-    return write_limesurvey(tmp_path / "raw" / "2021", [
-        Response("Bordeaux Métropole", "METRO", answer="A4",
-                 overrides={limesurvey_header(first): "NC"}),
-        Response("Nantes Métropole", "METRO", answer="A2",
-                 overrides={limesurvey_header(first): ""}),
-        Response("Nîmes", "COM", submitted="", answer="A1"),            # incomplete
-        Response("Ville de Nîmes", "COM", submitted="2020-12-02 10:00:00", answer="A5"),
-        Response("Nîmes", "COM", submitted="2020-12-03 10:00:00", answer="A6"),  # kept
-    ], **overrides)
+    return write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [
+            Response(
+                "Bordeaux Métropole",
+                "METRO",
+                answer="A4",
+                overrides={limesurvey_header(first): "NC"},
+            ),
+            Response(
+                "Nantes Métropole", "METRO", answer="A2", overrides={limesurvey_header(first): ""}
+            ),
+            Response("Nîmes", "COM", submitted="", answer="A1"),  # incomplete
+            Response("Ville de Nîmes", "COM", submitted="2020-12-02 10:00:00", answer="A5"),
+            Response("Nîmes", "COM", submitted="2020-12-03 10:00:00", answer="A6"),  # kept
+        ],
+        **overrides,
+    )
 
 
 def test_limesurvey_csv_is_loaded_in_long_form(tmp_path: Path, warehouse: Path) -> None:
@@ -57,19 +66,20 @@ def test_limesurvey_csv_is_loaded_in_long_form(tmp_path: Path, warehouse: Path) 
 
     assert load.respondents == 3
     assert load.answers == 3 * N_2021
-    assert load.answer_states == {"answered": 3 * N_2021 - 2, "no_answer": 1,
-                                  "not_concerned": 1}
+    assert load.answer_states == {"answered": 3 * N_2021 - 2, "no_answer": 1, "not_concerned": 1}
     [file] = load.files
     assert (file.rows_read, file.rows_loaded, file.rows_quarantined) == (5, 3, 2)
-    assert rows(warehouse, "SELECT respondent_id, type_code, source_row FROM raw.responses "
-                "ORDER BY respondent_id") == [
-        ("213001894", "COM", 6), ("243300316", "METRO", 2), ("244400404", "METRO", 3)]
+    assert rows(
+        warehouse,
+        "SELECT respondent_id, type_code, source_row FROM raw.responses ORDER BY respondent_id",
+    ) == [("213001894", "COM", 6), ("243300316", "METRO", 2), ("244400404", "METRO", 3)]
     # Nîmes submitted twice: the latest complete submission (answers A6) is the one kept.
-    assert rows(warehouse, "SELECT DISTINCT level FROM raw.answers "
-                "WHERE respondent_id = '213001894'") == [(6,)]
-    assert rows(warehouse, "SELECT source_row, check_name FROM raw.quarantine "
-                "ORDER BY source_row") == [(4, "incomplete_response"),
-                                            (5, "duplicate_submission")]
+    assert rows(
+        warehouse, "SELECT DISTINCT level FROM raw.answers WHERE respondent_id = '213001894'"
+    ) == [(6,)]
+    assert rows(
+        warehouse, "SELECT source_row, check_name FROM raw.quarantine ORDER BY source_row"
+    ) == [(4, "incomplete_response"), (5, "duplicate_submission")]
 
 
 def test_personal_data_never_reaches_the_warehouse(tmp_path: Path, warehouse: Path) -> None:
@@ -77,44 +87,74 @@ def test_personal_data_never_reaches_the_warehouse(tmp_path: Path, warehouse: Pa
     content = warehouse.read_bytes()
     for personal in (b"example.org", b"192.0.2.", b"tok0001"):
         assert personal not in content
-    columns = {c for (c,) in rows(warehouse, "SELECT column_name FROM "
-                                  "information_schema.columns WHERE table_schema = 'raw'")}
+    columns = {
+        c
+        for (c,) in rows(
+            warehouse,
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'raw'",
+        )
+    }
     assert not columns & {"ipaddr", "token", "email", "Courriel du contact"}
 
 
-def test_surveymonkey_xlsx_maps_wordings_labels_and_aliases(tmp_path: Path,
-                                                           warehouse: Path) -> None:
+def test_surveymonkey_xlsx_maps_wordings_labels_and_aliases(
+    tmp_path: Path, warehouse: Path
+) -> None:
     first = seed_questions("2018")[0]["wording_fr"]
-    folder = write_surveymonkey(tmp_path / "raw" / "2018", [
-        Response("MEL", submitted="03/02/2018 10:00:00 AM", answer="2",
-                 overrides={first: "Non concerné"}),
-        Response("Communauté urbaine de Bordeaux", submitted="03/03/2018 10:00:00 AM",
-                 answer="5", overrides={first: ""}),
-    ])
+    folder = write_surveymonkey(
+        tmp_path / "raw" / "2018",
+        [
+            Response(
+                "MEL",
+                submitted="03/02/2018 10:00:00 AM",
+                answer="2",
+                overrides={first: "Non concerné"},
+            ),
+            Response(
+                "Communauté urbaine de Bordeaux",
+                submitted="03/03/2018 10:00:00 AM",
+                answer="5",
+                overrides={first: ""},
+            ),
+        ],
+    )
     load = load_edition(folder, warehouse, SEEDS)
 
     assert load.respondents == 2
-    assert load.answer_states == {"answered": 2 * N_2018 - 2, "no_answer": 1,
-                                  "not_concerned": 1}
+    assert load.answer_states == {"answered": 2 * N_2018 - 2, "no_answer": 1, "not_concerned": 1}
     # Short form and former name resolve to the SIREN; the former name keeps its old type.
-    assert rows(warehouse, "SELECT respondent_id, collectivity_name, type_code, source_row "
-                "FROM raw.responses ORDER BY source_row") == [
+    assert rows(
+        warehouse,
+        "SELECT respondent_id, collectivity_name, type_code, source_row "
+        "FROM raw.responses ORDER BY source_row",
+    ) == [
         ("200093201", "MEL", "METRO", 3),
-        ("243300316", "Communauté urbaine de Bordeaux", "CU", 4)]
-    assert rows(warehouse, "SELECT DISTINCT level FROM raw.answers WHERE respondent_id = "
-                "'200093201' AND answer_state = 'answered'") == [(2,)]
+        ("243300316", "Communauté urbaine de Bordeaux", "CU", 4),
+    ]
+    assert rows(
+        warehouse,
+        "SELECT DISTINCT level FROM raw.answers WHERE respondent_id = "
+        "'200093201' AND answer_state = 'answered'",
+    ) == [(2,)]
 
 
 def test_reloading_replaces_only_that_edition(tmp_path: Path, warehouse: Path) -> None:
-    load_edition(write_surveymonkey(tmp_path / "raw" / "2018", [Response("MEL", answer="3",
-                 submitted="03/02/2018 10:00:00 AM")]), warehouse, SEEDS)
+    load_edition(
+        write_surveymonkey(
+            tmp_path / "raw" / "2018",
+            [Response("MEL", answer="3", submitted="03/02/2018 10:00:00 AM")],
+        ),
+        warehouse,
+        SEEDS,
+    )
     folder = lime_2021(tmp_path)
     load_edition(folder, warehouse, SEEDS)
     before = rows(warehouse, "SELECT * EXCLUDE (quarantined_at) FROM raw.quarantine")
     load_edition(folder, warehouse, SEEDS)
 
-    assert rows(warehouse, "SELECT edition_code, count(*) FROM raw.answers GROUP BY 1 "
-                "ORDER BY 1") == [("2018", N_2018), ("2021", 3 * N_2021)]
+    assert rows(
+        warehouse, "SELECT edition_code, count(*) FROM raw.answers GROUP BY 1 ORDER BY 1"
+    ) == [("2018", N_2018), ("2021", 3 * N_2021)]
     assert rows(warehouse, "SELECT * EXCLUDE (quarantined_at) FROM raw.quarantine") == before
     assert rows(warehouse, "SELECT count(*) FROM raw.load_log") == [(2,)]
 
@@ -135,10 +175,15 @@ def test_failed_load_leaves_previous_data_untouched(tmp_path: Path, warehouse: P
 
 def test_formula_like_cells_are_stored_as_text(tmp_path: Path, warehouse: Path) -> None:
     formula = '=HYPERLINK("http://x.example","clic")'
-    load_edition(write_limesurvey(tmp_path / "raw" / "2021", [
-        Response(formula, "METRO")]), warehouse, SEEDS, max_bad_share=1.0)
+    load_edition(
+        write_limesurvey(tmp_path / "raw" / "2021", [Response(formula, "METRO")]),
+        warehouse,
+        SEEDS,
+        max_bad_share=1.0,
+    )
     assert rows(warehouse, "SELECT value, check_name FROM raw.quarantine") == [
-        (formula, "unknown_collectivity")]
+        (formula, "unknown_collectivity")
+    ]
 
 
 def test_unknown_column_names_the_column(tmp_path: Path) -> None:
@@ -157,9 +202,15 @@ def test_wording_match_ignores_accents_quotes_spaces_and_case(tmp_path: Path) ->
     reference = load_reference(SEEDS, "2018")
     wording = seed_questions("2018")[0]["wording_fr"]
     mangled = "  " + normalize_text(wording).upper().replace("'", "\u2019") + " "
-    headers = [h if h != wording else mangled for h in
-               [*manifest.respondent.values(), *manifest.metadata_columns,
-                *manifest.personal_columns, *(q["wording_fr"] for q in seed_questions("2018"))]]
+    headers = [
+        h if h != wording else mangled
+        for h in [
+            *manifest.respondent.values(),
+            *manifest.metadata_columns,
+            *manifest.personal_columns,
+            *(q["wording_fr"] for q in seed_questions("2018")),
+        ]
+    ]
     plan = plan_columns(folder / "export.xlsx", tuple(headers), manifest, reference)
     assert plan.questions[mangled].question_code == seed_questions("2018")[0]["question_code"]
 
@@ -169,20 +220,24 @@ def test_name_normalisation() -> None:
     assert normalize_text("L’Œuvre  «Test»") == 'l\'oeuvre "test"'
 
 
-def test_type_outside_accepted_set_is_quarantined_with_its_value(tmp_path: Path,
-                                                                 warehouse: Path) -> None:
-    folder = write_limesurvey(tmp_path / "raw" / "2021", [
-        Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "EPT")])
+def test_type_outside_accepted_set_is_quarantined_with_its_value(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    folder = write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "EPT")],
+    )
     load = load_edition(folder, warehouse, SEEDS, max_bad_share=0.5)
     assert load.respondents == 1
-    assert rows(warehouse, "SELECT source_row, column_name, value, check_name FROM "
-                "raw.quarantine") == [(3, "Type de collectivité", "EPT", "type_not_accepted")]
+    assert rows(
+        warehouse, "SELECT source_row, column_name, value, check_name FROM raw.quarantine"
+    ) == [(3, "Type de collectivité", "EPT", "type_not_accepted")]
 
 
 def test_too_many_bad_rows_refuse_the_edition_and_keep_the_previous_load(
-        tmp_path: Path, warehouse: Path) -> None:
-    names = [r for r in ("Bordeaux Métropole", "Nantes Métropole", "Nîmes", "MEL",
-                         "Grand Lyon")]
+    tmp_path: Path, warehouse: Path
+) -> None:
+    names = [r for r in ("Bordeaux Métropole", "Nantes Métropole", "Nîmes", "MEL", "Grand Lyon")]
     good = [Response(n, "COM" if n == "Nîmes" else "METRO") for n in names]
     folder = write_limesurvey(tmp_path / "raw" / "2021", good)
     load_edition(folder, warehouse, SEEDS)
@@ -197,19 +252,29 @@ def test_too_many_bad_rows_refuse_the_edition_and_keep_the_previous_load(
 
 
 def test_dry_run_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
-    folder = write_limesurvey(tmp_path / "raw" / "2021", [
-        Response("Bordeaux Métropole", "METRO"), Response("Nowhere-sur-Mer", "COM"),
-        Response("Nantes Métropole", "XX"), Response("Nîmes", "COM", submitted="")])
+    folder = write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [
+            Response("Bordeaux Métropole", "METRO"),
+            Response("Nowhere-sur-Mer", "COM"),
+            Response("Nantes Métropole", "XX"),
+            Response("Nîmes", "COM", submitted=""),
+        ],
+    )
     result = load_edition(folder, tmp_path / "w.duckdb", SEEDS, dry_run=True)
     assert [(e[1], e[4]) for e in result.quarantine] == [
-        (3, "unknown_collectivity"), (4, "type_not_accepted"), (5, "incomplete_response")]
+        (3, "unknown_collectivity"),
+        (4, "type_not_accepted"),
+        (5, "incomplete_response"),
+    ]
     assert result.files[0].rows_loaded == 1
     assert result.refused and "2 of 4 rows (50.0%)" in result.refused
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def test_verification_reads_the_warehouse_and_catches_corruption(tmp_path: Path,
-                                                                 warehouse: Path) -> None:
+def test_verification_reads_the_warehouse_and_catches_corruption(
+    tmp_path: Path, warehouse: Path
+) -> None:
     from barometre.ingest.verify import verify_reconciliation, verify_row_contract
 
     load_edition(lime_2021(tmp_path), warehouse, SEEDS)
@@ -217,8 +282,10 @@ def test_verification_reads_the_warehouse_and_catches_corruption(tmp_path: Path,
     assert verify_row_contract(warehouse, SEEDS, "2021").passed
 
     con = duckdb.connect(str(warehouse))
-    con.execute("UPDATE raw.answers SET level = 9 WHERE question_code = 'T02_Q01' "
-                "AND answer_state = 'answered'")
+    con.execute(
+        "UPDATE raw.answers SET level = 9 WHERE question_code = 'T02_Q01' "
+        "AND answer_state = 'answered'"
+    )
     con.execute("DELETE FROM raw.responses WHERE respondent_id = '244400404'")
     con.close()
     contract = verify_row_contract(warehouse, SEEDS, "2021")
@@ -236,20 +303,29 @@ def test_ingestion_asset_reports_blocking_checks(tmp_path: Path) -> None:
     with DagsterInstance.ephemeral() as instance:
         instance.add_dynamic_partitions("edition", ["2021"])
         result = materialize(
-            [raw_edition], partition_key="2021", instance=instance,
-            resources={"warehouse": WarehouseResource(
-                data_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb"))})
+            [raw_edition],
+            partition_key="2021",
+            instance=instance,
+            resources={
+                "warehouse": WarehouseResource(
+                    data_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb")
+                )
+            },
+        )
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-    assert checks == {"rows_reconcile": True, "row_contract": True,
-                      "no_contract_quarantine": True}
+    assert checks == {"rows_reconcile": True, "row_contract": True, "no_contract_quarantine": True}
 
 
-def test_a_type_is_accepted_only_from_the_edition_that_admits_it(tmp_path: Path,
-                                                                  warehouse: Path) -> None:
+def test_a_type_is_accepted_only_from_the_edition_that_admits_it(
+    tmp_path: Path, warehouse: Path
+) -> None:
     # CC (communautés de communes) is admitted from the 3rd edition: refused in 2021.
-    folder = write_limesurvey(tmp_path / "raw" / "2021", [
-        Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "CC")])
+    folder = write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [Response("Bordeaux Métropole", "METRO"), Response("Nantes Métropole", "CC")],
+    )
     load_edition(folder, warehouse, SEEDS, max_bad_share=0.5)
     assert rows(warehouse, "SELECT check_name, value FROM raw.quarantine") == [
-        ("type_not_accepted", "CC")]
+        ("type_not_accepted", "CC")
+    ]
     assert "CC" not in load_reference(SEEDS, "2021").type_codes

@@ -17,14 +17,23 @@ BAROMETRE = str(Path(sys.executable).with_name("barometre"))
 
 
 def barometre(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([BAROMETRE, *args], env={**os.environ, **env}, cwd=cwd,
-                          capture_output=True, text=True, check=False, timeout=600)
+    return subprocess.run(
+        [BAROMETRE, *args],
+        env={**os.environ, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
 
 
 @pytest.mark.slow
 def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
-    env = {"BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
-           "DAGSTER_HOME": str(tmp_path / "dagster")}
+    env = {
+        "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
     # Started from another directory on purpose: no path depends on the working directory.
     result = barometre("run", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -33,14 +42,20 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     assert "barometre ui" in result.stdout
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
-    counts = dict(con.execute("SELECT edition_code, count(DISTINCT respondent_id) "
-                              "FROM core.fct_answers GROUP BY 1").fetchall())
-    answers = dict(con.execute("SELECT edition_code, count(*) FROM core.fct_answers "
-                               "GROUP BY 1").fetchall())
+    counts = dict(
+        con.execute(
+            "SELECT edition_code, count(DISTINCT respondent_id) FROM core.fct_answers GROUP BY 1"
+        ).fetchall()
+    )
+    answers = dict(
+        con.execute("SELECT edition_code, count(*) FROM core.fct_answers GROUP BY 1").fetchall()
+    )
     con.close()
     assert counts == {"2018": 39, "2021": 34}
-    assert answers == {"2018": 39 * len(seed_questions("2018")),
-                       "2021": 34 * len(seed_questions("2021"))}
+    assert answers == {
+        "2018": 39 * len(seed_questions("2018")),
+        "2021": 34 * len(seed_questions("2021")),
+    }
     # The runs are in the Dagster instance the UI reads.
     assert (tmp_path / "dagster").is_dir()
 
@@ -49,8 +64,11 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
 def test_failed_edition_is_reported_without_traceback(tmp_path: Path) -> None:
     data = tmp_path / "raw"
     write_limesurvey(data / "2021", [Response("Bordeaux Métropole", "METRO", answer="A7")])
-    env = {"BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
-           "DAGSTER_HOME": str(tmp_path / "dagster"), "BAROMETRE_DATA_DIR": str(data)}
+    env = {
+        "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "BAROMETRE_DATA_DIR": str(data),
+    }
     result = barometre("run", "--edition", "2021", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "answer not known to the manifest" in result.stderr
@@ -59,16 +77,19 @@ def test_failed_edition_is_reported_without_traceback(tmp_path: Path) -> None:
 
 
 def test_validate_reports_rows_and_exit_status(tmp_path: Path) -> None:
-    folder = write_limesurvey(tmp_path / "raw" / "2021", [
-        Response("Bordeaux Métropole", "METRO"), Response("Nowhere-sur-Mer", "COM")])
+    folder = write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [Response("Bordeaux Métropole", "METRO"), Response("Nowhere-sur-Mer", "COM")],
+    )
     env = {"BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb")}
     refused = barometre("validate", str(folder), env=env, cwd=tmp_path)
     assert refused.returncode == 1
-    assert "row 3, column 'Collectivité', value 'Nowhere-sur-Mer': [unknown_collectivity]" \
+    assert (
+        "row 3, column 'Collectivité', value 'Nowhere-sur-Mer': [unknown_collectivity]"
         in refused.stdout
+    )
     assert "NOT LOADABLE" in refused.stderr
-    accepted = barometre("validate", str(folder), "--max-bad-share", "0.5", env=env,
-                         cwd=tmp_path)
+    accepted = barometre("validate", str(folder), "--max-bad-share", "0.5", env=env, cwd=tmp_path)
     assert accepted.returncode == 0, accepted.stderr
     assert "would load 1 respondents" in accepted.stdout
     assert not (tmp_path / "w.duckdb").exists()
@@ -76,6 +97,7 @@ def test_validate_reports_rows_and_exit_status(tmp_path: Path) -> None:
 
 def test_validate_bundled_sample_is_loadable() -> None:
     for edition in ("2018", "2021"):
-        result = barometre("validate", str(PROJECT_ROOT / "data" / "raw" / edition),
-                           env={}, cwd=PROJECT_ROOT)
+        result = barometre(
+            "validate", str(PROJECT_ROOT / "data" / "raw" / edition), env={}, cwd=PROJECT_ROOT
+        )
         assert result.returncode == 0, result.stdout + result.stderr

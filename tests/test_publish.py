@@ -41,23 +41,36 @@ def make_working(path: Path, *, rows: int = 12) -> Path:
             SELECT '2021' AS edition_code, 'T01_Q' || lpad(CAST(i AS VARCHAR), 2, '0')
                    AS question_code, i % 6 + 1 AS level, (i % 5) / 4.0 AS share
             FROM range({rows * 3}) r(i)""")
-        con.execute("CREATE OR REPLACE VIEW marts.mart_summary AS "
-                    "SELECT count(*) AS themes FROM marts.mart_theme_maturity")
+        con.execute(
+            "CREATE OR REPLACE VIEW marts.mart_summary AS "
+            "SELECT count(*) AS themes FROM marts.mart_theme_maturity"
+        )
         con.execute("COMMENT ON TABLE marts.mart_theme_maturity IS 'Maturité par thème'")
-        con.execute("COMMENT ON COLUMN marts.mart_theme_maturity.mean_maturity IS "
-                    "'moyenne des niveaux'")
-        con.execute("CREATE OR REPLACE TABLE reference.editions AS "
-                    "SELECT * FROM (VALUES ('2018', 5), ('2021', 6)) v(edition_code, scale_size)")
-        con.execute("CREATE OR REPLACE TABLE reference.themes AS "
-                    "SELECT '2021' AS edition_code, 'T01' AS theme_code")
-        con.execute("CREATE OR REPLACE TABLE reference.collectivities AS "
-                    "SELECT '200093201' AS siren, 'Métropole Européenne de Lille' AS name")
-        con.execute("CREATE OR REPLACE TABLE restricted.mart_respondent_theme_maturity AS "
-                    "SELECT '200093201' AS respondent_id, 3.5 AS theme_maturity")
+        con.execute(
+            "COMMENT ON COLUMN marts.mart_theme_maturity.mean_maturity IS 'moyenne des niveaux'"
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE reference.editions AS "
+            "SELECT * FROM (VALUES ('2018', 5), ('2021', 6)) v(edition_code, scale_size)"
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE reference.themes AS "
+            "SELECT '2021' AS edition_code, 'T01' AS theme_code"
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE reference.collectivities AS "
+            "SELECT '200093201' AS siren, 'Métropole Européenne de Lille' AS name"
+        )
+        con.execute(
+            "CREATE OR REPLACE TABLE restricted.mart_respondent_theme_maturity AS "
+            "SELECT '200093201' AS respondent_id, 3.5 AS theme_maturity"
+        )
         con.execute("CREATE OR REPLACE TABLE core.fct_answers AS SELECT 1 AS level")
-        con.execute("CREATE OR REPLACE TABLE raw.load_log AS SELECT '2021' AS edition_code, "
-                    "'export.csv' AS source_file, repeat('ab', 32) AS content_sha256, "
-                    "current_localtimestamp() AS loaded_at")
+        con.execute(
+            "CREATE OR REPLACE TABLE raw.load_log AS SELECT '2021' AS edition_code, "
+            "'export.csv' AS source_file, repeat('ab', 32) AS content_sha256, "
+            "current_localtimestamp() AS loaded_at"
+        )
     finally:
         con.close()
     return path
@@ -83,31 +96,54 @@ def test_published_file_holds_marts_and_lookups_only(working: Path, tmp_path: Pa
     assert version.path == out / "barometre.duckdb"
     con = duckdb.connect(str(version.path), read_only=True)
     try:
-        tables = {f"{s}.{t}" for s, t in con.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables()").fetchall()}
-        assert {"marts.mart_theme_maturity", "marts.mart_question_distribution",
-                "marts.mart_summary", "reference.editions", "reference.themes",
-                "meta.publication", "meta.tables"} == tables
-        schemas = {s for (s,) in con.execute(
-            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'barometre'"
-        ).fetchall()}
+        tables = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables()"
+            ).fetchall()
+        }
+        assert {
+            "marts.mart_theme_maturity",
+            "marts.mart_question_distribution",
+            "marts.mart_summary",
+            "reference.editions",
+            "reference.themes",
+            "meta.publication",
+            "meta.tables",
+        } == tables
+        schemas = {
+            s
+            for (s,) in con.execute(
+                "SELECT schema_name FROM duckdb_schemas() WHERE database_name = 'barometre'"
+            ).fetchall()
+        }
         assert not schemas & {"raw", "staging", "intermediate", "core", "restricted"}
         assert con.execute("SELECT version, run_id FROM meta.publication").fetchone() == (
-            version.version, "run-1")
+            version.version,
+            "run-1",
+        )
         # dbt's persisted descriptions travel with the tables.
-        assert con.execute("SELECT comment FROM duckdb_tables() WHERE table_name = "
-                           "'mart_theme_maturity'").fetchone() == ("Maturité par thème",)
-        recorded = dict(con.execute("SELECT schema_name || '.' || table_name, row_count "
-                                    "FROM meta.tables").fetchall())
+        assert con.execute(
+            "SELECT comment FROM duckdb_tables() WHERE table_name = 'mart_theme_maturity'"
+        ).fetchone() == ("Maturité par thème",)
+        recorded = dict(
+            con.execute(
+                "SELECT schema_name || '.' || table_name, row_count FROM meta.tables"
+            ).fetchall()
+        )
     finally:
         con.close()
     assert recorded == version.tables
-    assert version.marts == {"mart_question_distribution": 36, "mart_summary": 1,
-                             "mart_theme_maturity": 12}
+    assert version.marts == {
+        "mart_question_distribution": 36,
+        "mart_summary": 1,
+        "mart_theme_maturity": 12,
+    }
     assert set(PUBLISHED_REFERENCE_TABLES) >= {"editions", "themes"}
     assert "collectivities" not in PUBLISHED_REFERENCE_TABLES
     assert mart_rows(version.path, "mart_theme_maturity") == mart_rows(
-        working, "mart_theme_maturity")
+        working, "mart_theme_maturity"
+    )
 
     data = json.loads((out / "published.json").read_text(encoding="utf-8"))
     assert data["version"] == version.version and data["run_id"] == "run-1"
@@ -123,15 +159,15 @@ def test_published_file_holds_marts_and_lookups_only(working: Path, tmp_path: Pa
     assert not (parquet / "reference" / "collectivities.parquet").exists()
 
 
-def test_published_file_is_readable_by_duckdb_1_4_clients(working: Path, tmp_path: Path
-                                                         ) -> None:
+def test_published_file_is_readable_by_duckdb_1_4_clients(working: Path, tmp_path: Path) -> None:
     version = publish(working, tmp_path / "published")
     # File header: storage number 67 = DuckDB 1.4 (duckdb 2.0's own format is 999).
     assert storage_header(version.path) == (b"DUCK", STORAGE_VERSION_NUMBER)
     con = duckdb.connect(str(version.path), read_only=True)
     try:
-        (tags,) = con.execute("SELECT tags FROM duckdb_databases() "
-                              "WHERE database_name = 'barometre'").fetchone()
+        (tags,) = con.execute(
+            "SELECT tags FROM duckdb_databases() WHERE database_name = 'barometre'"
+        ).fetchone()
     finally:
         con.close()
     assert tags == {"storage_version": "v1.4.0+"}
@@ -148,29 +184,27 @@ def test_published_file_is_read_only(working: Path, tmp_path: Path) -> None:
             duckdb.connect(str(version.path)).execute("CREATE TABLE marts.x AS SELECT 1")
 
 
-def test_atomic_replace_keeps_open_readers_on_their_version(working: Path, tmp_path: Path
-                                                            ) -> None:
+def test_atomic_replace_keeps_open_readers_on_their_version(working: Path, tmp_path: Path) -> None:
     out = tmp_path / "published"
     first = publish(working, out)
     reader = duckdb.connect(str(out / "barometre.duckdb"), read_only=True)
     try:
-        assert reader.execute("SELECT count(*) FROM marts.mart_theme_maturity").fetchone() == (
-            12,)
+        assert reader.execute("SELECT count(*) FROM marts.mart_theme_maturity").fetchone() == (12,)
         make_working(working, rows=20)
         second = publish(working, out)
         assert second.version > first.version
         # The open connection still reads the complete previous publication …
-        assert reader.execute("SELECT version FROM meta.publication").fetchone() == (
-            first.version,)
-        assert reader.execute("SELECT count(*) FROM marts.mart_theme_maturity").fetchone() == (
-            12,)
+        assert reader.execute("SELECT version FROM meta.publication").fetchone() == (first.version,)
+        assert reader.execute("SELECT count(*) FROM marts.mart_theme_maturity").fetchone() == (12,)
         # … while a new connection sees the new one, whole.
         fresh = duckdb.connect(str(out / "barometre.duckdb"), read_only=True)
         try:
             assert fresh.execute("SELECT version FROM meta.publication").fetchone() == (
-                second.version,)
-            assert fresh.execute("SELECT count(*) FROM marts.mart_theme_maturity"
-                                 ).fetchone() == (20,)
+                second.version,
+            )
+            assert fresh.execute("SELECT count(*) FROM marts.mart_theme_maturity").fetchone() == (
+                20,
+            )
         finally:
             fresh.close()
     finally:
@@ -178,12 +212,16 @@ def test_atomic_replace_keeps_open_readers_on_their_version(working: Path, tmp_p
 
 
 def _snapshot(out: Path) -> tuple:
-    return (os.readlink(out / "current"), (out / "published.json").read_bytes(),
-            mart_rows(out / "barometre.duckdb", "mart_theme_maturity"))
+    return (
+        os.readlink(out / "current"),
+        (out / "published.json").read_bytes(),
+        mart_rows(out / "barometre.duckdb", "mart_theme_maturity"),
+    )
 
 
 def test_failed_publish_leaves_the_previous_publication_untouched(
-        working: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    working: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "published"
     first = publish(working, out)
     before = _snapshot(out)
@@ -204,9 +242,16 @@ def test_failed_publish_leaves_the_previous_publication_untouched(
 
 def test_publish_waits_for_a_writer_then_says_so(working: Path, tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
-         "print('locked', flush=True); time.sleep(60)", str(working)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)",
+            str(working),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
@@ -234,19 +279,21 @@ def test_old_versions_and_leftovers_are_deleted(working: Path, tmp_path: Path) -
     orphan = out / "versions" / "29991231T000000.000000Z"
     orphan.mkdir()
     latest = publish(working, out, keep=3)
-    assert sorted(p.name for p in (out / "versions").iterdir()) == [*versions[-2:],
-                                                                   latest.version]
+    assert sorted(p.name for p in (out / "versions").iterdir()) == [*versions[-2:], latest.version]
     assert os.readlink(out / "current") == f"versions/{latest.version}"
 
 
 @pytest.mark.slow
-def test_marts_of_the_sample_are_published_whole(sample_warehouse: Path, tmp_path: Path
-                                                 ) -> None:
+def test_marts_of_the_sample_are_published_whole(sample_warehouse: Path, tmp_path: Path) -> None:
     version = publish(sample_warehouse, tmp_path / "published")
     source = duckdb.connect(str(sample_warehouse), read_only=True)
     try:
-        marts = [t for (t,) in source.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'").fetchall()]
+        marts = [
+            t
+            for (t,) in source.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'marts'"
+            ).fetchall()
+        ]
     finally:
         source.close()
     assert sorted(version.marts) == sorted(marts)

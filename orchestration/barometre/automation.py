@@ -89,10 +89,14 @@ _CHUNK = 1 << 20
 # --------------------------------------------------------------------------- publishing
 
 PUBLISHED_CONTENT = sorted(
-    (k for k in DBT_ASSET_KEYS
-     if k.path[0] == MARTS_SCHEMA
-     or (k.path[0] == REFERENCE_SCHEMA and k.path[-1] in PUBLISHED_REFERENCE_TABLES)),
-    key=lambda k: k.to_user_string())
+    (
+        k
+        for k in DBT_ASSET_KEYS
+        if k.path[0] == MARTS_SCHEMA
+        or (k.path[0] == REFERENCE_SCHEMA and k.path[-1] in PUBLISHED_REFERENCE_TABLES)
+    ),
+    key=lambda k: k.to_user_string(),
+)
 """The dbt assets the published file holds: the marts and the published reference seeds."""
 
 PUBLISHED_DEPS = DBT_ASSET_KEYS
@@ -101,32 +105,44 @@ check on any of them (dbt tests, and asset checks such as the Great Expectations
 suites on core and restricted tables), not only for those on what it copies."""
 
 
-@asset(key=AssetKey("published_warehouse"), deps=PUBLISHED_DEPS, group_name="publishing",
-       kinds={"duckdb", "parquet"},
-       description="Read-only copy of the marts (and reference lookups) for BI tools: "
-       "BAROMETRE_PUBLISHED_DIR/barometre.duckdb (DuckDB 1.4+ clients) and Parquet files, "
-       "replaced atomically. Built only when every blocking dbt test passed.")
-def published_warehouse(context: AssetExecutionContext,
-                        warehouse: WarehouseResource) -> MaterializeResult:
+@asset(
+    key=AssetKey("published_warehouse"),
+    deps=PUBLISHED_DEPS,
+    group_name="publishing",
+    kinds={"duckdb", "parquet"},
+    description="Read-only copy of the marts (and reference lookups) for BI tools: "
+    "BAROMETRE_PUBLISHED_DIR/barometre.duckdb (DuckDB 1.4+ clients) and Parquet files, "
+    "replaced atomically. Built only when every blocking dbt test passed.",
+)
+def published_warehouse(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> MaterializeResult:
     published_dir = get_settings().published_dir
     try:
-        version = publish(warehouse.warehouse_path(), published_dir, run_id=context.run.run_id,
-                          say=context.log.info)
+        version = publish(
+            warehouse.warehouse_path(),
+            published_dir,
+            run_id=context.run.run_id,
+            say=context.log.info,
+        )
     except PublishError as err:
         raise Failure(description=f"publishing failed: {err}", allow_retries=False) from None
-    return MaterializeResult(metadata={
-        "version": version.version,
-        "published_at": version.published_at,
-        "path": MetadataValue.path(str(version.path)),
-        "parquet_dir": MetadataValue.path(str(version.directory / "parquet")),
-        "storage_version": version.storage_version,
-        "marts": len(version.marts),
-        "row_counts": MetadataValue.json(version.tables),
-    })
+    return MaterializeResult(
+        metadata={
+            "version": version.version,
+            "published_at": version.published_at,
+            "path": MetadataValue.path(str(version.path)),
+            "parquet_dir": MetadataValue.path(str(version.directory / "parquet")),
+            "storage_version": version.storage_version,
+            "marts": len(version.marts),
+            "row_counts": MetadataValue.json(version.tables),
+        }
+    )
 
 
 TRANSFORM_SELECTION = AssetSelection.assets(*DBT_ASSETS) | AssetSelection.assets(
-    published_warehouse)
+    published_warehouse
+)
 
 transform_job = define_asset_job(
     TRANSFORM_JOB,
@@ -163,8 +179,9 @@ def _listed_files(folder: Path) -> list[str] | None:
     return [str(f) for f in files if f is not None]
 
 
-def edition_state(folder: Path, *, settle_seconds: float = 0.0,
-                  now: float | None = None) -> EditionState:
+def edition_state(
+    folder: Path, *, settle_seconds: float = 0.0, now: float | None = None
+) -> EditionState:
     """Content hash of an edition folder: manifest.yml + the export files it lists,
     streamed by chunks (names included, so a renamed file counts as a change)."""
     listed = _listed_files(folder)
@@ -186,8 +203,10 @@ def edition_state(folder: Path, *, settle_seconds: float = 0.0,
 
 
 def scan_editions(data_dir: Path, *, settle_seconds: float = 0.0) -> list[EditionState]:
-    return [edition_state(data_dir / e, settle_seconds=settle_seconds)
-            for e in discover_editions(data_dir)]
+    return [
+        edition_state(data_dir / e, settle_seconds=settle_seconds)
+        for e in discover_editions(data_dir)
+    ]
 
 
 def _settle_seconds() -> float:
@@ -205,8 +224,9 @@ def _ingest_request(edition: str, fingerprint: str | None, reason: str) -> RunRe
     return RunRequest(job_name=INGEST_JOB, partition_key=edition, tags=tags)
 
 
-def evaluate_raw_exports(states: Iterable[EditionState], cursor: str | None,
-                         known_partitions: set[str]) -> SensorResult:
+def evaluate_raw_exports(
+    states: Iterable[EditionState], cursor: str | None, known_partitions: set[str]
+) -> SensorResult:
     """The sensor's decision, from what the folder holds and what it saw last time."""
     seen: dict[str, str] = json.loads(cursor).get("editions", {}) if cursor else {}
     states = list(states)
@@ -226,28 +246,38 @@ def evaluate_raw_exports(states: Iterable[EditionState], cursor: str | None,
         requests.append(_ingest_request(state.edition, state.fingerprint, reason))
         notes.append(f"{state.edition}: {reason}")
     new_cursor = json.dumps({"editions": now_seen}, sort_keys=True)
-    partitions = ([edition_partitions.build_add_request(new_partitions)]
-                  if new_partitions else [])
+    partitions = [edition_partitions.build_add_request(new_partitions)] if new_partitions else []
     if not requests:
         detail = "; ".join(notes) if notes else f"{len(states)} edition(s) unchanged"
-        return SensorResult(skip_reason=SkipReason(f"no new or changed export ({detail})"),
-                            cursor=new_cursor, dynamic_partitions_requests=partitions)
-    return SensorResult(run_requests=requests, cursor=new_cursor,
-                        dynamic_partitions_requests=partitions)
+        return SensorResult(
+            skip_reason=SkipReason(f"no new or changed export ({detail})"),
+            cursor=new_cursor,
+            dynamic_partitions_requests=partitions,
+        )
+    return SensorResult(
+        run_requests=requests, cursor=new_cursor, dynamic_partitions_requests=partitions
+    )
 
 
-@sensor(name="raw_exports_sensor", job_name=INGEST_JOB,
-        minimum_interval_seconds=SENSOR_INTERVAL, default_status=DefaultSensorStatus.RUNNING,
-        description="Watches BAROMETRE_DATA_DIR: a new edition folder becomes a partition; "
-        "a new or changed export (content hash) triggers that edition's ingestion.")
-def raw_exports_sensor(context: SensorEvaluationContext,
-                       warehouse: WarehouseResource) -> SensorResult:
+@sensor(
+    name="raw_exports_sensor",
+    job_name=INGEST_JOB,
+    minimum_interval_seconds=SENSOR_INTERVAL,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Watches BAROMETRE_DATA_DIR: a new edition folder becomes a partition; "
+    "a new or changed export (content hash) triggers that edition's ingestion.",
+)
+def raw_exports_sensor(
+    context: SensorEvaluationContext, warehouse: WarehouseResource
+) -> SensorResult:
     data_dir = warehouse.data_path()
     states = scan_editions(data_dir, settle_seconds=_settle_seconds())
     result = evaluate_raw_exports(states, context.cursor, _known_partitions(context.instance))
     for request in result.run_requests or []:
-        context.log.info(f"edition {request.partition_key}: "
-                         f"{request.tags.get('barometre/trigger')} → {INGEST_JOB}")
+        context.log.info(
+            f"edition {request.partition_key}: "
+            f"{request.tags.get('barometre/trigger')} → {INGEST_JOB}"
+        )
     return result
 
 
@@ -255,25 +285,37 @@ def raw_exports_sensor(context: SensorEvaluationContext,
 
 
 @run_status_sensor(
-    run_status=DagsterRunStatus.SUCCESS, name="refresh_marts_after_ingest",
-    request_job=transform_job, default_status=DefaultSensorStatus.RUNNING,
+    run_status=DagsterRunStatus.SUCCESS,
+    name="refresh_marts_after_ingest",
+    request_job=transform_job,
+    default_status=DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=SENSOR_INTERVAL,
     description="After an edition is ingested, rebuild the (cross-edition) marts and "
-    "publish them: requests a `transform` run, unless one is already waiting.")
+    "publish them: requests a `transform` run, unless one is already waiting.",
+)
 def refresh_marts_after_ingest(context: RunStatusSensorContext):
     run = context.dagster_run
     if run.job_name != INGEST_JOB:
         return SkipReason(f"run {run.run_id} of job {run.job_name}: nothing to refresh")
     waiting = context.instance.get_runs(
-        RunsFilter(job_name=TRANSFORM_JOB,
-                   statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED]),
-        limit=1)
+        RunsFilter(
+            job_name=TRANSFORM_JOB, statuses=[DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED]
+        ),
+        limit=1,
+    )
     if waiting:
-        return SkipReason(f"transform run {waiting[0].run_id} is already waiting: it will "
-                          f"include edition {run.tags.get('dagster/partition')}")
-    return RunRequest(run_key=f"after-{run.run_id}",
-                      tags={**WRITER_TAGS, "barometre/trigger": f"ingested {run.run_id}",
-                            "barometre/edition": run.tags.get("dagster/partition", "")})
+        return SkipReason(
+            f"transform run {waiting[0].run_id} is already waiting: it will "
+            f"include edition {run.tags.get('dagster/partition')}"
+        )
+    return RunRequest(
+        run_key=f"after-{run.run_id}",
+        tags={
+            **WRITER_TAGS,
+            "barometre/trigger": f"ingested {run.run_id}",
+            "barometre/edition": run.tags.get("dagster/partition", ""),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- schedule
@@ -295,10 +337,14 @@ def build_weekly_refresh(cron: str | None = None) -> ScheduleDefinition:
     cron = cron or os.environ.get(ENV_SCHEDULE_CRON) or DEFAULT_SCHEDULE_CRON
 
     @schedule(
-        cron_schedule=cron, name="weekly_refresh", job_name=INGEST_JOB,
-        execution_timezone=SCHEDULE_TIMEZONE, default_status=DefaultScheduleStatus.RUNNING,
+        cron_schedule=cron,
+        name="weekly_refresh",
+        job_name=INGEST_JOB,
+        execution_timezone=SCHEDULE_TIMEZONE,
+        default_status=DefaultScheduleStatus.RUNNING,
         description=f"Reload every edition, then rebuild and publish the marts "
-        f"(cron {cron!r}, {SCHEDULE_TIMEZONE}; set {ENV_SCHEDULE_CRON} to change it).")
+        f"(cron {cron!r}, {SCHEDULE_TIMEZONE}; set {ENV_SCHEDULE_CRON} to change it).",
+    )
     def _weekly_refresh(context: ScheduleEvaluationContext, warehouse: WarehouseResource):
         return weekly_requests(warehouse.data_path(), context.instance)
 

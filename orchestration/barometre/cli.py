@@ -52,9 +52,15 @@ def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazil
 
 def _dbt_parse(settings: Settings) -> int:
     """Build dbt_project/target/manifest.json (install time, not code-load time)."""
-    command = [str(settings.dbt_executable), "parse", "--quiet",
-               "--project-dir", str(settings.dbt_project_dir),
-               "--profiles-dir", str(settings.dbt_profiles_dir)]
+    command = [
+        str(settings.dbt_executable),
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(settings.dbt_project_dir),
+        "--profiles-dir",
+        str(settings.dbt_profiles_dir),
+    ]
     return subprocess.call(command, cwd=settings.dbt_project_dir)
 
 
@@ -67,8 +73,10 @@ def _manifest_is_stale(settings: Settings) -> bool:
     roots = [settings.dbt_project_dir / d for d in ("macros", "tests")]
     roots += [settings.dbt_project_dir.parent / "models", settings.seeds_dir]
     files = [p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
-    files += [settings.dbt_project_dir / "dbt_project.yml", settings.dbt_profiles_dir /
-              "profiles.yml"]
+    files += [
+        settings.dbt_project_dir / "dbt_project.yml",
+        settings.dbt_profiles_dir / "profiles.yml",
+    ]
     return any(p.stat().st_mtime > built for p in files if p.exists())
 
 
@@ -86,11 +94,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     export_environment(settings)
     available = discover_editions(settings.data_dir)
     if not available:
-        return _fail(f"no edition folder with a manifest.yml under {settings.data_dir} "
-                     "(set BAROMETRE_DATA_DIR, or run `barometre sample`)")
+        return _fail(
+            f"no edition folder with a manifest.yml under {settings.data_dir} "
+            "(set BAROMETRE_DATA_DIR, or run `barometre sample`)"
+        )
     if args.edition and args.edition not in available:
-        return _fail(f"edition {args.edition!r} not found under {settings.data_dir}; "
-                     f"available: {', '.join(available)}")
+        return _fail(
+            f"edition {args.edition!r} not found under {settings.data_dir}; "
+            f"available: {', '.join(available)}"
+        )
     editions = [args.edition] if args.edition else available
 
     if _manifest_is_stale(settings):
@@ -108,23 +120,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     ingest = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         _say(f"[ingest] edition {edition}…")
-        result = ingest.execute_in_process(partition_key=edition, instance=instance,
-                                           run_config=_quiet_run_config(), raise_on_error=False)
+        result = ingest.execute_in_process(
+            partition_key=edition,
+            instance=instance,
+            run_config=_quiet_run_config(),
+            raise_on_error=False,
+        )
         if result.success:
             _say(f"[ingest] edition {edition}: loaded")
         else:
             failed.append(edition)
-            print(f"[ingest] edition {edition} NOT loaded (its previous load, if any, is kept):"
-                  f"\n{_failure_message(result)}", file=sys.stderr, flush=True)
+            print(
+                f"[ingest] edition {edition} NOT loaded (its previous load, if any, is kept):"
+                f"\n{_failure_message(result)}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
     result = defs.resolve_job_def("transform").execute_in_process(
-        instance=instance, run_config=_quiet_run_config(), raise_on_error=False)
+        instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+    )
     if not result.success:
-        return _fail(f"dbt build or publishing failed:\n{_failure_message(result)}\n"
-                     f"{cli_ops.unchanged_publication_note(settings)}")
+        return _fail(
+            f"dbt build or publishing failed:\n{_failure_message(result)}\n"
+            f"{cli_ops.unchanged_publication_note(settings)}"
+        )
     _say("[dbt] build and publish: ok")
 
     from barometre.status import warehouse_summary
@@ -149,15 +172,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         return _fail(f"{folder} is not a folder (give an edition folder, e.g. data/raw/2021)")
     try:
-        result = load_edition(folder, settings.warehouse, settings.seeds_dir,
-                              max_bad_share=args.max_bad_share or settings.max_bad_share,
-                              dry_run=True)
+        result = load_edition(
+            folder,
+            settings.warehouse,
+            settings.seeds_dir,
+            max_bad_share=args.max_bad_share or settings.max_bad_share,
+            dry_run=True,
+        )
     except IngestError as err:
         print(f"NOT LOADABLE: {err.render()}", file=sys.stderr)
         return 1
     for f in result.files:
-        _say(f"{f.source_file}: {f.rows_read} rows read = {f.rows_loaded} would be loaded + "
-             f"{f.rows_quarantined} quarantined")
+        _say(
+            f"{f.source_file}: {f.rows_read} rows read = {f.rows_loaded} would be loaded + "
+            f"{f.rows_quarantined} quarantined"
+        )
     for source_file, row, column, value, check, reason in result.quarantine:
         shown = "" if value is None else f", value {value!r}"
         _say(f"  {source_file} row {row}, column {column!r}{shown}: [{check}] {reason}")
@@ -176,8 +205,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     if _manifest_is_stale(settings) and _dbt_parse(settings) != 0:
         return _fail("dbt parse failed: see the messages above")
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "barometre.definitions", "-h", args.host,
-               "-p", str(args.port)]
+    command = [
+        str(dagster),
+        "dev",
+        "-m",
+        "barometre.definitions",
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
     _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
     try:
         return subprocess.call(command, cwd=PROJECT_ROOT)
@@ -201,15 +238,22 @@ def cmd_sample(args: argparse.Namespace) -> int:
         from barometre.sample import generate_benchmark
 
         out = Path(args.out).resolve() if args.out else PROJECT_ROOT / "benchmarks" / "output"
-        summary = generate_benchmark(out, respondents=args.respondents,
-                                     questions_per_theme=args.questions_per_theme,
-                                     editions=args.editions, seed=args.seed)
+        summary = generate_benchmark(
+            out,
+            respondents=args.respondents,
+            questions_per_theme=args.questions_per_theme,
+            editions=args.editions,
+            seed=args.seed,
+        )
     else:
         from barometre.sample import generate_sample
 
-        summary = generate_sample(settings.data_dir, settings.seeds_dir,
-                                  PROJECT_ROOT / "data" / "reference"
-                                  / "published_distributions_2021.csv", seed=args.seed)
+        summary = generate_sample(
+            settings.data_dir,
+            settings.seeds_dir,
+            PROJECT_ROOT / "data" / "reference" / "published_distributions_2021.csv",
+            seed=args.seed,
+        )
     _say(f"sample written: {summary}")
     return 0
 
@@ -226,17 +270,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--edition", help="only this edition (folder name under the data dir)")
     run.set_defaults(func=cmd_run)
 
-    validate = sub.add_parser("validate", help="check an edition folder without loading it; "
-                              "exit status 0 when it would load")
+    validate = sub.add_parser(
+        "validate",
+        help="check an edition folder without loading it; exit status 0 when it would load",
+    )
     validate.add_argument("folder", help="edition folder, e.g. data/raw/2021")
-    validate.add_argument("--max-bad-share", type=float, default=None,
-                          help="share of rows allowed to break the row contract (default: "
-                          "BAROMETRE_MAX_BAD_SHARE, else 0.05)")
+    validate.add_argument(
+        "--max-bad-share",
+        type=float,
+        default=None,
+        help="share of rows allowed to break the row contract (default: "
+        "BAROMETRE_MAX_BAD_SHARE, else 0.05)",
+    )
     validate.set_defaults(func=cmd_validate)
 
     ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on 127.0.0.1")
-    ui.add_argument("--host", default="127.0.0.1",
-                    help="address to bind; only change it deliberately (no authentication)")
+    ui.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind; only change it deliberately (no authentication)",
+    )
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
@@ -246,11 +299,15 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make setup`)")
     prepare.set_defaults(func=cmd_prepare)
 
-    sample = sub.add_parser("sample", help="regenerate the bundled synthetic sample "
-                            "(deterministic), or a large one for benchmarks")
+    sample = sub.add_parser(
+        "sample",
+        help="regenerate the bundled synthetic sample "
+        "(deterministic), or a large one for benchmarks",
+    )
     sample.add_argument("--seed", type=int, default=20210131)
-    sample.add_argument("--benchmark", action="store_true",
-                        help="write a large synthetic warehouse input instead")
+    sample.add_argument(
+        "--benchmark", action="store_true", help="write a large synthetic warehouse input instead"
+    )
     sample.add_argument("--out", help="benchmark output folder")
     sample.add_argument("--respondents", type=int, default=2000)
     sample.add_argument("--questions-per-theme", type=int, default=10)

@@ -50,8 +50,10 @@ def unchanged_publication_note(settings: Settings) -> str:
     current = current_version(settings.published_dir)
     if current is None:
         return "Nothing is published for BI yet (no run has succeeded)."
-    return (f"The data published for BI were NOT changed: still version {current.version} "
-            f"of {current.published_at} ({settings.published_dir / 'barometre.duckdb'}).")
+    return (
+        f"The data published for BI were NOT changed: still version {current.version} "
+        f"of {current.published_at} ({settings.published_dir / 'barometre.duckdb'})."
+    )
 
 
 def _published_lines(settings: Settings) -> list[str]:
@@ -59,12 +61,16 @@ def _published_lines(settings: Settings) -> list[str]:
 
     current = current_version(settings.published_dir)
     if current is None:
-        return [f"Published for BI: nothing yet ({settings.published_dir}); "
-                "`barometre run` publishes after a successful build."]
-    lines = [f"Published for BI: {current.path}",
-             f"  version {current.version}, published {current.published_at}"
-             + (f", run {current.run_id}" if current.run_id else ", by hand"),
-             f"  Parquet: {settings.published_dir / 'current' / 'parquet'}"]
+        return [
+            f"Published for BI: nothing yet ({settings.published_dir}); "
+            "`barometre run` publishes after a successful build."
+        ]
+    lines = [
+        f"Published for BI: {current.path}",
+        f"  version {current.version}, published {current.published_at}"
+        + (f", run {current.run_id}" if current.run_id else ", by hand"),
+        f"  Parquet: {settings.published_dir / 'current' / 'parquet'}",
+    ]
     width = max((len(name) for name in current.marts), default=0)
     for name, rows in sorted(current.marts.items()):
         lines.append(f"  {name:<{width}} {rows:>8} rows")
@@ -105,8 +111,9 @@ def _run_failure(instance, run_id: str) -> str | None:
     return None
 
 
-def _runs_lines(settings: Settings, jobs: tuple[str, ...] = ("ingest_edition", "transform"),
-                per_job: int = 3) -> list[str]:
+def _runs_lines(
+    settings: Settings, jobs: tuple[str, ...] = ("ingest_edition", "transform"), per_job: int = 3
+) -> list[str]:
     home = settings.dagster_home
     if not home.is_dir():
         return [f"Last runs: none recorded ({home})"]
@@ -121,16 +128,22 @@ def _runs_lines(settings: Settings, jobs: tuple[str, ...] = ("ingest_edition", "
             for run in runs:
                 record = instance.get_run_record_by_id(run.run_id)
                 when = (record.end_time or record.start_time) if record else None
-                shown = "" if when is None else dt.datetime.fromtimestamp(
-                    when).astimezone().isoformat(timespec="seconds")
+                shown = (
+                    ""
+                    if when is None
+                    else dt.datetime.fromtimestamp(when).astimezone().isoformat(timespec="seconds")
+                )
                 partition = run.tags.get("dagster/partition")
                 label = f"{job} [{partition}]" if partition else job
-                lines.append(f"  {label:<24} {run.status.value:<10} {shown}  "
-                             f"(run {run.run_id[:8]})")
+                lines.append(
+                    f"  {label:<24} {run.status.value:<10} {shown}  (run {run.run_id[:8]})"
+                )
                 passed, failed, warned = _run_checks(instance, run.run_id)
                 if passed or failed or warned:
-                    lines.append(f"      checks: {passed} passed, {len(failed)} failed, "
-                                 f"{len(warned)} warning(s)")
+                    lines.append(
+                        f"      checks: {passed} passed, {len(failed)} failed, "
+                        f"{len(warned)} warning(s)"
+                    )
                 for label, names in (("FAILED", failed), ("WARNING", warned)):
                     lines.extend(f"      {label} {name}" for name in names[:10])
                     if len(names) > 10:
@@ -148,8 +161,10 @@ def published_status(settings: Settings) -> str:
     try:
         lines += _runs_lines(settings)
     except Exception as err:  # status must answer even if the instance is unreadable
-        lines.append(f"Last runs: the Dagster instance at {settings.dagster_home} could not "
-                     f"be read ({type(err).__name__}: {err})")
+        lines.append(
+            f"Last runs: the Dagster instance at {settings.dagster_home} could not "
+            f"be read ({type(err).__name__}: {err})"
+        )
     return "\n".join(lines)
 
 
@@ -175,8 +190,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     out = Path(args.out).expanduser().resolve()
     try:
-        files = export_marts(settings.published_dir / "barometre.duckdb", out, formats,
-                             decimal_comma=not args.decimal_point, say=_say)
+        files = export_marts(
+            settings.published_dir / "barometre.duckdb",
+            out,
+            formats,
+            decimal_comma=not args.decimal_point,
+            say=_say,
+        )
     except FileNotFoundError as err:
         return _fail(str(err))
     _say(f"{len(files)} file(s) written under {out}")
@@ -188,8 +208,7 @@ def cmd_new_edition(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        written = create_edition(settings.data_dir, settings.seeds_dir, args.edition,
-                                 args.layout)
+        written = create_edition(settings.data_dir, settings.seeds_dir, args.edition, args.layout)
     except (FileExistsError, ValueError) as err:
         return _fail(str(err))
     for path in written:
@@ -201,25 +220,37 @@ def cmd_new_edition(args: argparse.Namespace) -> int:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add publish, export and new-edition to the `barometre` parser."""
     publish = subparsers.add_parser(
-        "publish", help="publish the working warehouse's marts for BI (read-only DuckDB "
-        "file + Parquet, replaced atomically); `run` does it after a successful build")
+        "publish",
+        help="publish the working warehouse's marts for BI (read-only DuckDB "
+        "file + Parquet, replaced atomically); `run` does it after a successful build",
+    )
     publish.set_defaults(func=cmd_publish)
 
     export = subparsers.add_parser(
-        "export", help="write the published marts to CSV (Excel: `;`, UTF-8 BOM, decimal "
-        "comma) and/or Parquet")
-    export.add_argument("--out", default="barometre-export",
-                        help="output folder (default: ./barometre-export)")
+        "export",
+        help="write the published marts to CSV (Excel: `;`, UTF-8 BOM, decimal "
+        "comma) and/or Parquet",
+    )
+    export.add_argument(
+        "--out", default="barometre-export", help="output folder (default: ./barometre-export)"
+    )
     export.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
-    export.add_argument("--decimal-point", action="store_true",
-                        help="CSV numbers with a decimal point instead of a comma")
+    export.add_argument(
+        "--decimal-point",
+        action="store_true",
+        help="CSV numbers with a decimal point instead of a comma",
+    )
     export.set_defaults(func=cmd_export)
 
     new = subparsers.add_parser(
-        "new-edition", help="create data/raw/<edition>/ with a manifest template and "
-        "seed stubs to fill in")
+        "new-edition",
+        help="create data/raw/<edition>/ with a manifest template and seed stubs to fill in",
+    )
     new.add_argument("edition", help="edition code = folder name, e.g. 2024")
-    new.add_argument("--layout", required=True,
-                     choices=("limesurvey_csv", "surveymonkey_xlsx"),
-                     help="survey tool layout of the export")
+    new.add_argument(
+        "--layout",
+        required=True,
+        choices=("limesurvey_csv", "surveymonkey_xlsx"),
+        help="survey tool layout of the export",
+    )
     new.set_defaults(func=cmd_new_edition)

@@ -37,7 +37,8 @@ defs = Definitions(
     schedules=AUTOMATION_SCHEDULES,
     resources={
         "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(project_dir=dbt_project,
-                              dbt_executable=str(_settings.dbt_executable)),
+        "dbt": DbtCliResource(
+            project_dir=dbt_project, dbt_executable=str(_settings.dbt_executable)
+        ),
     },
 )

@@ -11,5 +11,6 @@ def discover_editions(data_dir: Path) -> list[str]:
     """Edition codes of the folders under `data_dir` that hold a manifest, sorted."""
     if not data_dir.is_dir():
         return []
-    return sorted(p.name for p in data_dir.iterdir()
-                  if p.is_dir() and (p / MANIFEST_NAME).is_file())
+    return sorted(
+        p.name for p in data_dir.iterdir() if p.is_dir() and (p / MANIFEST_NAME).is_file()
+    )

@@ -52,16 +52,20 @@ def _sql_str(value: str) -> str:
 
 def neutralise_sql(expression: str) -> str:
     """SQL that neutralises a text value that Excel would run as a formula."""
-    return (f"CASE WHEN regexp_matches({expression}, '{FORMULA_START}') AND NOT "
-            f"regexp_matches({expression}, '{PLAIN_NEGATIVE_NUMBER}') "
-            f"THEN '''' || {expression} ELSE {expression} END")
+    return (
+        f"CASE WHEN regexp_matches({expression}, '{FORMULA_START}') AND NOT "
+        f"regexp_matches({expression}, '{PLAIN_NEGATIVE_NUMBER}') "
+        f"THEN '''' || {expression} ELSE {expression} END"
+    )
 
 
 def _csv_select(con: duckdb.DuckDBPyConnection, table: str, decimal_comma: bool) -> str:
-    columns = con.execute("""
+    columns = con.execute(
+        """
         SELECT column_name, data_type FROM duckdb_columns()
         WHERE schema_name = ? AND table_name = ? ORDER BY column_index""",
-                          [MARTS_SCHEMA, table]).fetchall()
+        [MARTS_SCHEMA, table],
+    ).fetchall()
     parts = []
     for name, data_type in columns:
         col = _quote(name)
@@ -97,9 +101,14 @@ def _write_csv(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> Non
             leftover.unlink(missing_ok=True)
 
 
-def export_marts(published_db: Path, out_dir: Path, formats: Sequence[str] = FORMATS, *,
-                 decimal_comma: bool = True, say: Callable[[str], None] | None = None
-                 ) -> list[Path]:
+def export_marts(
+    published_db: Path,
+    out_dir: Path,
+    formats: Sequence[str] = FORMATS,
+    *,
+    decimal_comma: bool = True,
+    say: Callable[[str], None] | None = None,
+) -> list[Path]:
     """Write every table of schema marts of the published file; return the files written.
 
     CSV go to `out_dir/csv/<mart>.csv`, Parquet to `out_dir/parquet/<mart>.parquet`.
@@ -110,20 +119,28 @@ def export_marts(published_db: Path, out_dir: Path, formats: Sequence[str] = FOR
         raise ValueError(f"unknown export format(s) {unknown}; use {', '.join(FORMATS)}")
     published_db = Path(published_db)
     if not published_db.exists():
-        raise FileNotFoundError(f"no published warehouse at {published_db}: run "
-                                "`barometre run` (or `barometre publish`) first")
+        raise FileNotFoundError(
+            f"no published warehouse at {published_db}: run "
+            "`barometre run` (or `barometre publish`) first"
+        )
     con = duckdb.connect(str(published_db), read_only=True)
     written: list[Path] = []
     try:
         version = None
-        if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
-                       "table_name = 'publication'", [META_SCHEMA]).fetchone()[0]:
+        if con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+            "table_name = 'publication'",
+            [META_SCHEMA],
+        ).fetchone()[0]:
             (version,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
-        tables = [t for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1",
-            [MARTS_SCHEMA]).fetchall()]
-        say(f"[export] {len(tables)} mart(s) of the published version {version or '?'} "
-            f"→ {out_dir}")
+        tables = [
+            t
+            for (t,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE schema_name = ? ORDER BY 1",
+                [MARTS_SCHEMA],
+            ).fetchall()
+        ]
+        say(f"[export] {len(tables)} mart(s) of the published version {version or '?'} → {out_dir}")
         for fmt in formats:
             (Path(out_dir) / fmt).mkdir(parents=True, exist_ok=True)
         for table in tables:
@@ -134,8 +151,10 @@ def export_marts(published_db: Path, out_dir: Path, formats: Sequence[str] = FOR
             if "parquet" in formats:
                 target = Path(out_dir) / "parquet" / f"{table}.parquet"
                 partial = target.with_name(f".{target.name}.partial")
-                con.execute(f"COPY (SELECT * FROM {MARTS_SCHEMA}.{_quote(table)} ORDER BY ALL) "
-                            f"TO {_sql_str(str(partial))} (FORMAT parquet, COMPRESSION zstd)")
+                con.execute(
+                    f"COPY (SELECT * FROM {MARTS_SCHEMA}.{_quote(table)} ORDER BY ALL) "
+                    f"TO {_sql_str(str(partial))} (FORMAT parquet, COMPRESSION zstd)"
+                )
                 os.replace(partial, target)
                 written.append(target)
             say(f"[export]   {table}: {', '.join(formats)}")

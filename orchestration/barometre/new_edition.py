@@ -25,7 +25,7 @@ TODO_NAME = "SEEDS_TODO.md"
 PLACEHOLDER = "TODO"
 EDITION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
-_LIMESURVEY = '''\
+_LIMESURVEY = """\
 # Edition {edition}: LimeSurvey "Export responses" CSV. Written by `barometre new-edition`:
 # replace every TODO, check every value against the export, then run
 #   barometre validate {folder}
@@ -74,9 +74,9 @@ questions:                      # how question columns map to question codes of 
 duplicates: latest_complete     # rule for a collectivity that submitted more than once:
                                 # keep its latest complete submission (by submitted_at,
                                 # then response_id); the others are quarantined.
-'''
+"""
 
-_SURVEYMONKEY = '''\
+_SURVEYMONKEY = """\
 # Edition {edition}: SurveyMonkey "All responses data" XLSX (expanded). Written by
 # `barometre new-edition`: replace every TODO, check every value against the export,
 # then run
@@ -121,11 +121,17 @@ questions:                      # how question columns map to question codes of 
 duplicates: latest_complete     # rule for a collectivity that submitted more than once:
                                 # keep its latest complete submission (by submitted_at,
                                 # then response_id); the others are quarantined.
-'''
+"""
 
 # seed → how to stub it from the latest edition's rows
-_EDITION_SEEDS = ("editions", "scale_levels", "themes", "questions",
-                  "question_transverse_themes", "question_crosswalk")
+_EDITION_SEEDS = (
+    "editions",
+    "scale_levels",
+    "themes",
+    "questions",
+    "question_transverse_themes",
+    "question_crosswalk",
+)
 _HEADER_ONLY_SEEDS = ("collectivity_aliases",)
 
 
@@ -148,53 +154,83 @@ def _stub_rows(seeds_dir: Path, edition: str) -> tuple[dict[str, tuple[list[str]
     latest = max(editions, key=lambda r: int(r["edition_number"]))
     prev = latest["edition_code"]
     year = edition if re.fullmatch(r"\d{4}", edition) else PLACEHOLDER
-    stubs: dict[str, tuple[list[str], list]] = {"editions": (header, [{
-        **latest, "edition_code": edition, "edition_year": year,
-        "edition_number": str(int(latest["edition_number"]) + 1),
-        "field_start": f"{PLACEHOLDER} YYYY-MM-DD", "field_end": f"{PLACEHOLDER} YYYY-MM-DD",
-        "label_fr": f"{PLACEHOLDER} titre de l'édition {edition}",
-    }])}
+    stubs: dict[str, tuple[list[str], list]] = {
+        "editions": (
+            header,
+            [
+                {
+                    **latest,
+                    "edition_code": edition,
+                    "edition_year": year,
+                    "edition_number": str(int(latest["edition_number"]) + 1),
+                    "field_start": f"{PLACEHOLDER} YYYY-MM-DD",
+                    "field_end": f"{PLACEHOLDER} YYYY-MM-DD",
+                    "label_fr": f"{PLACEHOLDER} titre de l'édition {edition}",
+                }
+            ],
+        )
+    }
     for name in _EDITION_SEEDS[1:]:
         header, rows = _read_seed(seeds_dir, name)
         copied = [{**r, "edition_code": edition} for r in rows if r["edition_code"] == prev]
         if name == "questions":
-            copied = [{**r, "wording_status": "published",
-                       "source_note": f"{PLACEHOLDER}: check against the {edition} "
-                       f"questionnaire (copied from {prev})"} for r in copied]
+            copied = [
+                {
+                    **r,
+                    "wording_status": "published",
+                    "source_note": f"{PLACEHOLDER}: check against the {edition} "
+                    f"questionnaire (copied from {prev})",
+                }
+                for r in copied
+            ]
         stubs[name] = (header, copied)
     for name in _HEADER_ONLY_SEEDS:
         stubs[name] = (_read_seed(seeds_dir, name)[0], [])
     return stubs, prev
 
 
-def _todo(edition: str, folder: Path, prev: str, stubs: dict[str, tuple[list[str], list]],
-          skipped: list[str]) -> str:
+def _todo(
+    edition: str,
+    folder: Path,
+    prev: str,
+    stubs: dict[str, tuple[list[str], list]],
+    skipped: list[str],
+) -> str:
     lines = [
-        f"# Edition {edition}: what is left to do", "",
-        f"Written by `barometre new-edition {edition}`. Steps of docs/adding-an-edition.md:", "",
+        f"# Edition {edition}: what is left to do",
+        "",
+        f"Written by `barometre new-edition {edition}`. Steps of docs/adding-an-edition.md:",
+        "",
         f"1. Put the export file(s) in `{folder}/` exactly as the survey tool wrote them.",
         "2. Fill in `manifest.yml` (replace every TODO; check each column name against the",
         "   export's header row).",
         f"3. Add the edition's seed rows. `{STUBS_DIR}/` holds them with the seeds' exact",
         f"   headers, copied from edition {prev}: check every row against the {edition}",
         "   questionnaire and report, fix or delete, replace every TODO, then append the",
-        "   rows (without the header) to the file of the same name in `seeds/`:", "",
+        "   rows (without the header) to the file of the same name in `seeds/`:",
+        "",
     ]
     for name, (_header, rows) in stubs.items():
-        note = {"question_crosswalk": " (keep only questions identical to an earlier "
-                "edition's; the question_key says which)",
-                "collectivity_aliases": " (names in the export that differ from the "
-                "official reference; empty to start with)",
-                "questions": " (wording_fr must be the exact question text of the "
-                "edition)"}.get(name, "")
+        note = {
+            "question_crosswalk": " (keep only questions identical to an earlier "
+            "edition's; the question_key says which)",
+            "collectivity_aliases": " (names in the export that differ from the "
+            "official reference; empty to start with)",
+            "questions": " (wording_fr must be the exact question text of the edition)",
+        }.get(name, "")
         lines.append(f"   - `seeds/{name}.csv`: {len(rows)} stub row(s){note}")
     if skipped:
-        lines += ["", f"   Already in seeds/ for {edition}, no stub written: "
-                  + ", ".join(f"`{s}.csv`" for s in skipped)]
+        lines += [
+            "",
+            f"   Already in seeds/ for {edition}, no stub written: "
+            + ", ".join(f"`{s}.csv`" for s in skipped),
+        ]
     lines += [
-        "", f"4. `barometre validate {folder}` until it says OK.",
+        "",
+        f"4. `barometre validate {folder}` until it says OK.",
         f"5. Delete `{STUBS_DIR}/` and this file, then `barometre run --edition {edition}`",
-        "   (or let the Dagster sensor pick the edition up).", "",
+        "   (or let the Dagster sensor pick the edition up).",
+        "",
     ]
     return "\n".join(lines)
 
@@ -204,12 +240,16 @@ def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -
     if layout not in LAYOUTS:
         raise ValueError(f"unknown layout {layout!r}; use one of {', '.join(LAYOUTS)}")
     if not EDITION_CODE.match(edition):
-        raise ValueError(f"edition code {edition!r}: use letters, digits, - and _ only "
-                         "(it is the folder name and the Dagster partition), e.g. 2024")
+        raise ValueError(
+            f"edition code {edition!r}: use letters, digits, - and _ only "
+            "(it is the folder name and the Dagster partition), e.g. 2024"
+        )
     folder = Path(data_dir) / edition
     if folder.exists():
-        raise FileExistsError(f"{folder} already exists: nothing was written "
-                              "(new-edition never overwrites an edition folder)")
+        raise FileExistsError(
+            f"{folder} already exists: nothing was written "
+            "(new-edition never overwrites an edition folder)"
+        )
     stubs, prev = _stub_rows(Path(seeds_dir), edition)
     skipped = []
     for name in list(stubs):
@@ -223,12 +263,12 @@ def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -
     template = _LIMESURVEY if layout == "limesurvey_csv" else _SURVEYMONKEY
     _, editions = _read_seed(Path(seeds_dir), "editions")
     own = [r for r in editions if r["edition_code"] == edition]
-    scale = int((own or [max(editions, key=lambda r: int(r["edition_number"]))])[0]
-                ["scale_size"])
+    scale = int((own or [max(editions, key=lambda r: int(r["edition_number"]))])[0]["scale_size"])
     codes = ", ".join(f"A{i}: {i}" for i in range(1, scale + 1))
     written = [folder / MANIFEST_NAME]
-    written[0].write_text(template.format(edition=edition, folder=folder, codes=codes),
-                          encoding="utf-8")
+    written[0].write_text(
+        template.format(edition=edition, folder=folder, codes=codes), encoding="utf-8"
+    )
     (folder / STUBS_DIR).mkdir()
     for name, (header, rows) in stubs.items():
         path = folder / STUBS_DIR / f"{name}.csv"

@@ -71,8 +71,15 @@ MARTS_SCHEMA = "marts"
 REFERENCE_SCHEMA = "reference"
 META_SCHEMA = "meta"
 PUBLISHED_REFERENCE_TABLES = (
-    "editions", "stages", "scale_levels", "themes", "transverse_themes", "questions",
-    "question_transverse_themes", "question_crosswalk", "collectivity_types",
+    "editions",
+    "stages",
+    "scale_levels",
+    "themes",
+    "transverse_themes",
+    "questions",
+    "question_transverse_themes",
+    "question_crosswalk",
+    "collectivity_types",
     "population_bands",
 )
 """Seeds published as lookup tables: codes and labels only. Never `collectivities` or
@@ -110,7 +117,7 @@ class PublishedVersion:
     @property
     def marts(self) -> dict[str, int]:
         prefix = f"{MARTS_SCHEMA}."
-        return {k[len(prefix):]: v for k, v in self.tables.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v for k, v in self.tables.items() if k.startswith(prefix)}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -126,11 +133,15 @@ class PublishedVersion:
 
     @classmethod
     def from_json(cls, published_dir: Path, data: dict[str, Any]) -> PublishedVersion:
-        return cls(version=data["version"], published_at=data["published_at"],
-                   run_id=data.get("run_id"), published_dir=published_dir,
-                   tables={k: int(v) for k, v in data.get("tables", {}).items()},
-                   sources=list(data.get("sources", [])),
-                   storage_version=data.get("storage_version", STORAGE_VERSION))
+        return cls(
+            version=data["version"],
+            published_at=data["published_at"],
+            run_id=data.get("run_id"),
+            published_dir=published_dir,
+            tables={k: int(v) for k, v in data.get("tables", {}).items()},
+            sources=list(data.get("sources", [])),
+            storage_version=data.get("storage_version", STORAGE_VERSION),
+        )
 
 
 # --------------------------------------------------------------------------- reading
@@ -253,20 +264,23 @@ def _sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute("""
         SELECT edition_code, source_file, content_sha256, CAST(loaded_at AS VARCHAR)
         FROM src.raw.load_log ORDER BY edition_code, source_file, loaded_at""").fetchall()
-    return [{"edition": e, "file": f, "content_sha256": h, "loaded_at": t}
-            for e, f, h, t in rows]
+    return [{"edition": e, "file": f, "content_sha256": h, "loaded_at": t} for e, f, h, t in rows]
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection, schema: str, table: str,
-                   comment: str | None) -> None:
+def _copy_comments(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, comment: str | None
+) -> None:
     """Carry dbt's persisted descriptions (table and column comments), when there are any."""
     target = f"pub.{_quote(schema)}.{_quote(table)}"
     if comment:
         con.execute(f"COMMENT ON TABLE {target} IS {_sql_str(comment)}")
-    for column, col_comment in con.execute("""
+    for column, col_comment in con.execute(
+        """
             SELECT column_name, comment FROM duckdb_columns()
             WHERE database_name = 'src' AND schema_name = ? AND table_name = ?
-              AND comment IS NOT NULL AND comment <> ''""", [schema, table]).fetchall():
+              AND comment IS NOT NULL AND comment <> ''""",
+        [schema, table],
+    ).fetchall():
         con.execute(f"COMMENT ON COLUMN {target}.{_quote(column)} IS {_sql_str(col_comment)}")
 
 
@@ -274,12 +288,20 @@ def _parquet_name(schema: str, table: str) -> str:
     return f"{table}.parquet" if schema == MARTS_SCHEMA else f"{schema}/{table}.parquet"
 
 
-def _build(con: duckdb.DuckDBPyConnection, staging: Path, version: str, published_at: str,
-           run_id: str | None, say: Callable[[str], None]) -> dict[str, int]:
+def _build(
+    con: duckdb.DuckDBPyConnection,
+    staging: Path,
+    version: str,
+    published_at: str,
+    run_id: str | None,
+    say: Callable[[str], None],
+) -> dict[str, int]:
     """Copy the published tables into staging/barometre.duckdb and Parquet; row counts."""
     tables = _tables(con)
-    con.execute(f"ATTACH {_sql_str(str(staging / PUBLISHED_DB))} AS pub "
-                f"(STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute(
+        f"ATTACH {_sql_str(str(staging / PUBLISHED_DB))} AS pub "
+        f"(STORAGE_VERSION '{STORAGE_VERSION}')"
+    )
     for schema in (MARTS_SCHEMA, REFERENCE_SCHEMA, META_SCHEMA):
         con.execute(f"CREATE SCHEMA pub.{schema}")
     (staging / PARQUET / REFERENCE_SCHEMA).mkdir(parents=True)
@@ -291,21 +313,26 @@ def _build(con: duckdb.DuckDBPyConnection, staging: Path, version: str, publishe
         (rows,) = con.execute(f"SELECT count(*) FROM pub.{name}").fetchone()
         counts[f"{schema}.{table}"] = int(rows)
         parquet = staging / PARQUET / _parquet_name(schema, table)
-        con.execute(f"COPY pub.{name} TO {_sql_str(str(parquet))} "
-                    "(FORMAT parquet, COMPRESSION zstd)")
+        con.execute(
+            f"COPY pub.{name} TO {_sql_str(str(parquet))} (FORMAT parquet, COMPRESSION zstd)"
+        )
         say(f"[publish]   {schema}.{table}: {rows} rows")
     con.execute(f"""
         CREATE TABLE pub.{META_SCHEMA}.publication AS
         SELECT {_sql_str(version)} AS version,
                CAST({_sql_str(published_at)} AS TIMESTAMPTZ) AS published_at,
-               {_sql_str(run_id) if run_id else 'CAST(NULL AS VARCHAR)'} AS run_id,
+               {_sql_str(run_id) if run_id else "CAST(NULL AS VARCHAR)"} AS run_id,
                '{STORAGE_VERSION}' AS storage_version, version() AS written_by_duckdb""")
     con.execute(f"""CREATE TABLE pub.{META_SCHEMA}.tables (
         schema_name VARCHAR, table_name VARCHAR, row_count BIGINT, parquet_file VARCHAR)""")
     if counts:
-        con.executemany(f"INSERT INTO pub.{META_SCHEMA}.tables VALUES (?, ?, ?, ?)", [
-            (*key.split(".", 1), rows, f"{PARQUET}/{_parquet_name(*key.split('.', 1))}")
-            for key, rows in counts.items()])
+        con.executemany(
+            f"INSERT INTO pub.{META_SCHEMA}.tables VALUES (?, ?, ?, ?)",
+            [
+                (*key.split(".", 1), rows, f"{PARQUET}/{_parquet_name(*key.split('.', 1))}")
+                for key, rows in counts.items()
+            ],
+        )
     con.execute("COMMENT ON TABLE pub.meta.publication IS 'Which publication this file is.'")
     con.execute("COMMENT ON TABLE pub.meta.tables IS 'Row count of every published table.'")
     con.execute("DETACH pub")  # checkpoints: no .wal left beside the file
@@ -319,19 +346,26 @@ def _verify(staging: Path, version: str, counts: dict[str, int]) -> None:
         raise PublishError(f"a write-ahead log was left beside {db}")
     magic, number = storage_header(db)
     if magic != b"DUCK" or number != STORAGE_VERSION_NUMBER:
-        raise PublishError(f"{db} has storage number {number}, expected "
-                           f"{STORAGE_VERSION_NUMBER} ({STORAGE_VERSION}): DuckDB 1.4 "
-                           "clients could not open it")
+        raise PublishError(
+            f"{db} has storage number {number}, expected "
+            f"{STORAGE_VERSION_NUMBER} ({STORAGE_VERSION}): DuckDB 1.4 "
+            "clients could not open it"
+        )
     con = duckdb.connect(str(db), read_only=True)
     try:
         (seen,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
-        recorded = {f"{s}.{t}": int(n) for s, t, n in con.execute(
-            f"SELECT schema_name, table_name, row_count FROM {META_SCHEMA}.tables").fetchall()}
+        recorded = {
+            f"{s}.{t}": int(n)
+            for s, t, n in con.execute(
+                f"SELECT schema_name, table_name, row_count FROM {META_SCHEMA}.tables"
+            ).fetchall()
+        }
         actual = {}
         for key in counts:
             schema, table = key.split(".", 1)
             (actual[key],) = con.execute(
-                f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}").fetchone()
+                f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}"
+            ).fetchone()
     finally:
         con.close()
     if seen != version or recorded != counts or actual != counts:
@@ -344,8 +378,7 @@ def _make_read_only(folder: Path) -> None:
             path.chmod(0o444)
 
 
-def _prune(published_dir: Path, current: str, keep: int,
-           say: Callable[[str], None]) -> list[str]:
+def _prune(published_dir: Path, current: str, keep: int, say: Callable[[str], None]) -> list[str]:
     """Delete unfinished builds and publications beyond the `keep` most recent.
 
     Runs under the publish lock, so a `.tmp-*` folder is a leftover of a killed publish;
@@ -353,10 +386,15 @@ def _prune(published_dir: Path, current: str, keep: int,
     """
     versions = published_dir / VERSIONS
     removed = []
-    older = sorted((p.name for p in versions.iterdir()
-                    if p.is_dir() and not p.name.startswith(TMP_PREFIX) and p.name < current),
-                   reverse=True)
-    kept = {current, *older[:max(keep - 1, 0)]}
+    older = sorted(
+        (
+            p.name
+            for p in versions.iterdir()
+            if p.is_dir() and not p.name.startswith(TMP_PREFIX) and p.name < current
+        ),
+        reverse=True,
+    )
+    kept = {current, *older[: max(keep - 1, 0)]}
     for path in versions.iterdir():
         if path.name in kept:
             continue
@@ -383,9 +421,15 @@ def _clean_leftovers(published_dir: Path) -> None:
 # --------------------------------------------------------------------------- publishing
 
 
-def publish(working: Path, published_dir: Path, *, run_id: str | None = None,
-            keep: int = KEEP_VERSIONS, lock_timeout: float = 120.0,
-            say: Callable[[str], None] | None = None) -> PublishedVersion:
+def publish(
+    working: Path,
+    published_dir: Path,
+    *,
+    run_id: str | None = None,
+    keep: int = KEEP_VERSIONS,
+    lock_timeout: float = 120.0,
+    say: Callable[[str], None] | None = None,
+) -> PublishedVersion:
     """Publish the marts (and reference lookups) of `working`; return the new version.
 
     Raises PublishError when anything fails, the previous publication left untouched.
@@ -401,9 +445,12 @@ def publish(working: Path, published_dir: Path, *, run_id: str | None = None,
 
     with _publish_lock(published_dir):
         previous = current_version(published_dir)
-        kept = (f"the previous publication (version {previous.version} of "
-                f"{previous.published_at}) is unchanged" if previous
-                else "nothing was published before")
+        kept = (
+            f"the previous publication (version {previous.version} of "
+            f"{previous.published_at}) is unchanged"
+            if previous
+            else "nothing was published before"
+        )
         _clean_leftovers(published_dir)
         version = _new_version_id(versions)
         published_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
@@ -421,8 +468,9 @@ def publish(working: Path, published_dir: Path, *, run_id: str | None = None,
             if not any(k.startswith(f"{MARTS_SCHEMA}.") for k in counts):
                 say("[publish] warning: the working warehouse has no table in schema marts")
             _verify(staging, version, counts)
-            published = PublishedVersion(version, published_at, run_id, published_dir,
-                                         counts, sources)
+            published = PublishedVersion(
+                version, published_at, run_id, published_dir, counts, sources
+            )
             _write_json(staging / PUBLISHED_JSON, published.to_json())
             _make_read_only(staging)
             _fsync_dir(staging)
@@ -433,8 +481,9 @@ def publish(working: Path, published_dir: Path, *, run_id: str | None = None,
             if isinstance(err, PublishError):
                 raise PublishError(f"{err}; {kept}") from None
             if isinstance(err, Exception):
-                raise PublishError(f"publishing failed ({type(err).__name__}: {err}); "
-                                   f"{kept}") from err
+                raise PublishError(
+                    f"publishing failed ({type(err).__name__}: {err}); {kept}"
+                ) from err
             raise
         # The commit point: one rename switches the file, the Parquet files and the json.
         _replace_symlink(published_dir / CURRENT, f"{VERSIONS}/{version}")

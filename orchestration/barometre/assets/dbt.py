@@ -4,7 +4,6 @@ The manifest is built at install time (`make setup` runs `dbt parse`), never whe
 this code location loads.
 """
 
-
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,8 +36,9 @@ if not dbt_project.manifest_path.is_file():
 
 # dbt tests (source tests included) are shown as asset checks on the assets they test.
 translator = DagsterDbtTranslator(
-    settings=DagsterDbtTranslatorSettings(enable_asset_checks=True,
-                                          enable_source_tests_as_checks=True)
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True
+    )
 )
 
 
@@ -49,15 +49,25 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, tests: str) -> I
     yield from dbt.cli(["build", "--indirect-selection", tests], context=context).stream()
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="barometre_dbt_core",
-            exclude=f"tag:{MART_TAG}", dagster_dbt_translator=translator)
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="barometre_dbt_core",
+    exclude=f"tag:{MART_TAG}",
+    dagster_dbt_translator=translator,
+)
 def barometre_dbt_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """Seeds, staging, intermediate and core models with their tests (`dbt build`)."""
     yield from _build(context, dbt, "cautious")
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, name="barometre_dbt_marts",
-            select=f"tag:{MART_TAG}", dagster_dbt_translator=translator)
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="barometre_dbt_marts",
+    select=f"tag:{MART_TAG}",
+    dagster_dbt_translator=translator,
+)
 def barometre_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """The marts (schemas marts and restricted) with their tests, in a step of their own:
     a failed blocking check on a core asset stops the run before any mart is built."""

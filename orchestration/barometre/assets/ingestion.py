@@ -1,6 +1,5 @@
 """Ingestion assets: each edition's export files into the raw schema (one partition per edition)."""
 
-
 from collections.abc import Iterator
 
 from dagster import (
@@ -46,62 +45,107 @@ _DESCRIPTIONS = {
 @multi_asset(
     name="raw_edition",
     specs=[
-        AssetSpec(AssetKey(["raw", table]), deps=[SURVEY_EXPORTS], group_name="ingestion",
-                  description=_DESCRIPTIONS[table], kinds={"duckdb", "python"})
+        AssetSpec(
+            AssetKey(["raw", table]),
+            deps=[SURVEY_EXPORTS],
+            group_name="ingestion",
+            description=_DESCRIPTIONS[table],
+            kinds={"duckdb", "python"},
+        )
         for table in RAW_TABLES
     ],
     partitions_def=edition_partitions,
     check_specs=[
-        AssetCheckSpec("rows_reconcile", asset=AssetKey(["raw", "load_log"]), blocking=True,
-                       description="Per file: rows read = rows loaded + rows quarantined."),
-        AssetCheckSpec("row_contract", asset=AssetKey(["raw", "answers"]), blocking=True,
-                       description="The loaded rows hold to the pandera row contract and "
-                       "every kept response has one answer per question of the edition."),
-        AssetCheckSpec("no_contract_quarantine", asset=AssetKey(["raw", "quarantine"]),
-                       description="Warns when rows were quarantined for breaking the "
-                       "contract (documented rules — incomplete, duplicates — do not count)."),
+        AssetCheckSpec(
+            "rows_reconcile",
+            asset=AssetKey(["raw", "load_log"]),
+            blocking=True,
+            description="Per file: rows read = rows loaded + rows quarantined.",
+        ),
+        AssetCheckSpec(
+            "row_contract",
+            asset=AssetKey(["raw", "answers"]),
+            blocking=True,
+            description="The loaded rows hold to the pandera row contract and "
+            "every kept response has one answer per question of the edition.",
+        ),
+        AssetCheckSpec(
+            "no_contract_quarantine",
+            asset=AssetKey(["raw", "quarantine"]),
+            description="Warns when rows were quarantined for breaking the "
+            "contract (documented rules — incomplete, duplicates — do not count).",
+        ),
     ],
 )
-def raw_edition(context: AssetExecutionContext, warehouse: WarehouseResource
-                ) -> Iterator[MaterializeResult]:
+def raw_edition(
+    context: AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[MaterializeResult]:
     """Read one edition folder through its manifest and replace that edition in schema raw."""
     edition = context.partition_key
     folder = warehouse.data_path() / edition
     try:
-        load = load_edition(folder, warehouse.warehouse_path(), warehouse.seeds_path(),
-                            max_bad_share=warehouse.bad_share_limit())
+        load = load_edition(
+            folder,
+            warehouse.warehouse_path(),
+            warehouse.seeds_path(),
+            max_bad_share=warehouse.bad_share_limit(),
+        )
     except IngestError as err:
         raise Failure(description=err.render(), allow_retries=False) from None
     context.log.info(
         f"edition {edition}: {load.respondents} respondents, {load.answers} answers, "
         f"{load.rows_quarantined} row(s) quarantined"
     )
-    files = {f.source_file: f"{f.rows_read} read = {f.rows_loaded} loaded + "
-             f"{f.rows_quarantined} quarantined" for f in load.files}
-    common = {"edition": edition, "layout": load.layout,
-              "files": MetadataValue.json(files)}
-    yield MaterializeResult(asset_key=AssetKey(["raw", "responses"]),
-                            metadata={**common, "respondents": load.respondents})
-    yield MaterializeResult(asset_key=AssetKey(["raw", "answers"]),
-                            metadata={**common, "answers": load.answers,
-                                      "answer_states": MetadataValue.json(load.answer_states)})
-    yield MaterializeResult(asset_key=AssetKey(["raw", "quarantine"]),
-                            metadata={**common, "rows_quarantined": load.rows_quarantined,
-                                      "checks": MetadataValue.json(load.quarantine_checks)})
-    yield MaterializeResult(asset_key=AssetKey(["raw", "load_log"]),
-                            metadata={**common, "rows_read": load.rows_read})
+    files = {
+        f.source_file: f"{f.rows_read} read = {f.rows_loaded} loaded + "
+        f"{f.rows_quarantined} quarantined"
+        for f in load.files
+    }
+    common = {"edition": edition, "layout": load.layout, "files": MetadataValue.json(files)}
+    yield MaterializeResult(
+        asset_key=AssetKey(["raw", "responses"]),
+        metadata={**common, "respondents": load.respondents},
+    )
+    yield MaterializeResult(
+        asset_key=AssetKey(["raw", "answers"]),
+        metadata={
+            **common,
+            "answers": load.answers,
+            "answer_states": MetadataValue.json(load.answer_states),
+        },
+    )
+    yield MaterializeResult(
+        asset_key=AssetKey(["raw", "quarantine"]),
+        metadata={
+            **common,
+            "rows_quarantined": load.rows_quarantined,
+            "checks": MetadataValue.json(load.quarantine_checks),
+        },
+    )
+    yield MaterializeResult(
+        asset_key=AssetKey(["raw", "load_log"]), metadata={**common, "rows_read": load.rows_read}
+    )
 
     reconcile = verify_reconciliation(warehouse.warehouse_path(), edition)
-    yield AssetCheckResult(asset_key=AssetKey(["raw", "load_log"]), check_name="rows_reconcile",
-                           passed=reconcile.passed,
-                           metadata={"files": MetadataValue.json(reconcile.details)})
+    yield AssetCheckResult(
+        asset_key=AssetKey(["raw", "load_log"]),
+        check_name="rows_reconcile",
+        passed=reconcile.passed,
+        metadata={"files": MetadataValue.json(reconcile.details)},
+    )
     contract = verify_row_contract(warehouse.warehouse_path(), warehouse.seeds_path(), edition)
-    yield AssetCheckResult(asset_key=AssetKey(["raw", "answers"]), check_name="row_contract",
-                           passed=contract.passed,
-                           metadata={"result": MetadataValue.json(contract.details)})
+    yield AssetCheckResult(
+        asset_key=AssetKey(["raw", "answers"]),
+        check_name="row_contract",
+        passed=contract.passed,
+        metadata={"result": MetadataValue.json(contract.details)},
+    )
     documented = {"incomplete_response", "duplicate_submission"}
     broken = {k: v for k, v in load.quarantine_checks.items() if k not in documented}
-    yield AssetCheckResult(asset_key=AssetKey(["raw", "quarantine"]),
-                           check_name="no_contract_quarantine", passed=not broken,
-                           severity=AssetCheckSeverity.WARN,
-                           metadata={"by_check": MetadataValue.json(load.quarantine_checks)})
+    yield AssetCheckResult(
+        asset_key=AssetKey(["raw", "quarantine"]),
+        check_name="no_contract_quarantine",
+        passed=not broken,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"by_check": MetadataValue.json(load.quarantine_checks)},
+    )

@@ -35,25 +35,29 @@ def _map_by_code(manifest: Manifest, reference: Reference, header: str) -> Quest
     return reference.question_by_theme_order().get((match.group("theme"), order))
 
 
-def plan_columns(path: Path, headers: tuple[str, ...], manifest: Manifest,
-                 reference: Reference) -> ColumnPlan:
+def plan_columns(
+    path: Path, headers: tuple[str, ...], manifest: Manifest, reference: Reference
+) -> ColumnPlan:
     """Check every header is accounted for and every seed question appears exactly once."""
     for field_name, header in manifest.respondent.items():
         if header not in headers:
             raise IngestError(
                 f"the column for respondent field {field_name!r} is missing",
-                file=path, row=1, column=header,
+                file=path,
+                row=1,
+                column=header,
                 hint="fix `respondent:` in manifest.yml or re-export with that column",
             )
     for header in (*manifest.metadata_columns, *manifest.personal_columns):
         if header not in headers:
             raise IngestError(
                 "a column declared in manifest.yml is missing from the export",
-                file=path, row=1, column=header,
+                file=path,
+                row=1,
+                column=header,
                 hint="remove it from metadata_columns/personal_columns or re-export",
             )
-    known = {*manifest.respondent.values(), *manifest.metadata_columns,
-             *manifest.personal_columns}
+    known = {*manifest.respondent.values(), *manifest.metadata_columns, *manifest.personal_columns}
     by_wording = {normalize_text(q.wording_fr): q for q in reference.questions}
     questions: dict[str, Question] = {}
     for header in headers:
@@ -64,12 +68,16 @@ def plan_columns(path: Path, headers: tuple[str, ...], manifest: Manifest,
         else:
             question = by_wording.get(normalize_text(header))
         if question is None:
-            how = ("matches no question of the edition through questions.pattern"
-                   if manifest.question_mapping == "code"
-                   else "matches no question wording of the edition in seeds/questions.csv")
+            how = (
+                "matches no question of the edition through questions.pattern"
+                if manifest.question_mapping == "code"
+                else "matches no question wording of the edition in seeds/questions.csv"
+            )
             raise IngestError(
                 f"this column {how}",
-                file=path, row=1, column=header[:120],
+                file=path,
+                row=1,
+                column=header[:120],
                 hint=f"if it is a question, add it to seeds/questions.csv for edition "
                 f"{manifest.edition}; otherwise {_FIX_MANIFEST}",
             )
@@ -81,16 +89,18 @@ def plan_columns(path: Path, headers: tuple[str, ...], manifest: Manifest,
             raise IngestError(
                 f"two columns map to question {question.question_code} "
                 f"(the other is {seen[question.question_code][:80]!r})",
-                file=path, row=1, column=header[:120],
+                file=path,
+                row=1,
+                column=header[:120],
                 hint="fix the export headers or the question wordings in seeds/questions.csv",
             )
         seen[question.question_code] = header
     missing = sorted(q.question_code for q in reference.questions if q.question_code not in seen)
     if missing:
         raise IngestError(
-            f"the export has no column for question(s) {', '.join(missing)} of "
-            f"seeds/questions.csv",
-            file=path, row=1,
+            f"the export has no column for question(s) {', '.join(missing)} of seeds/questions.csv",
+            file=path,
+            row=1,
             hint="the manifest and the seeds disagree: fix the seeds for this edition, or the "
             "question mapping in manifest.yml",
         )

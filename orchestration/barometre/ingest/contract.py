@@ -26,34 +26,54 @@ class Rule:
     reason: str
 
 
-RESPONSE_ID_PRESENT = Rule("missing_response_id",
-                           "the response has no id: it cannot be told apart from the others")
-RESPONSE_ID_UNIQUE = Rule("duplicate_response_id",
-                          "the same response id appears on several rows of the export")
-TIMESTAMP_READABLE = Rule("unreadable_timestamp",
-                          "the submission date does not match `timestamp_format` of manifest.yml")
+RESPONSE_ID_PRESENT = Rule(
+    "missing_response_id", "the response has no id: it cannot be told apart from the others"
+)
+RESPONSE_ID_UNIQUE = Rule(
+    "duplicate_response_id", "the same response id appears on several rows of the export"
+)
+TIMESTAMP_READABLE = Rule(
+    "unreadable_timestamp", "the submission date does not match `timestamp_format` of manifest.yml"
+)
 COLLECTIVITY_KNOWN = Rule(
     "unknown_collectivity",
     "collectivity not found in seeds/collectivities.csv nor seeds/collectivity_aliases.csv: "
-    "add an alias row with its SIREN")
+    "add an alias row with its SIREN",
+)
 COLLECTIVITY_UNAMBIGUOUS = Rule(
     "ambiguous_collectivity",
     "the name matches several SIRENs of the reference: add an alias row in "
-    "seeds/collectivity_aliases.csv to say which one")
+    "seeds/collectivity_aliases.csv to say which one",
+)
 TYPE_ACCEPTED = Rule(
     "type_not_accepted",
     "respondent type not admitted for this edition by seeds/collectivity_types.csv "
-    "(METRO, MET69, CU, CA, COM; CC from its first_edition_number)")
+    "(METRO, MET69, CU, CA, COM; CC from its first_edition_number)",
+)
 LEVEL_IN_SCALE = Rule("level_outside_scale", "the level is outside the edition's scale")
-STATE_KNOWN = Rule("unknown_answer_state", "the answer is neither a level, not-concerned "
-                   "nor no-answer")
-QUESTION_KNOWN = Rule("unknown_question", "the question code is not in seeds/questions.csv "
-                      "for this edition")
+STATE_KNOWN = Rule(
+    "unknown_answer_state", "the answer is neither a level, not-concerned nor no-answer"
+)
+QUESTION_KNOWN = Rule(
+    "unknown_question", "the question code is not in seeds/questions.csv for this edition"
+)
 ONE_ANSWER = Rule("duplicate_answer", "two answers for the same respondent and question")
 
-RULES = {r.name: r for r in (RESPONSE_ID_PRESENT, RESPONSE_ID_UNIQUE, TIMESTAMP_READABLE,
-                             COLLECTIVITY_KNOWN, COLLECTIVITY_UNAMBIGUOUS, TYPE_ACCEPTED,
-                             LEVEL_IN_SCALE, STATE_KNOWN, QUESTION_KNOWN, ONE_ANSWER)}
+RULES = {
+    r.name: r
+    for r in (
+        RESPONSE_ID_PRESENT,
+        RESPONSE_ID_UNIQUE,
+        TIMESTAMP_READABLE,
+        COLLECTIVITY_KNOWN,
+        COLLECTIVITY_UNAMBIGUOUS,
+        TYPE_ACCEPTED,
+        LEVEL_IN_SCALE,
+        STATE_KNOWN,
+        QUESTION_KNOWN,
+        ONE_ANSWER,
+    )
+}
 
 
 # Which frame column holds the value a person must see for each failed rule.
@@ -65,9 +85,10 @@ RESPONSE_VALUE_COLUMNS = {
     COLLECTIVITY_UNAMBIGUOUS.name: "collectivity_name",
     TYPE_ACCEPTED.name: "type_code",
 }
-ANSWER_VALUE_COLUMNS = {name: "raw_answer" for name in
-                        (LEVEL_IN_SCALE.name, STATE_KNOWN.name, QUESTION_KNOWN.name,
-                         ONE_ANSWER.name)}
+ANSWER_VALUE_COLUMNS = {
+    name: "raw_answer"
+    for name in (LEVEL_IN_SCALE.name, STATE_KNOWN.name, QUESTION_KNOWN.name, ONE_ANSWER.name)
+}
 
 
 def _check(rule: Rule, fn, *, ignore_na: bool = True) -> pa.Check:
@@ -84,17 +105,27 @@ def response_schema(reference: Reference) -> pa.DataFrameSchema:
             "submitted_at": pa.Column(
                 "datetime64[us]",
                 _check(TIMESTAMP_READABLE, lambda s: s.notna(), ignore_na=False),
-                nullable=True, coerce=True),
-            "candidates": pa.Column("int64", [
-                _check(COLLECTIVITY_KNOWN, lambda s: s != 0),
-                _check(COLLECTIVITY_UNAMBIGUOUS, lambda s: s <= 1),
-            ], coerce=True),
-            "type_code": pa.Column(str, _check(TYPE_ACCEPTED, lambda s: s.isin(types)),
-                                   nullable=True),
+                nullable=True,
+                coerce=True,
+            ),
+            "candidates": pa.Column(
+                "int64",
+                [
+                    _check(COLLECTIVITY_KNOWN, lambda s: s != 0),
+                    _check(COLLECTIVITY_UNAMBIGUOUS, lambda s: s <= 1),
+                ],
+                coerce=True,
+            ),
+            "type_code": pa.Column(
+                str, _check(TYPE_ACCEPTED, lambda s: s.isin(types)), nullable=True
+            ),
         },
-        checks=[_check(RESPONSE_ID_UNIQUE,
-                       lambda df: ~df["response_id"].duplicated(keep=False)
-                       | (df["response_id"] == ""))],
+        checks=[
+            _check(
+                RESPONSE_ID_UNIQUE,
+                lambda df: ~df["response_id"].duplicated(keep=False) | (df["response_id"] == ""),
+            )
+        ],
     )
 
 
@@ -105,21 +136,26 @@ def answer_schema(reference: Reference) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         {
             "question_code": pa.Column(str, _check(QUESTION_KNOWN, lambda s: s.isin(codes))),
-            "answer_state": pa.Column(str, _check(STATE_KNOWN,
-                                                  lambda s: s.isin(ANSWER_STATES))),
+            "answer_state": pa.Column(str, _check(STATE_KNOWN, lambda s: s.isin(ANSWER_STATES))),
             "level": pa.Column("Int64", nullable=True, coerce=True),
         },
         checks=[
-            _check(LEVEL_IN_SCALE, lambda df: (df["answer_state"] != "answered")
-                   | df["level"].between(1, scale).fillna(False)),
-            _check(ONE_ANSWER, lambda df: ~df.duplicated(["response_key", "question_code"],
-                                                         keep=False)),
+            _check(
+                LEVEL_IN_SCALE,
+                lambda df: (
+                    (df["answer_state"] != "answered") | df["level"].between(1, scale).fillna(False)
+                ),
+            ),
+            _check(
+                ONE_ANSWER, lambda df: ~df.duplicated(["response_key", "question_code"], keep=False)
+            ),
         ],
     )
 
 
-def contract_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema,
-                      value_columns: dict[str, str]) -> pd.DataFrame:
+def contract_failures(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema, value_columns: dict[str, str]
+) -> pd.DataFrame:
     """Failures of `frame` against `schema`, one row per (frame row, rule).
 
     Returns columns `index`, `rule`, `column`: `column` is the frame column whose

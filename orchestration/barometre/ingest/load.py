@@ -72,8 +72,9 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _responses_select(export: ExportTable, plan: ColumnPlan, manifest: Manifest,
-                      source_file: str) -> str:
+def _responses_select(
+    export: ExportTable, plan: ColumnPlan, manifest: Manifest, source_file: str
+) -> str:
     def col(field_name: str) -> str:
         header = plan.respondent.get(field_name)
         return f"trim(coalesce({export.column_of(header)}, ''))" if header else "NULL"
@@ -81,13 +82,13 @@ def _responses_select(export: ExportTable, plan: ColumnPlan, manifest: Manifest,
     fmt = _sql_str(manifest.timestamp_format)
     return f"""
         SELECT {_sql_str(source_file)} AS source_file, source_row,
-               {col('response_id')} AS response_id,
-               {col('collectivity')} AS collectivity_name,
-               {col('type')} AS collectivity_type_raw,
-               {col('started_at')} AS started_raw,
-               {col('submitted_at')} AS submitted_raw,
-               try_strptime({col('started_at')}, {fmt}) AS started_at,
-               try_strptime({col('submitted_at')}, {fmt}) AS submitted_at
+               {col("response_id")} AS response_id,
+               {col("collectivity")} AS collectivity_name,
+               {col("type")} AS collectivity_type_raw,
+               {col("started_at")} AS started_raw,
+               {col("submitted_at")} AS submitted_raw,
+               try_strptime({col("started_at")}, {fmt}) AS started_at,
+               try_strptime({col("submitted_at")}, {fmt}) AS submitted_at
         FROM {export.table}"""
 
 
@@ -103,8 +104,9 @@ def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> 
     return f"SELECT {_sql_str(source_file)} AS source_file, * FROM ({union})"
 
 
-def _register_rows(con: duckdb.DuckDBPyConnection, name: str, columns: list[str],
-                   rows: list[tuple]) -> None:
+def _register_rows(
+    con: duckdb.DuckDBPyConnection, name: str, columns: list[str], rows: list[tuple]
+) -> None:
     """Make a small Python lookup (distinct names or tokens) a DuckDB table."""
     cols = ", ".join(f"{c} VARCHAR" for c in columns)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
@@ -113,20 +115,33 @@ def _register_rows(con: duckdb.DuckDBPyConnection, name: str, columns: list[str]
 
 
 def _resolve_collectivities(con: duckdb.DuckDBPyConnection, reference: Reference) -> None:
-    names = [r[0] for r in con.execute(
-        "SELECT DISTINCT collectivity_name FROM stage_responses").fetchall()]
+    names = [
+        r[0]
+        for r in con.execute("SELECT DISTINCT collectivity_name FROM stage_responses").fetchall()
+    ]
     rows = []
     for name in names:
         candidates = reference.names.get(normalize_name(name), ())
         sirens = sorted({c.siren for c in candidates})
-        rows.append((name, sirens[0] if len(sirens) == 1 else None,
-                     candidates[0].type_code if len(sirens) == 1 else None, str(len(sirens))))
-    _register_rows(con, "name_resolution",
-                   ["collectivity_name", "respondent_id", "reference_type", "candidates"], rows)
+        rows.append(
+            (
+                name,
+                sirens[0] if len(sirens) == 1 else None,
+                candidates[0].type_code if len(sirens) == 1 else None,
+                str(len(sirens)),
+            )
+        )
+    _register_rows(
+        con,
+        "name_resolution",
+        ["collectivity_name", "respondent_id", "reference_type", "candidates"],
+        rows,
+    )
 
 
-def _answer_tokens(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-                   reference: Reference) -> None:
+def _answer_tokens(
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference
+) -> None:
     """Decode each distinct raw answer to (state, level) from the manifest and the seeds."""
     if manifest.answer_encoding == "codes":
         levels = {normalize_text(code): level for code, level in manifest.answer_codes.items()}
@@ -150,13 +165,17 @@ def _answer_tokens(con: duckdb.DuckDBPyConnection, manifest: Manifest,
 
 def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> None:
     if manifest.answer_encoding == "codes":
-        outside = {c: lvl for c, lvl in manifest.answer_codes.items()
-                   if not 1 <= lvl <= reference.scale_size}
+        outside = {
+            c: lvl
+            for c, lvl in manifest.answer_codes.items()
+            if not 1 <= lvl <= reference.scale_size
+        }
         if outside:
             raise IngestError(
                 f"answers.codes maps {outside} outside the edition's scale "
                 f"1..{reference.scale_size} (seeds/editions.csv)",
-                file=manifest.path, hint="the manifest and the seeds disagree: fix one of them",
+                file=manifest.path,
+                hint="the manifest and the seeds disagree: fix one of them",
             )
 
 
@@ -174,8 +193,9 @@ _NOT_QUARANTINED = """NOT EXISTS (
     WHERE q.source_file = {alias}.source_file AND q.source_row = {alias}.source_row)"""
 
 
-def _stage_edition(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-                   reference: Reference) -> list[tuple[str, str, int]]:
+def _stage_edition(
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference
+) -> list[tuple[str, str, int]]:
     """Read every file into stage_responses / stage_answers; return (file, sha, rows_read)."""
     _check_manifest_against_seeds(manifest, reference)
     files = []
@@ -185,17 +205,20 @@ def _stage_edition(con: duckdb.DuckDBPyConnection, manifest: Manifest,
         plan = plan_columns(path, export.headers, manifest, reference)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
-        files.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest(),
-                      export.rows_read))
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_responses AS "
-                + "\nUNION ALL\n".join(responses))
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_answers AS "
-                + "\nUNION ALL\n".join(answers))
+        files.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest(), export.rows_read))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_responses AS " + "\nUNION ALL\n".join(responses)
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE stage_answers AS " + "\nUNION ALL\n".join(answers))
     return files
 
 
-def _quarantine_failures(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame,
-                         failures: pd.DataFrame, header_of: dict[str, str]) -> None:
+def _quarantine_failures(
+    con: duckdb.DuckDBPyConnection,
+    frame: pd.DataFrame,
+    failures: pd.DataFrame,
+    header_of: dict[str, str],
+) -> None:
     """Append pandera failures to stage_quarantine, showing the offending value.
 
     `header_of` names the export column of a frame column; the frame column
@@ -209,40 +232,51 @@ def _quarantine_failures(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame,
         shown = list(rows["source_column"])
     else:
         shown = [header_of.get(c, c) for c in columns]
-    entries = pd.DataFrame({
-        "source_file": rows["source_file"],
-        "source_row": rows["source_row"].astype("int64"),
-        "column_name": shown,
-        "value": [rows.at[i, c] for i, c in enumerate(columns)],
-        "check_name": failures["rule"],
-        "reason": [RULES[r].reason for r in failures["rule"]],
-    }).astype({"value": "string", "column_name": "string"})
+    entries = pd.DataFrame(
+        {
+            "source_file": rows["source_file"],
+            "source_row": rows["source_row"].astype("int64"),
+            "column_name": shown,
+            "value": [rows.at[i, c] for i, c in enumerate(columns)],
+            "check_name": failures["rule"],
+            "reason": [RULES[r].reason for r in failures["rule"]],
+        }
+    ).astype({"value": "string", "column_name": "string"})
     con.register("contract_failures", entries)
-    con.execute("INSERT INTO stage_quarantine SELECT source_file, source_row, column_name, "
-                "value, check_name, reason FROM contract_failures")
+    con.execute(
+        "INSERT INTO stage_quarantine SELECT source_file, source_row, column_name, "
+        "value, check_name, reason FROM contract_failures"
+    )
     con.unregister("contract_failures")
 
 
-def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-                 reference: Reference) -> None:
+def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference) -> None:
     """Set aside incomplete responses, then hold every row to the contract (pandera)."""
     resp = manifest.respondent
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_quarantine AS "
-                + INCOMPLETE_RULE.format(sub_col=_sql_str(resp["submitted_at"])))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_quarantine AS "
+        + INCOMPLETE_RULE.format(sub_col=_sql_str(resp["submitted_at"]))
+    )
 
     responses = con.execute(f"""
         SELECT s.source_file, s.source_row, s.response_id, s.submitted_raw, s.submitted_at,
                s.collectivity_name, CAST(n.candidates AS BIGINT) AS candidates,
                coalesce(nullif(s.collectivity_type_raw, ''), n.reference_type) AS type_code
         FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
-        WHERE {_NOT_QUARANTINED.format(alias='s')}
+        WHERE {_NOT_QUARANTINED.format(alias="s")}
         ORDER BY s.source_file, s.source_row
     """).df()
-    _quarantine_failures(con, responses, contract_failures(
-        responses, response_schema(reference), RESPONSE_VALUE_COLUMNS), {
-            "response_id": resp["response_id"], "submitted_raw": resp["submitted_at"],
+    _quarantine_failures(
+        con,
+        responses,
+        contract_failures(responses, response_schema(reference), RESPONSE_VALUE_COLUMNS),
+        {
+            "response_id": resp["response_id"],
+            "submitted_raw": resp["submitted_at"],
             "collectivity_name": resp["collectivity"],
-            "type_code": resp.get("type", "type_code")})
+            "type_code": resp.get("type", "type_code"),
+        },
+    )
 
     answers = con.execute(f"""
         SELECT a.source_file, a.source_row, a.source_file || ':' || a.source_row AS response_key,
@@ -250,11 +284,12 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest,
                coalesce(t.answer_state, 'unknown') AS answer_state,
                CAST(t.level AS INTEGER) AS level
         FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
-        WHERE {_NOT_QUARANTINED.format(alias='a')}
+        WHERE {_NOT_QUARANTINED.format(alias="a")}
         ORDER BY a.source_file, a.source_row, a.question_code
     """).df()
-    _quarantine_failures(con, answers, contract_failures(
-        answers, answer_schema(reference), ANSWER_VALUE_COLUMNS), {})
+    _quarantine_failures(
+        con, answers, contract_failures(answers, answer_schema(reference), ANSWER_VALUE_COLUMNS), {}
+    )
 
     # Documented duplicate rule (manifest `duplicates: latest_complete`): among the rows
     # that passed, the latest submission of a collectivity wins; ties go to the highest id.
@@ -263,13 +298,13 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest,
         SELECT s.*, n.respondent_id, n.reference_type,
                row_number() OVER w AS rank, first_value(s.response_id) OVER w AS kept_id
         FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
-        WHERE {_NOT_QUARANTINED.format(alias='s')}
+        WHERE {_NOT_QUARANTINED.format(alias="s")}
         WINDOW w AS (PARTITION BY n.respondent_id
                      ORDER BY s.submitted_at DESC, s.response_id DESC)
     """)
     con.execute(f"""
         INSERT INTO stage_quarantine
-        SELECT source_file, source_row, {_sql_str(resp['collectivity'])}, collectivity_name,
+        SELECT source_file, source_row, {_sql_str(resp["collectivity"])}, collectivity_name,
                'duplicate_submission',
                'the collectivity submitted again later (response ' || kept_id
                || '): only its latest complete submission is kept'
@@ -287,35 +322,46 @@ def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
     """).fetchone()
     if unknown:
         source_file, row, column, value, count = unknown
-        known = (sorted(manifest.answer_codes) if manifest.answer_encoding == "codes"
-                 else "the level labels of seeds/scale_levels.csv")
+        known = (
+            sorted(manifest.answer_codes)
+            if manifest.answer_encoding == "codes"
+            else "the level labels of seeds/scale_levels.csv"
+        )
         raise IngestError(
             f"answer not known to the manifest ({count} cell(s) in all); expected {known}, "
             f"a not-concerned token {list(manifest.not_concerned)} or a no-answer token "
             f"{list(manifest.no_answer)}",
-            file=manifest.folder / source_file, row=row, column=column, value=value,
+            file=manifest.folder / source_file,
+            row=row,
+            column=column,
+            value=value,
             hint="add the token to `answers:` in manifest.yml if it is legitimate, otherwise "
             "correct the export",
         )
 
 
-def _write(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-           files: list[tuple[str, str, int]]) -> None:
+def _write(
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, files: list[tuple[str, str, int]]
+) -> None:
     edition = manifest.edition
     create_raw_schema(con, WAREHOUSE)
     con.execute("BEGIN TRANSACTION")
     try:
         for table in ("responses", "answers", "quarantine", "load_log"):
             con.execute(f"DELETE FROM {WAREHOUSE}.raw.{table} WHERE edition_code = ?", [edition])
-        con.execute(f"""
+        con.execute(
+            f"""
             INSERT INTO {WAREHOUSE}.raw.responses
             SELECT ?, response_id, respondent_id, collectivity_name,
                    nullif(collectivity_type_raw, ''),
                    coalesce(nullif(collectivity_type_raw, ''), reference_type),
                    started_at, submitted_at, source_file, source_row, ?
             FROM stage_ranked WHERE rank = 1
-        """, [edition, manifest.layout])
-        con.execute(f"""
+        """,
+            [edition, manifest.layout],
+        )
+        con.execute(
+            f"""
             INSERT INTO {WAREHOUSE}.raw.answers
             SELECT ?, r.response_id, r.respondent_id, a.question_code, a.source_column,
                    a.raw_answer, t.answer_state, CAST(t.level AS INTEGER),
@@ -324,15 +370,21 @@ def _write(con: duckdb.DuckDBPyConnection, manifest: Manifest,
             JOIN stage_ranked r ON r.source_file = a.source_file AND r.source_row = a.source_row
             JOIN answer_tokens t USING (raw_answer)
             WHERE r.rank = 1
-        """, [edition])
-        con.execute(f"""
+        """,
+            [edition],
+        )
+        con.execute(
+            f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine
             SELECT ?, source_file, source_row, column_name, value, check_name, reason,
                    current_localtimestamp()
             FROM stage_quarantine
-        """, [edition])
+        """,
+            [edition],
+        )
         for source_file, sha, rows_read in files:
-            con.execute(f"""
+            con.execute(
+                f"""
                 INSERT INTO {WAREHOUSE}.raw.load_log
                 SELECT ?, ?, ?, ?,
                        (SELECT count(*) FROM stage_ranked
@@ -340,12 +392,17 @@ def _write(con: duckdb.DuckDBPyConnection, manifest: Manifest,
                        (SELECT count(DISTINCT source_row) FROM stage_quarantine
                         WHERE source_file = ?),
                        current_localtimestamp()
-            """, [edition, source_file, sha, rows_read, source_file, source_file])
-        bad = con.execute(f"""
+            """,
+                [edition, source_file, sha, rows_read, source_file, source_file],
+            )
+        bad = con.execute(
+            f"""
             SELECT source_file, rows_read, rows_loaded, rows_quarantined
             FROM {WAREHOUSE}.raw.load_log
             WHERE edition_code = ? AND rows_read <> rows_loaded + rows_quarantined
-        """, [edition]).fetchone()
+        """,
+            [edition],
+        ).fetchone()
         if bad:
             raise IngestError(
                 f"reconciliation failed: {bad[1]} rows read but {bad[2]} loaded + {bad[3]} "
@@ -362,27 +419,45 @@ def _write(con: duckdb.DuckDBPyConnection, manifest: Manifest,
 def _summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionLoad:
     edition = manifest.edition
     files = tuple(
-        FileResult(*row) for row in con.execute(f"""
+        FileResult(*row)
+        for row in con.execute(
+            f"""
             SELECT source_file, content_sha256, rows_read, rows_loaded, rows_quarantined
             FROM {WAREHOUSE}.raw.load_log WHERE edition_code = ? ORDER BY source_file
-        """, [edition]).fetchall()
+        """,
+            [edition],
+        ).fetchall()
     )
     (respondents,) = con.execute(
         f"SELECT count(*) FROM {WAREHOUSE}.raw.responses WHERE edition_code = ?", [edition]
     ).fetchone()
-    states = dict(con.execute(f"""
+    states = dict(
+        con.execute(
+            f"""
         SELECT answer_state, count(*) FROM {WAREHOUSE}.raw.answers WHERE edition_code = ?
-        GROUP BY ALL ORDER BY 1""", [edition]).fetchall())
-    checks = dict(con.execute(f"""
+        GROUP BY ALL ORDER BY 1""",
+            [edition],
+        ).fetchall()
+    )
+    checks = dict(
+        con.execute(
+            f"""
         SELECT check_name, count(*) FROM {WAREHOUSE}.raw.quarantine WHERE edition_code = ?
-        GROUP BY ALL ORDER BY 1""", [edition]).fetchall())
-    return EditionLoad(edition, manifest.layout, files, int(respondents),
-                       sum(states.values()), states, checks)
+        GROUP BY ALL ORDER BY 1""",
+            [edition],
+        ).fetchall()
+    )
+    return EditionLoad(
+        edition, manifest.layout, files, int(respondents), sum(states.values()), states, checks
+    )
 
 
-def _bad_share_error(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-                     files: list[tuple[str, str, int]], max_bad_share: float
-                     ) -> IngestError | None:
+def _bad_share_error(
+    con: duckdb.DuckDBPyConnection,
+    manifest: Manifest,
+    files: list[tuple[str, str, int]],
+    max_bad_share: float,
+) -> IngestError | None:
     """Refuse the whole edition when too many rows break the contract.
 
     Rows set aside by the documented rules (incomplete, superseded duplicates) are
@@ -407,30 +482,55 @@ def _bad_share_error(con: duckdb.DuckDBPyConnection, manifest: Manifest,
     return None
 
 
-def _dry_run_summary(con: duckdb.DuckDBPyConnection, manifest: Manifest,
-                     files: list[tuple[str, str, int]], refused: IngestError | None
-                     ) -> EditionLoad:
+def _dry_run_summary(
+    con: duckdb.DuckDBPyConnection,
+    manifest: Manifest,
+    files: list[tuple[str, str, int]],
+    refused: IngestError | None,
+) -> EditionLoad:
     """What a load would do, from the staged tables (nothing written)."""
     per_file = []
     for source_file, sha, rows_read in files:
-        loaded, quarantined = con.execute("""
+        loaded, quarantined = con.execute(
+            """
             SELECT (SELECT count(*) FROM stage_ranked WHERE rank = 1 AND source_file = $f),
                    (SELECT count(DISTINCT source_row) FROM stage_quarantine
-                    WHERE source_file = $f)""", {"f": source_file}).fetchone()
+                    WHERE source_file = $f)""",
+            {"f": source_file},
+        ).fetchone()
         per_file.append(FileResult(source_file, sha, rows_read, loaded, quarantined))
-    checks = dict(con.execute("SELECT check_name, count(*) FROM stage_quarantine "
-                              "GROUP BY ALL ORDER BY 1").fetchall())
+    checks = dict(
+        con.execute(
+            "SELECT check_name, count(*) FROM stage_quarantine GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    )
     (respondents,) = con.execute("SELECT count(*) FROM stage_ranked WHERE rank = 1").fetchone()
-    entries = tuple(con.execute("""
+    entries = tuple(
+        con.execute("""
         SELECT source_file, source_row, column_name, value, check_name, reason
-        FROM stage_quarantine ORDER BY source_file, source_row, check_name""").fetchall())
-    return EditionLoad(manifest.edition, manifest.layout, tuple(per_file), int(respondents),
-                       0, {}, checks, entries, refused.render() if refused else None)
+        FROM stage_quarantine ORDER BY source_file, source_row, check_name""").fetchall()
+    )
+    return EditionLoad(
+        manifest.edition,
+        manifest.layout,
+        tuple(per_file),
+        int(respondents),
+        0,
+        {},
+        checks,
+        entries,
+        refused.render() if refused else None,
+    )
 
 
-def load_edition(edition_dir: Path, warehouse: Path, seeds_dir: Path, *,
-                 max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
-                 dry_run: bool = False) -> EditionLoad:
+def load_edition(
+    edition_dir: Path,
+    warehouse: Path,
+    seeds_dir: Path,
+    *,
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE,
+    dry_run: bool = False,
+) -> EditionLoad:
     """Ingest one edition folder into `warehouse`, replacing that edition's raw rows.
 
     Raises IngestError (with file, row, column and what to do) when the edition

@@ -16,8 +16,14 @@ from barometre.ingest.errors import IngestError
 
 MANIFEST_NAME = "manifest.yml"
 FORMATS = ("csv", "xlsx")
-ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "latin-1": "latin-1",
-             "iso-8859-1": "latin-1", "latin1": "latin-1"}
+ENCODINGS = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "utf-8-sig": "utf-8",
+    "latin-1": "latin-1",
+    "iso-8859-1": "latin-1",
+    "latin1": "latin-1",
+}
 ANSWER_ENCODINGS = ("codes", "labels")
 QUESTION_MAPPINGS = ("code", "wording")
 DUPLICATE_RULES = ("latest_complete",)
@@ -60,8 +66,11 @@ class Manifest:
 
 
 def _fail(path: Path, problem: str, hint: str | None = None) -> IngestError:
-    return IngestError(problem, file=path, hint=hint or "fix manifest.yml; its format is in "
-                       "docs/adding-an-edition.md")
+    return IngestError(
+        problem,
+        file=path,
+        hint=hint or "fix manifest.yml; its format is in docs/adding-an-edition.md",
+    )
 
 
 def _str_list(path: Path, raw: dict[str, Any], key: str) -> tuple[str, ...]:
@@ -84,15 +93,21 @@ def load_manifest(edition_dir: Path) -> Manifest:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise _fail(path, f"manifest.yml is not valid YAML ({exc.__class__.__name__}: "
-                    f"{str(exc).splitlines()[0]})") from None
+        raise _fail(
+            path,
+            f"manifest.yml is not valid YAML ({exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]})",
+        ) from None
     if not isinstance(raw, dict):
         raise _fail(path, "manifest.yml must be a mapping of keys to values")
 
     edition = str(raw.get("edition", "")).strip()
     if edition != edition_dir.name:
-        raise _fail(path, f"edition {edition!r} does not match the folder name "
-                    f"{edition_dir.name!r}", "set `edition:` to the folder name")
+        raise _fail(
+            path,
+            f"edition {edition!r} does not match the folder name {edition_dir.name!r}",
+            "set `edition:` to the folder name",
+        )
 
     fmt = str(raw.get("format", "")).lower()
     if fmt not in FORMATS:
@@ -102,14 +117,19 @@ def load_manifest(edition_dir: Path) -> Manifest:
         raise _fail(path, "'files' lists no export file")
     for name in files:
         if not (edition_dir / name).is_file():
-            raise IngestError("export file listed in manifest.yml is missing",
-                              file=edition_dir / name,
-                              hint="put the export in the edition folder or fix `files:`")
+            raise IngestError(
+                "export file listed in manifest.yml is missing",
+                file=edition_dir / name,
+                hint="put the export in the edition folder or fix `files:`",
+            )
 
     encoding_name = str(raw.get("encoding", "utf-8")).lower()
     if encoding_name not in ENCODINGS:
-        raise _fail(path, f"encoding {encoding_name!r} is not supported "
-                    f"(use one of {', '.join(sorted(ENCODINGS))})")
+        raise _fail(
+            path,
+            f"encoding {encoding_name!r} is not supported "
+            f"(use one of {', '.join(sorted(ENCODINGS))})",
+        )
     header_rows = raw.get("header_rows", 1)
     if header_rows not in (1, 2):
         raise _fail(path, "header_rows must be 1 or 2")
@@ -119,8 +139,9 @@ def load_manifest(edition_dir: Path) -> Manifest:
         raise _fail(path, "'respondent' must map fields to column names")
     unknown = sorted(set(respondent) - set(RESPONDENT_FIELDS))
     if unknown:
-        raise _fail(path, f"unknown respondent field(s) {unknown}; "
-                    f"allowed: {', '.join(RESPONDENT_FIELDS)}")
+        raise _fail(
+            path, f"unknown respondent field(s) {unknown}; allowed: {', '.join(RESPONDENT_FIELDS)}"
+        )
     missing = [f for f in REQUIRED_RESPONDENT_FIELDS if not respondent.get(f)]
     if missing:
         raise _fail(path, f"respondent field(s) {missing} are required")
@@ -128,8 +149,10 @@ def load_manifest(edition_dir: Path) -> Manifest:
     answers = raw.get("answers") or {}
     answer_encoding = str(answers.get("encoding", "")).lower()
     if answer_encoding not in ANSWER_ENCODINGS:
-        raise _fail(path, f"answers.encoding {answer_encoding!r} is not one of "
-                    f"{', '.join(ANSWER_ENCODINGS)}")
+        raise _fail(
+            path,
+            f"answers.encoding {answer_encoding!r} is not one of {', '.join(ANSWER_ENCODINGS)}",
+        )
     codes = answers.get("codes") or {}
     if answer_encoding == "codes" and not codes:
         raise _fail(path, "answers.encoding is 'codes' but answers.codes is empty")
@@ -147,16 +170,19 @@ def load_manifest(edition_dir: Path) -> Manifest:
         try:
             pattern = re.compile(str(questions.get("pattern", "")))
         except re.error as exc:
-            raise _fail(path, f"questions.pattern is not a valid regular expression ({exc})") \
-                from None
+            raise _fail(
+                path, f"questions.pattern is not a valid regular expression ({exc})"
+            ) from None
         if not {"theme", "order"} <= set(pattern.groupindex):
-            raise _fail(path, "questions.pattern needs the named groups (?P<theme>…) and "
-                        "(?P<order>…)")
+            raise _fail(
+                path, "questions.pattern needs the named groups (?P<theme>…) and (?P<order>…)"
+            )
 
     duplicates = str(raw.get("duplicates", "latest_complete"))
     if duplicates not in DUPLICATE_RULES:
-        raise _fail(path, f"duplicates rule {duplicates!r} is not one of "
-                    f"{', '.join(DUPLICATE_RULES)}")
+        raise _fail(
+            path, f"duplicates rule {duplicates!r} is not one of {', '.join(DUPLICATE_RULES)}"
+        )
 
     return Manifest(
         path=path,

@@ -36,13 +36,18 @@ def positional_name(index: int) -> str:
 
 def _check_headers(path: Path, headers: list[str], manifest: Manifest) -> tuple[str, ...]:
     if not headers or all(h == "" for h in headers):
-        raise IngestError("the file is empty: no header row", file=path,
-                          hint="export the survey again; the file holds nothing")
+        raise IngestError(
+            "the file is empty: no header row",
+            file=path,
+            hint="export the survey again; the file holds nothing",
+        )
     if len(headers) == 1 and manifest.format == "csv" and len(manifest.respondent) > 1:
         raise IngestError(
             f"the header row has a single column; the delimiter is probably not "
             f"{manifest.delimiter!r}",
-            file=path, row=1, value=headers[0][:80],
+            file=path,
+            row=1,
+            value=headers[0][:80],
             hint="check `delimiter:` in manifest.yml against the file",
         )
     seen: set[str] = set()
@@ -50,7 +55,9 @@ def _check_headers(path: Path, headers: list[str], manifest: Manifest) -> tuple[
         if header in seen:
             raise IngestError(
                 f"column header appears twice (second time at position {position})",
-                file=path, row=1, column=header,
+                file=path,
+                row=1,
+                column=header,
                 hint="re-export without duplicated columns, or rename one of them",
             )
         seen.add(header)
@@ -64,17 +71,18 @@ def _csv_headers(path: Path, manifest: Manifest) -> list[str]:
             head = [handle.readline() for _ in range(manifest.header_rows)]
     except UnicodeDecodeError as exc:
         raise IngestError(
-            f"the file is not readable as {manifest.encoding} (byte {exc.start} of the "
-            "header)",
-            file=path, row=1,
+            f"the file is not readable as {manifest.encoding} (byte {exc.start} of the header)",
+            file=path,
+            row=1,
             hint="set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)",
         ) from None
     rows = list(csv.reader(io.StringIO("".join(head)), delimiter=manifest.delimiter))
     return rows[0] if rows else []
 
 
-def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest,
-              table: str) -> ExportTable:
+def _read_csv(
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+) -> ExportTable:
     headers = _check_headers(path, _csv_headers(path, manifest), manifest)
     columns = {positional_name(i): "VARCHAR" for i in range(len(headers))}
     try:
@@ -86,8 +94,14 @@ def _read_csv(con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest,
                           columns = ?, auto_detect = false, strict_mode = true,
                           allow_quoted_nulls = false, null_padding = false, encoding = ?)
             """,
-            [manifest.header_rows, str(path), manifest.header_rows, manifest.delimiter,
-             columns, manifest.encoding],
+            [
+                manifest.header_rows,
+                str(path),
+                manifest.header_rows,
+                manifest.delimiter,
+                columns,
+                manifest.encoding,
+            ],
         )
     except duckdb.Error as exc:
         raise _csv_error(path, manifest, exc) from None
@@ -103,24 +117,32 @@ def _csv_error(path: Path, manifest: Manifest, exc: duckdb.Error) -> IngestError
             line = int(digits) if digits else None
             break
     if "unicode" in text.lower() or "encoding" in text.lower():
-        return IngestError(f"the file is not readable as {manifest.encoding}", file=path,
-                           row=line, hint="set `encoding:` in manifest.yml to the file's "
-                           "encoding (utf-8, latin-1)")
+        return IngestError(
+            f"the file is not readable as {manifest.encoding}",
+            file=path,
+            row=line,
+            hint="set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)",
+        )
     if "quote" in text.lower() or "unterminated" in text.lower():
-        return IngestError("a quoted field is never closed: the file looks truncated",
-                           file=path, row=line,
-                           hint="export the survey again; the last line was cut")
+        return IngestError(
+            "a quoted field is never closed: the file looks truncated",
+            file=path,
+            row=line,
+            hint="export the survey again; the last line was cut",
+        )
     return IngestError(
         "a row does not have as many fields as the header (truncated line, stray "
         "delimiter or wrong delimiter)",
-        file=path, row=line,
+        file=path,
+        row=line,
         hint=f"check the line in a text editor; the manifest's delimiter is "
         f"{manifest.delimiter!r}. Parser said: {text.splitlines()[0][:200]}",
     )
 
 
-def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest,
-               table: str) -> ExportTable:
+def _read_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+) -> ExportTable:
     import openpyxl  # only XLSX exports need it
     import pandas as pd
 
@@ -130,45 +152,57 @@ def _read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest,
     except Exception as exc:  # openpyxl raises many types for a bad file
         raise IngestError(
             f"the file is not a readable XLSX workbook ({exc.__class__.__name__})",
-            file=path, hint="open it in a spreadsheet tool and save it as .xlsx",
+            file=path,
+            hint="open it in a spreadsheet tool and save it as .xlsx",
         ) from None
     try:
         sheet = book[manifest.sheet] if manifest.sheet else book.worksheets[0]
     except KeyError:
-        raise IngestError(f"no sheet named {manifest.sheet!r}", file=path,
-                          hint=f"sheets are {book.sheetnames}; fix `sheet:`") from None
+        raise IngestError(
+            f"no sheet named {manifest.sheet!r}",
+            file=path,
+            hint=f"sheets are {book.sheetnames}; fix `sheet:`",
+        ) from None
     frame = pd.DataFrame(list(sheet.iter_rows(values_only=True)))
     book.close()
     if frame.empty:
-        raise IngestError("the file is empty: no header row", file=path,
-                          hint="export the survey again; the file holds nothing")
+        raise IngestError(
+            "the file is empty: no header row",
+            file=path,
+            hint="export the survey again; the file holds nothing",
+        )
     frame = frame.astype("string").fillna("")
     headers = _check_headers(path, [str(h).strip() for h in frame.iloc[0].tolist()], manifest)
-    data = frame.iloc[manifest.header_rows:].reset_index(drop=True)
+    data = frame.iloc[manifest.header_rows :].reset_index(drop=True)
     data.columns = [positional_name(i) for i in range(len(headers))]
-    data.insert(0, "source_row", range(manifest.header_rows + 1,
-                                       manifest.header_rows + 1 + len(data)))
+    data.insert(
+        0, "source_row", range(manifest.header_rows + 1, manifest.header_rows + 1 + len(data))
+    )
     con.register("xlsx_frame", data)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM xlsx_frame")
     con.unregister("xlsx_frame")
     return _finish(con, path, table, headers)
 
 
-def _finish(con: duckdb.DuckDBPyConnection, path: Path, table: str,
-            headers: tuple[str, ...]) -> ExportTable:
+def _finish(
+    con: duckdb.DuckDBPyConnection, path: Path, table: str, headers: tuple[str, ...]
+) -> ExportTable:
     (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     if count == 0:
-        raise IngestError("the file has a header but no data row", file=path,
-                          hint="check that the export includes the responses")
+        raise IngestError(
+            "the file has a header but no data row",
+            file=path,
+            hint="check that the export includes the responses",
+        )
     return ExportTable(table, headers, int(count))
 
 
-def read_export(con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest,
-                table: str) -> ExportTable:
+def read_export(
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+) -> ExportTable:
     """Load `path` into temp table `table` of `con`, per the manifest's format."""
     if path.stat().st_size == 0:
-        raise IngestError("the file is empty (0 bytes)", file=path,
-                          hint="export the survey again")
+        raise IngestError("the file is empty (0 bytes)", file=path, hint="export the survey again")
     if manifest.format == "csv":
         return _read_csv(con, path, manifest, table)
     return _read_xlsx(con, path, manifest, table)

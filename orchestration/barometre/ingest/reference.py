@@ -50,8 +50,11 @@ class Reference:
 def _rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
     path = seeds_dir / name
     if not path.is_file():
-        raise IngestError("seed file is missing", file=path,
-                          hint="restore it from git; seeds are part of the project")
+        raise IngestError(
+            "seed file is missing",
+            file=path,
+            hint="restore it from git; seeds are part of the project",
+        )
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -80,22 +83,34 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
             hint="make scale_levels.csv list levels 1..scale_size for the edition",
         )
     questions = tuple(
-        Question(r["edition_code"], r["question_code"], r["theme_code"],
-                 int(r["order_in_theme"]), r["wording_fr"])
+        Question(
+            r["edition_code"],
+            r["question_code"],
+            r["theme_code"],
+            int(r["order_in_theme"]),
+            r["wording_fr"],
+        )
         for r in _rows(seeds_dir, "questions.csv")
         if r["edition_code"] == edition_code
     )
     if not questions:
-        raise IngestError(f"seeds list no question for edition {edition_code}",
-                          file=seeds_dir / "questions.csv",
-                          hint="add the edition's questions to seeds/questions.csv")
+        raise IngestError(
+            f"seeds list no question for edition {edition_code}",
+            file=seeds_dir / "questions.csv",
+            hint="add the edition's questions to seeds/questions.csv",
+        )
 
     # A type is accepted from the edition that admits it (CC: communautés de communes).
     number = int(editions[edition_code]["edition_number"])
-    type_codes = frozenset(r["type_code"] for r in _rows(seeds_dir, "collectivity_types.csv")
-                           if int(r["first_edition_number"] or 1) <= number)
-    official = {r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
-                for r in _rows(seeds_dir, "collectivities.csv")}
+    type_codes = frozenset(
+        r["type_code"]
+        for r in _rows(seeds_dir, "collectivity_types.csv")
+        if int(r["first_edition_number"] or 1) <= number
+    )
+    official = {
+        r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
+        for r in _rows(seeds_dir, "collectivities.csv")
+    }
     names: dict[str, tuple[Collectivity, ...]] = {}
     for c in official.values():
         key = normalize_name(c.name)
@@ -110,7 +125,9 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
                 hint="fix the SIREN of the alias",
             )
         type_code = alias.get("type_code") or target.type_code
-        names[normalize_name(alias["alias"])] = (Collectivity(target.siren, target.name,
-                                                              type_code),)
-    return Reference(seeds_dir, edition_code, scale_size, level_labels, questions,
-                     type_codes, names)
+        names[normalize_name(alias["alias"])] = (
+            Collectivity(target.siren, target.name, type_code),
+        )
+    return Reference(
+        seeds_dir, edition_code, scale_size, level_labels, questions, type_codes, names
+    )

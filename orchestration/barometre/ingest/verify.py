@@ -31,21 +31,27 @@ def verify_reconciliation(warehouse: Path, edition: str) -> Verification:
     """rows read = rows loaded + rows quarantined, for every file of the edition's last load."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("""
+        rows = con.execute(
+            """
             SELECT l.source_file, l.rows_read, l.rows_loaded, l.rows_quarantined,
                    (SELECT count(*) FROM raw.responses r WHERE r.edition_code = l.edition_code
                     AND r.source_file = l.source_file) AS loaded_now,
                    (SELECT count(DISTINCT q.source_row) FROM raw.quarantine q
                     WHERE q.edition_code = l.edition_code AND q.source_file = l.source_file)
                     AS quarantined_now
-            FROM raw.load_log l WHERE l.edition_code = ? ORDER BY 1""", [edition]).fetchall()
+            FROM raw.load_log l WHERE l.edition_code = ? ORDER BY 1""",
+            [edition],
+        ).fetchall()
     finally:
         con.close()
-    files = {f: {"read": read, "loaded": loaded, "quarantined": quarantined}
-             for f, read, loaded, quarantined, _, _ in rows}
+    files = {
+        f: {"read": read, "loaded": loaded, "quarantined": quarantined}
+        for f, read, loaded, quarantined, _, _ in rows
+    }
     passed = bool(rows) and all(
         read == loaded + quarantined and loaded == loaded_now and quarantined == quar_now
-        for _, read, loaded, quarantined, loaded_now, quar_now in rows)
+        for _, read, loaded, quarantined, loaded_now, quar_now in rows
+    )
     return Verification(passed, files)
 
 
@@ -54,22 +60,29 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
     reference = load_reference(seeds_dir, edition)
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        responses = con.execute("""
+        responses = con.execute(
+            """
             SELECT response_id, submitted_at, collectivity_name AS submitted_raw,
                    collectivity_name, CAST(1 AS BIGINT) AS candidates, type_code
             FROM raw.responses WHERE edition_code = ? ORDER BY response_id""",
-            [edition]).df()
-        answers = con.execute("""
+            [edition],
+        ).df()
+        answers = con.execute(
+            """
             SELECT response_id AS response_key, question_code, answer_state, level, raw_answer
             FROM raw.answers WHERE edition_code = ? ORDER BY response_id, question_code""",
-            [edition]).df()
-        quarantine = dict(con.execute(
-            "SELECT check_name, count(*) FROM raw.quarantine WHERE edition_code = ? "
-            "GROUP BY ALL ORDER BY 1", [edition]).fetchall())
+            [edition],
+        ).df()
+        quarantine = dict(
+            con.execute(
+                "SELECT check_name, count(*) FROM raw.quarantine WHERE edition_code = ? "
+                "GROUP BY ALL ORDER BY 1",
+                [edition],
+            ).fetchall()
+        )
     finally:
         con.close()
-    bad_responses = contract_failures(responses, response_schema(reference),
-                                      RESPONSE_VALUE_COLUMNS)
+    bad_responses = contract_failures(responses, response_schema(reference), RESPONSE_VALUE_COLUMNS)
     bad_answers = contract_failures(answers, answer_schema(reference), ANSWER_VALUE_COLUMNS)
     expected = len(responses) * len(reference.questions)
     details = {

@@ -239,8 +239,13 @@ def _write_seeds(
         ),
         "collectivity_types.csv": _write_seed(
             seeds / "collectivity_types.csv",
-            ["type_code", "label_fr", "report_group", "report_group_label_fr",
-             "first_edition_number"],
+            [
+                "type_code",
+                "label_fr",
+                "report_group",
+                "report_group_label_fr",
+                "first_edition_number",
+            ],
             ((*t[:4], 1) for t in TYPES),
         ),
         "collectivities.csv": _write_seed(
@@ -376,10 +381,12 @@ def _write_edition(
             )
         write_limesurvey_csv(folder / name, header, rows)
         manifest = limesurvey_manifest(
-     edition=edition["code"], files=[name], timestamp_format=LS_TIME,
-     codes={f"A{k}": k for k in range(1, scale + 1)},
-     comment="SYNTHETIC benchmark edition (everything fabricated).",
- )
+            edition=edition["code"],
+            files=[name],
+            timestamp_format=LS_TIME,
+            codes={f"A{k}": k for k in range(1, scale + 1)},
+            comment="SYNTHETIC benchmark edition (everything fabricated).",
+        )
     else:
         name = f"benchmark_{edition['code']}_surveymonkey.xlsx"
         meta = [
@@ -417,10 +424,12 @@ def _write_edition(
 
         write_surveymonkey_xlsx(folder / name, row1, row2, rows_iter(), write_only=True)
         manifest = surveymonkey_manifest(
-     edition=edition["code"], files=[name], timestamp_format=SM_TIME,
-     not_concerned=NC_LABEL,
-     comment="SYNTHETIC benchmark edition (everything fabricated).",
- )
+            edition=edition["code"],
+            files=[name],
+            timestamp_format=SM_TIME,
+            not_concerned=NC_LABEL,
+            comment="SYNTHETIC benchmark edition (everything fabricated).",
+        )
     (folder / "manifest.yml").write_text(manifest, encoding="utf-8", newline="\n")
     path = folder / name
     return {

@@ -242,7 +242,9 @@ def _write_2021(
     levels = {f"A{k}": k for k in range(1, edition.scale_size + 1)}
     (out_dir / "manifest.yml").write_text(
         limesurvey_manifest(
-            edition=edition.code, files=[CSV_NAME], timestamp_format=LS_TIME,
+            edition=edition.code,
+            files=[CSV_NAME],
+            timestamp_format=LS_TIME,
             codes=levels,
             comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
             "Layout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
@@ -381,7 +383,9 @@ def _write_2018(
     write_surveymonkey_xlsx(out_dir / XLSX_NAME, row1, row2, rows)
     (out_dir / "manifest.yml").write_text(
         surveymonkey_manifest(
-            edition=edition.code, files=[XLSX_NAME], timestamp_format=SM_TIME,
+            edition=edition.code,
+            files=[XLSX_NAME],
+            timestamp_format=SM_TIME,
             not_concerned=NOT_CONCERNED_LABEL,
             comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
             "Layout of a SurveyMonkey 'All responses data' XLSX (expanded): see NOTE.md.",

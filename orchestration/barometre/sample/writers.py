@@ -70,6 +70,11 @@ def write_surveymonkey_xlsx(
     for row in rows:
         ws.append([None if v == "" else v for v in row])
     wb.properties.creator = "SurveyMonkey"
+    save_workbook(wb, path)
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save `wb` byte-identically on every run (fixed document and zip entry times)."""
     wb.properties.created = FIXED_DOC_TIME
     wb.properties.modified = FIXED_DOC_TIME
     buf = io.BytesIO()
@@ -147,31 +152,57 @@ def manifest_text(
 LIMESURVEY_PATTERN = r"^(?P<theme>T\d{2})\[SQ(?P<order>\d{3})\]$"
 
 
-def limesurvey_manifest(*, edition: str, files: Sequence[str], timestamp_format: str,
-                        codes: dict[str, int], comment: str) -> str:
+def limesurvey_manifest(
+    *,
+    edition: str,
+    files: Sequence[str],
+    timestamp_format: str,
+    codes: dict[str, int],
+    comment: str,
+) -> str:
     """manifest.yml of a LimeSurvey CSV export as this package writes it (sample, benchmark)."""
     return manifest_text(
-        comment=comment, edition=edition, layout="limesurvey_csv", files=files, fmt="csv",
-        encoding="utf-8-sig", delimiter=";", header_rows=1, timestamp_format=timestamp_format,
-        respondent={"response_id": "id", "collectivity": "Collectivité",
-                    "type": "Type de collectivité", "started_at": "startdate",
-                    "submitted_at": "submitdate"},
+        comment=comment,
+        edition=edition,
+        layout="limesurvey_csv",
+        files=files,
+        fmt="csv",
+        encoding="utf-8-sig",
+        delimiter=";",
+        header_rows=1,
+        timestamp_format=timestamp_format,
+        respondent={
+            "response_id": "id",
+            "collectivity": "Collectivité",
+            "type": "Type de collectivité",
+            "started_at": "startdate",
+            "submitted_at": "submitdate",
+        },
         metadata_columns=["lastpage", "startlanguage", "datestamp"],
         personal_columns=["ipaddr", "token", "Courriel du contact"],
-        answers={"encoding": "codes", "codes": codes, "not_concerned": ["NC"],
-                 "no_answer": [""]},
+        answers={"encoding": "codes", "codes": codes, "not_concerned": ["NC"], "no_answer": [""]},
         questions={"by": "code", "pattern": LIMESURVEY_PATTERN},
     )
 
 
-def surveymonkey_manifest(*, edition: str, files: Sequence[str], timestamp_format: str,
-                          not_concerned: str, comment: str) -> str:
+def surveymonkey_manifest(
+    *, edition: str, files: Sequence[str], timestamp_format: str, not_concerned: str, comment: str
+) -> str:
     """manifest.yml of a SurveyMonkey XLSX export as this package writes it."""
     return manifest_text(
-        comment=comment, edition=edition, layout="surveymonkey_xlsx", files=files, fmt="xlsx",
-        header_rows=2, timestamp_format=timestamp_format,
-        respondent={"response_id": "Respondent ID", "collectivity": "Custom Data 1",
-                    "started_at": "Start Date", "submitted_at": "End Date"},
+        comment=comment,
+        edition=edition,
+        layout="surveymonkey_xlsx",
+        files=files,
+        fmt="xlsx",
+        header_rows=2,
+        timestamp_format=timestamp_format,
+        respondent={
+            "response_id": "Respondent ID",
+            "collectivity": "Custom Data 1",
+            "started_at": "Start Date",
+            "submitted_at": "End Date",
+        },
         metadata_columns=["Collector ID"],
         personal_columns=["IP Address", "Email Address", "First Name", "Last Name"],
         answers={"encoding": "labels", "not_concerned": [not_concerned], "no_answer": [""]},
