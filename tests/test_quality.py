@@ -590,3 +590,36 @@ def test_checks_run_in_dagster(
     index = (tmp_path / "data-docs" / "index.html").read_text(encoding="utf-8")
     for name in SUITE_NAMES:
         assert f"validations/{name}/" in index
+
+
+@pytest.mark.slow
+def test_restricted_failures_are_counted_never_listed_per_respondent(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    from barometre.quality.run import run_warehouse_expectations
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    _corrupt(
+        broken,
+        "update restricted.mart_respondent_theme_maturity set n_answered = n_answered + 1 "
+        "where theme_code = 'T01'",
+    )
+    con = duckdb.connect(str(broken), read_only=True)
+    sirens = [
+        r for (r,) in con.execute("select distinct respondent_id from raw.responses").fetchall()
+    ]
+    con.close()
+
+    docs = tmp_path / "docs"
+    report = run_warehouse_expectations(broken, docs, suites=["mart_respondent_theme_maturity"])
+    failed = {e.id: e for e in report.suite("mart_respondent_theme_maturity").failures}
+    sample = failed["cells_cover_the_theme"].unexpected_sample
+    assert sample and all(
+        set(row) == {"edition_code", "theme_code", "n_respondents", "n_questions"} for row in sample
+    )
+    pages = " ".join(
+        p.read_text(encoding="utf-8", errors="ignore")
+        for p in docs.rglob("*")
+        if p.is_file() and p.suffix in {".html", ".json"}
+    )
+    assert not [s for s in sirens if s in pages]

@@ -609,17 +609,19 @@ def respondent_theme_maturity_suite(facts: WarehouseFacts) -> Suite:
         _unexpected(
             "cells_cover_the_theme",
             "Answered + not concerned + no answer = the number of questions of the theme "
-            "in the edition (core.dim_themes.n_questions).",
-            """select b.edition_code, b.respondent_id, b.theme_code,
-                      b.n_answered + b.n_not_concerned + b.n_no_answer as n_cells,
-                      themes.n_questions
+            "in the edition (core.dim_themes.n_questions). Failing rows are counted per "
+            "edition × theme, never listed per respondent: Data Docs and Dagster metadata "
+            "must not carry restricted data.",
+            """select b.edition_code, b.theme_code, count(*) as n_respondents,
+                      min(themes.n_questions) as n_questions
                from {batch} as b
                left join core.dim_themes as themes
                  on themes.edition_code = b.edition_code
                 and themes.theme_code = b.theme_code
                where themes.n_questions is null
                   or b.n_answered + b.n_not_concerned + b.n_no_answer <> themes.n_questions
-               order by b.edition_code, b.respondent_id, b.theme_code""",
+               group by b.edition_code, b.theme_code
+               order by b.edition_code, b.theme_code""",
         ),
     ]
     return Suite(
