@@ -40,6 +40,10 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     assert "2018" in result.stdout and "2021" in result.stdout
     assert str(tmp_path / "w.duckdb") in result.stdout
     assert "barometre ui" in result.stdout
+    # dbt's long output goes to the run log; the terminal shows its summaries.
+    assert "dbt: Done. PASS=" in result.stdout and "START sql" not in result.stdout
+    [log] = (tmp_path / "logs").glob("run-*.log")
+    assert "START sql table model core.fct_answers" in log.read_text(encoding="utf-8")
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     counts = dict(

@@ -1,5 +1,7 @@
 -- level is set iff the answer is answered, and then lies within the edition's scale
 -- (1 … editions.scale_size). Returns the offending rows.
+-- Shown in Dagster as an asset check of fct_answers (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_answers'}}}) }}
 with answers as (
 
     select * from {{ ref('fct_answers') }}

@@ -9,6 +9,8 @@
 --   4. a peloton sub-group published while the peloton is suppressed;
 --   5. a MATCHED comparison row published while the respondents of ALL outside the
 --      matched panel are between 1 and k − 1 on either side.
+-- Shown in Dagster as an asset check of mart_theme_maturity (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_theme_maturity'}}}) }}
 {% set k = var('min_cell_size') %}
 with subject_cells as (
 

@@ -7,6 +7,8 @@
 -- depends_on: {{ ref('mart_transverse_maturity') }}
 -- depends_on: {{ ref('mart_maturity_groups') }}
 -- depends_on: {{ ref('mart_edition_comparison') }}
+-- Shown in Dagster as an asset check of mart_question_distribution (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_question_distribution'}}}) }}
 {% set marts_schema = ref('mart_theme_maturity').schema %}
 select
     table_name,

@@ -2,6 +2,8 @@
 -- one sub-group: per edition, the groups (and the peloton's sub-groups) of
 -- restricted.mart_respondent_maturity add up to the classified respondents, and the
 -- published counts of mart_maturity_groups never exceed the true counts.
+-- Shown in Dagster as an asset check of mart_maturity_groups (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_maturity_groups'}}}) }}
 with respondents as (
 
     select * from {{ ref('mart_respondent_maturity') }}

@@ -1,4 +1,6 @@
 -- Each edition's scale is levels 1 … scale_size, each present once in dim_scale_levels.
+-- Shown in Dagster as an asset check of dim_scale_levels (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_scale_levels'}}}) }}
 with levels as (
 
     select

@@ -1,6 +1,8 @@
 -- In mart_theme_maturity and mart_transverse_maturity every published cell has
 -- ci_low <= mean <= ci_high (when n >= 2), a mean and a median within the edition's
 -- scale (1 … scale_size), and shares within [0, 1].
+-- Shown in Dagster as an asset check of mart_theme_maturity (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_theme_maturity'}}}) }}
 with cells as (
 
     select edition_code, theme_code as subject_code, segment_code, n_respondents,

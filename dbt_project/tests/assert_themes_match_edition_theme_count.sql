@@ -1,4 +1,6 @@
 -- Each edition has exactly theme_count themes in dim_themes, each with at least one question.
+-- Shown in Dagster as an asset check of dim_themes (it reads several models).
+{{ config(meta={'dagster': {'ref': {'name': 'dim_themes'}}}) }}
 with themes as (
 
     select

@@ -21,8 +21,9 @@ UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
 
 def _quiet_run_config() -> dict:
-    # Dagster's console logger prints every event; the CLI prints its own progress.
-    return {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # Dagster's console logger prints every event; the CLI prints its own progress and
+    # the failure messages, the run's events stay in the Dagster UI and the run log.
+    return {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
 def _failure_message(result) -> str:
@@ -116,16 +117,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     known = set(instance.get_dynamic_partitions("edition"))
     instance.add_dynamic_partitions("edition", [e for e in available if e not in known])
 
+    from barometre.run_log import captured, new_log_path
+
+    log_path = new_log_path(settings.warehouse.parent / "logs")
+    _say(f"Full log of this run: {log_path}")
     failed: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         _say(f"[ingest] edition {edition}…")
-        result = ingest.execute_in_process(
-            partition_key=edition,
-            instance=instance,
-            run_config=_quiet_run_config(),
-            raise_on_error=False,
-        )
+        with captured(log_path):
+            result = ingest.execute_in_process(
+                partition_key=edition,
+                instance=instance,
+                run_config=_quiet_run_config(),
+                raise_on_error=False,
+            )
         if result.success:
             _say(f"[ingest] edition {edition}: loaded")
         else:
@@ -140,9 +146,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    result = defs.resolve_job_def("transform").execute_in_process(
-        instance=instance, run_config=_quiet_run_config(), raise_on_error=False
-    )
+    with captured(log_path):
+        result = defs.resolve_job_def("transform").execute_in_process(
+            instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+        )
     if not result.success:
         return _fail(
             f"dbt build or publishing failed:\n{_failure_message(result)}\n"
