@@ -168,10 +168,25 @@ def test_edition_without_its_export_gets_a_partition_but_no_run(instance, data_d
     assert instance.get_dynamic_partitions("edition") == ["2021"]
 
 
+def test_first_tick_skips_content_already_ingested(instance, data_dir) -> None:
+    # `barometre run` loaded this content (its run carries the fingerprint): the sensor's
+    # first tick, with an empty cursor, must not load it again — but a change must.
+    from barometre.automation import CONTENT_TAG, edition_state
+
+    loaded = edition_state(data_dir / "2021").fingerprint
+    _finished_run(instance, "ingest_edition", **{CONTENT_TAG: loaded})
+    first = tick(instance, data_dir, None)
+    assert not first.run_requests
+    write_limesurvey(data_dir / "2021", [Response("Nantes Métropole", "METRO")])
+    assert [r.partition_key for r in tick(instance, data_dir, first.cursor).run_requests] == [
+        "2021"
+    ]
+
+
 # --------------------------------------------------------------------------- refresh
 
 
-def _finished_run(instance: DagsterInstance, job_name: str) -> tuple:
+def _finished_run(instance: DagsterInstance, job_name: str, **tags: str) -> tuple:
     @op
     def step() -> None:
         pass
@@ -180,7 +195,7 @@ def _finished_run(instance: DagsterInstance, job_name: str) -> tuple:
     def tiny() -> None:
         step()
 
-    result = tiny.execute_in_process(instance=instance, tags={"dagster/partition": "2021"})
+    result = tiny.execute_in_process(instance=instance, tags={"dagster/partition": "2021", **tags})
     (event,) = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_SUCCESS)
     return event.dagster_event, instance.get_run_by_id(result.run_id)
 

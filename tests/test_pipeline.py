@@ -60,8 +60,18 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
         "2018": 39 * len(seed_questions("2018")),
         "2021": 34 * len(seed_questions("2021")),
     }
-    # The runs are in the Dagster instance the UI reads.
-    assert (tmp_path / "dagster").is_dir()
+    # The runs are in the Dagster instance the UI reads, each ingestion tagged with the
+    # content it loaded (so the sensor's first tick does not load it again).
+    from dagster import DagsterInstance, RunsFilter
+
+    from barometre.automation import CONTENT_TAG, edition_state
+
+    with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        runs = instance.get_runs(RunsFilter(job_name="ingest_edition"))
+        tagged = {r.tags["dagster/partition"]: r.tags.get(CONTENT_TAG) for r in runs}
+    assert tagged == {
+        e: edition_state(PROJECT_ROOT / "data" / "raw" / e).fingerprint for e in ("2018", "2021")
+    }
 
 
 @pytest.mark.slow

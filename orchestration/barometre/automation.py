@@ -217,18 +217,50 @@ def _known_partitions(instance) -> set[str]:
     return set(instance.get_dynamic_partitions(edition_partitions.name))
 
 
+CONTENT_TAG = "barometre/content_sha256"
+"""Tag of an ingestion run: the fingerprint (edition_state) of the folder it loaded."""
+
+
+def last_ingested(instance, editions: Iterable[str]) -> dict[str, str]:
+    """Fingerprint loaded by the last successful ingestion of each edition, from run tags
+    (sensor, schedule and `barometre run` all set it)."""
+    found: dict[str, str] = {}
+    for edition in editions:
+        runs = instance.get_runs(
+            RunsFilter(
+                job_name=INGEST_JOB,
+                statuses=[DagsterRunStatus.SUCCESS],
+                tags={"dagster/partition": edition},
+            ),
+            limit=1,
+        )
+        if runs and runs[0].tags.get(CONTENT_TAG):
+            found[edition] = runs[0].tags[CONTENT_TAG]
+    return found
+
+
 def _ingest_request(edition: str, fingerprint: str | None, reason: str) -> RunRequest:
     tags = {**WRITER_TAGS, "barometre/trigger": reason}
     if fingerprint:
-        tags["barometre/content_sha256"] = fingerprint
+        tags[CONTENT_TAG] = fingerprint
     return RunRequest(job_name=INGEST_JOB, partition_key=edition, tags=tags)
 
 
 def evaluate_raw_exports(
-    states: Iterable[EditionState], cursor: str | None, known_partitions: set[str]
+    states: Iterable[EditionState],
+    cursor: str | None,
+    known_partitions: set[str],
+    ingested: dict[str, str] | None = None,
 ) -> SensorResult:
-    """The sensor's decision, from what the folder holds and what it saw last time."""
-    seen: dict[str, str] = json.loads(cursor).get("editions", {}) if cursor else {}
+    """The sensor's decision, from what the folder holds and what it saw last time.
+
+    `ingested` (edition → fingerprint of its last successful ingestion) stands in for
+    the cursor where the cursor knows nothing yet, so the first tick does not reload
+    what `barometre run` just loaded."""
+    seen: dict[str, str] = {
+        **(ingested or {}),
+        **(json.loads(cursor).get("editions", {}) if cursor else {}),
+    }
     states = list(states)
     new_partitions = sorted(s.edition for s in states if s.edition not in known_partitions)
     requests, notes, now_seen = [], [], {}
@@ -272,7 +304,14 @@ def raw_exports_sensor(
 ) -> SensorResult:
     data_dir = warehouse.data_path()
     states = scan_editions(data_dir, settle_seconds=_settle_seconds())
-    result = evaluate_raw_exports(states, context.cursor, _known_partitions(context.instance))
+    cursor_editions = json.loads(context.cursor).get("editions", {}) if context.cursor else {}
+    unknown = [s.edition for s in states if s.edition not in cursor_editions]
+    result = evaluate_raw_exports(
+        states,
+        context.cursor,
+        _known_partitions(context.instance),
+        last_ingested(context.instance, unknown),
+    )
     for request in result.run_requests or []:
         context.log.info(
             f"edition {request.partition_key}: "

@@ -117,6 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     known = set(instance.get_dynamic_partitions("edition"))
     instance.add_dynamic_partitions("edition", [e for e in available if e not in known])
 
+    from barometre.automation import CONTENT_TAG, WRITER_TAGS, edition_state
     from barometre.run_log import captured, new_log_path
 
     log_path = new_log_path(settings.warehouse.parent / "logs")
@@ -125,11 +126,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     ingest = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         _say(f"[ingest] edition {edition}…")
+        # The content fingerprint tells the sensor this content is loaded already.
+        state = edition_state(settings.data_dir / edition)
+        tags = {**WRITER_TAGS, CONTENT_TAG: state.fingerprint} if state.fingerprint else {}
         with captured(log_path):
             result = ingest.execute_in_process(
                 partition_key=edition,
                 instance=instance,
                 run_config=_quiet_run_config(),
+                tags=tags,
                 raise_on_error=False,
             )
         if result.success:
