@@ -26,12 +26,13 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 run: setup
 	$(BIN)/barometre run
 
+# Everything, slow end-to-end tests included (plain `pytest` runs the fast ones only).
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "slow or not slow"
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest
 
 lint: setup
 	$(BIN)/ruff check .
