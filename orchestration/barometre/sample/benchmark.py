@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .writers import (
+    LIMESURVEY_COLUMNS,
     limesurvey_manifest,
     surveymonkey_manifest,
     write_limesurvey_csv,
@@ -346,19 +347,7 @@ def _write_edition(
     folder.mkdir(parents=True, exist_ok=True)
     if edition["layout"] == "limesurvey_csv":
         name = f"benchmark_{edition['code']}_limesurvey.csv"
-        header = [
-            "id",
-            "submitdate",
-            "lastpage",
-            "startlanguage",
-            "startdate",
-            "datestamp",
-            "ipaddr",
-            "token",
-            "Collectivité",
-            "Type de collectivité",
-            "Courriel du contact",
-        ]
+        header = list(LIMESURVEY_COLUMNS)
         header += [f"{t}[SQ{o:03d}]" for t, o in qs]
         rows = []
         for i, (start, end, c, ans) in enumerate(subs, 1):

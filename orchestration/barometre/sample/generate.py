@@ -35,6 +35,7 @@ from .respondents import (
 from .seeds import Edition, load_crosswalk, load_editions
 from .targets import NARRATIVE_2018, NARRATIVE_2021, THEME_MEAN_2021, THEME_SHIFT_2018
 from .writers import (
+    LIMESURVEY_COLUMNS,
     limesurvey_manifest,
     surveymonkey_manifest,
     write_limesurvey_csv,
@@ -201,19 +202,7 @@ def _write_2021(
         }
     )
     subs.sort(key=lambda s: s["start"])
-    header = [
-        "id",
-        "submitdate",
-        "lastpage",
-        "startlanguage",
-        "startdate",
-        "datestamp",
-        "ipaddr",
-        "token",
-        "Collectivité",
-        "Type de collectivité",
-        "Courriel du contact",
-    ]
+    header = list(LIMESURVEY_COLUMNS)
     header += [_ls_column(q.theme_code, q.order_in_theme) for q in edition.questions]
     pages = len(edition.themes) + 1
     rows = []

@@ -149,6 +149,21 @@ def manifest_text(
     return "\n".join(lines)
 
 
+LIMESURVEY_COLUMNS = (
+    "id",
+    "submitdate",
+    "lastpage",
+    "startlanguage",
+    "startdate",
+    "datestamp",
+    "ipaddr",
+    "token",
+    "Collectivité",
+    "Type de collectivité",
+    "Courriel du contact",
+)
+"""The columns before the questions in the LimeSurvey exports this package writes."""
+
 LIMESURVEY_PATTERN = r"^(?P<theme>T\d{2})\[SQ(?P<order>\d{3})\]$"
 
 
