@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from barometre.sample.writers import save_workbook
+from barometre.sample.writers import LIMESURVEY_COLUMNS, save_workbook
 from barometre.settings import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -85,20 +85,7 @@ def write_limesurvey(
     """A 2021 edition folder in LimeSurvey's CSV layout (BOM, `;`, all quoted, CRLF)."""
     folder.mkdir(parents=True, exist_ok=True)
     questions = [limesurvey_header(q) for q in seed_questions("2021")]
-    header = [
-        "id",
-        "submitdate",
-        "lastpage",
-        "startlanguage",
-        "startdate",
-        "datestamp",
-        "ipaddr",
-        "token",
-        "Collectivité",
-        "Type de collectivité",
-        "Courriel du contact",
-        *questions,
-    ]
+    header = [*LIMESURVEY_COLUMNS, *questions]
     with (folder / "export.csv").open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
         writer.writerow(header)
