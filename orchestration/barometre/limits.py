@@ -1,0 +1,84 @@
+"""Resource limits on untrusted input: the one home of every limit (docs/validation.md).
+
+Each limit is a named setting (an environment variable) with a sane default. A refusal
+says which limit, the value found and what to do, in the project's usual error form.
+Modules that enforce a limit import its `Limit` from here; they never hard-code one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from barometre.ingest.errors import IngestError
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One bound on an input, settable through the environment variable `env`."""
+
+    env: str
+    default: int
+    unit: str
+    """what the number counts, in words ("bytes", "rows", "aliases", …)"""
+    bounds: str
+    """what the limit protects, for the docs and the refusal message"""
+
+    def value(self) -> int:
+        """The limit in force: the environment's value, else the default."""
+        raw = os.environ.get(self.env)
+        if raw is None or raw.strip() == "":
+            return self.default
+        try:
+            number = int(float(raw))
+        except ValueError:
+            raise IngestError(
+                f"setting {self.env}={raw!r} is not a number",
+                hint=f"set {self.env} to a whole number of {self.unit}, or unset it "
+                f"(default {self.default})",
+            ) from None
+        if number <= 0:
+            raise IngestError(
+                f"setting {self.env}={raw!r} must be positive",
+                hint=f"set {self.env} to a whole number of {self.unit} (default {self.default})",
+            )
+        return number
+
+    def refusal(
+        self,
+        found: int | str,
+        *,
+        file: Path | str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> IngestError:
+        """The error to raise when `found` exceeds the limit (nothing is read further)."""
+        advice = hint or "check that the file is the survey tool's export"
+        return IngestError(
+            f"refused: {self.bounds} is limited to {self.value()} {self.unit} "
+            f"({self.env}); found {found}",
+            file=file,
+            row=row,
+            column=column,
+            hint=f"{advice}; if the input is legitimate, raise {self.env}",
+        )
+
+    def check(self, found: int, **where: object) -> None:
+        """Raise the refusal when `found` is above the limit."""
+        if found > self.value():
+            raise self.refusal(found, **where)  # type: ignore[arg-type]
+
+
+ALL_LIMITS: list[Limit] = []
+"""Every limit, in the order docs/validation.md lists them (modules append theirs)."""
+
+
+def register(limit: Limit) -> Limit:
+    """Declare a limit (at import of the module that defines it here)."""
+    ALL_LIMITS.append(limit)
+    return limit
+
+
+# Limits are declared below, one block per kind of input. Keep them here, together.
