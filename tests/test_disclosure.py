@@ -26,7 +26,6 @@ import csv
 from collections import Counter
 from collections.abc import Iterator
 from itertools import combinations, product
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -66,7 +65,10 @@ def disclosive_combinations(cells: Cells, k: int = K, max_cells: int = MAX_CELLS
                         net[respondent] += sign
                 isolated = sorted(r for r, c in net.items() if c != 0)
                 if 0 < len(isolated) < k:
-                    terms = [("+" if s > 0 else "-") + n for n, s in zip(chosen, (1, *signs), strict=True)]
+                    terms = [
+                        ("+" if s > 0 else "-") + n
+                        for n, s in zip(chosen, (1, *signs), strict=True)
+                    ]
                     found.append((terms, isolated))
     return found
 
@@ -114,8 +116,10 @@ def subject_tables(db: duckdb.DuckDBPyConnection, published_only: bool) -> Itera
               on b.edition_code = a.edition_code and b.question_code = a.question_code
             where a.answer_state = 'answered' group by all""",
     }
-    marts = {"THEME": ("mart_theme_maturity", "theme_code"),
-             "TRANSVERSE": ("mart_transverse_maturity", "transverse_code")}
+    marts = {
+        "THEME": ("mart_theme_maturity", "theme_code"),
+        "TRANSVERSE": ("mart_transverse_maturity", "transverse_code"),
+    }
     for subject_type, (mart, code) in marts.items():
         on_subject: dict[tuple[str, str], set[str]] = {}
         for edition, subject, respondent in db.execute(answering[subject_type]).fetchall():
@@ -187,8 +191,12 @@ def comparison_tables(db: duckdb.DuckDBPyConnection, published_only: bool) -> It
             for q_from, q_to, key, theme, code_from, code_to in questions:
                 if (q_from, q_to) != (pair_from, pair_to):
                     continue
-                if (level == "QUESTION" and key == subject) or (level == "THEME" and theme == subject):
-                    members |= answered.get((edition, code_from if side == "FROM" else code_to), set())
+                if (level == "QUESTION" and key == subject) or (
+                    level == "THEME" and theme == subject
+                ):
+                    members |= answered.get(
+                        (edition, code_from if side == "FROM" else code_to), set()
+                    )
             if panel == "MATCHED":
                 members &= in_edition[pair_from] & in_edition[pair_to]
             key = ("mart_edition_comparison", pair_from, pair_to, level, subject, side)
@@ -303,8 +311,11 @@ def adversarial_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[duckdb.
 def test_the_adversarial_sample_is_adversarial(adversarial_db) -> None:
     """Published without secondary suppression, its cells would isolate respondents; the
     marts suppress cells of every reason."""
-    exposed = [key for key, cells in every_table(adversarial_db, published_only=False)
-               if disclosive_combinations(cells)]
+    exposed = [
+        key
+        for key, cells in every_table(adversarial_db, published_only=False)
+        if disclosive_combinations(cells)
+    ]
     assert {key[0] for key in exposed} >= {"mart_theme_maturity", "mart_edition_comparison"}
     reasons = {
         r[0]
@@ -322,9 +333,11 @@ def test_no_combination_of_published_cells_isolates_a_few_respondents_adversaria
 
 
 def test_the_report_figures_for_all_respondents_stay_published(adversarial_db) -> None:
-    assert adversarial_db.execute(
-        "select count(*) from marts.mart_theme_maturity "
-        "where segment_type = 'ALL' and is_suppressed and n_respondents >= ?",
-        [K],
-    ).fetchone()[0] == 0
-
+    assert (
+        adversarial_db.execute(
+            "select count(*) from marts.mart_theme_maturity "
+            "where segment_type = 'ALL' and is_suppressed and n_respondents >= ?",
+            [K],
+        ).fetchone()[0]
+        == 0
+    )

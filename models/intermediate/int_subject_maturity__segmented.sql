@@ -12,11 +12,13 @@
 --                      over all answered cells of the subject in the segment
 --   share_respondents_mean_ge_*  respondents whose subject mean reaches 3 / 4
 -- Disclosure control (docs/marts/disclosure-control.md): cells of fewer than var
--- min_cell_size respondents are suppressed; so is a cell nested in a larger cell of
--- another segment type when the two differ by fewer than min_cell_size respondents;
--- then, within each segment type (a partition of the ALL cell), further cells until the
--- suppressed ones are at least two and hold at least min_cell_size respondents (macro
--- suppress_cells). Ranks are computed among unsuppressed cells of the same edition ×
+-- min_cell_size respondents are suppressed; within each segment type (a partition of
+-- the ALL cell), further cells until the suppressed ones are at least two and hold at
+-- least min_cell_size respondents; then, since report groups and population bands
+-- cross, cells until no ±1 combination of up to var disclosure_max_linked_cells
+-- published cells of the edition and subject isolates 1 … min_cell_size − 1 respondents
+-- (macros suppress_cells and suppress_linked_cells; the ALL cell is never chosen).
+-- Ranks are computed among unsuppressed cells of the same edition ×
 -- subject type × segment.
 with respondent_subjects as (
 
