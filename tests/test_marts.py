@@ -536,7 +536,7 @@ def test_suppressed_cells_show_no_value(sample_db, table) -> None:
             f"select distinct suppression_reason from marts.{table} where is_suppressed"
         ).fetchall()
     }
-    assert reasons <= {"small_cell", "complementary"}
+    assert reasons <= {"small_cell", "complementary", "linked"}
     assert (
         sample_db.execute(
             f"select count(*) from marts.{table} "

@@ -8,7 +8,13 @@
 --      could be recovered by difference;
 --   4. a peloton sub-group published while the peloton is suppressed;
 --   5. a MATCHED comparison row published while the respondents of ALL outside the
---      matched panel are between 1 and k − 1 on either side.
+--      matched panel are between 1 and k − 1 on either side;
+--   6. linked cells: in the subject marts, a combination of up to
+--      var disclosure_max_linked_cells published cells of one mart, edition and subject
+--      (coefficients ±1) whose respondents with a non-zero net coefficient are between
+--      1 and k − 1 (searched by macro linked_combinations over the respondents'
+--      memberships; a failure here means the secondary suppression stopped before its
+--      fixed point: raise var disclosure_linked_passes).
 -- Shown in Dagster as an asset check of mart_theme_maturity (it reads several models).
 {{ config(meta={'dagster': {'ref': {'name': 'mart_theme_maturity'}}}) }}
 {% set k = var('min_cell_size') %}
@@ -53,6 +59,50 @@ groups as (
     select * from {{ ref('mart_maturity_groups') }}
 
 ),
+
+-- 6: the published cells of the subject marts and the respondents behind every cell
+published_cells as (
+
+    select
+        mart,
+        edition_code,
+        subject_code,
+        {{ dbt.concat(['segment_type', "':'", 'segment_code']) }} as cell_id
+    from subject_cells
+    where not is_suppressed
+
+),
+
+memberships as (
+
+    select
+        case when respondent_subjects.subject_type = 'THEME' then 'mart_theme_maturity'
+            else 'mart_transverse_maturity' end as mart,
+        respondent_subjects.edition_code,
+        respondent_subjects.subject_code,
+        {{ dbt.concat(['segments.segment_type', "':'", 'segments.segment_code']) }} as cell_id,
+        respondent_subjects.respondent_id as member_id
+    from {{ ref('int_respondent_subject_maturity') }} as respondent_subjects
+    inner join {{ ref('int_respondent_segments') }} as segments
+        on  respondent_subjects.edition_code = segments.edition_code
+        and respondent_subjects.respondent_id = segments.respondent_id
+    where respondent_subjects.n_answered > 0
+
+),
+
+atoms as (
+
+    {{ cell_atoms('memberships', ['mart', 'edition_code', 'subject_code']) }}
+
+),
+
+{{ linked_combinations(
+    'published',
+    'published_cells',
+    'atoms',
+    ['mart', 'edition_code', 'subject_code'],
+    var('disclosure_max_linked_cells')
+) }}
 
 comparison as (
 
@@ -210,6 +260,17 @@ violations as (
             (all_panel.n_respondents_from - matched.n_respondents_from between 1 and {{ k - 1 }})
             or (all_panel.n_respondents_to - matched.n_respondents_to between 1 and {{ k - 1 }})
         )
+
+    union all
+
+    -- 6: linked cells of the subject marts
+    select
+        mart,
+        edition_code,
+        subject_code || ' / ' || combination_id as cell,
+        'published cells combine to isolate ' || cast(n_isolated as {{ dbt.type_string() }})
+            || ' respondent(s)' as problem
+    from published_disclosive
 
 )
 

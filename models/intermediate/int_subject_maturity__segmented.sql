@@ -12,11 +12,13 @@
 --                      over all answered cells of the subject in the segment
 --   share_respondents_mean_ge_*  respondents whose subject mean reaches 3 / 4
 -- Disclosure control (docs/marts/disclosure-control.md): cells of fewer than var
--- min_cell_size respondents are suppressed; so is a cell nested in a larger cell of
--- another segment type when the two differ by fewer than min_cell_size respondents;
--- then, within each segment type (a partition of the ALL cell), further cells until the
--- suppressed ones are at least two and hold at least min_cell_size respondents (macro
--- suppress_cells). Ranks are computed among unsuppressed cells of the same edition ×
+-- min_cell_size respondents are suppressed; within each segment type (a partition of
+-- the ALL cell), further cells until the suppressed ones are at least two and hold at
+-- least min_cell_size respondents; then, since report groups and population bands
+-- cross, cells until no ±1 combination of up to var disclosure_max_linked_cells
+-- published cells of the edition and subject isolates 1 … min_cell_size − 1 respondents
+-- (macros suppress_cells and suppress_linked_cells; the ALL cell is never chosen).
+-- Ranks are computed among unsuppressed cells of the same edition ×
 -- subject type × segment.
 with respondent_subjects as (
 
@@ -78,108 +80,61 @@ cells as (
 
 ),
 
--- respondents behind each cell of a segment type other than ALL
+-- every cell as a set of respondents, for the search of disclosive combinations
+cells_keyed as (
+
+    select
+        cells.*,
+        {{ dbt.concat(['cells.segment_type', "':'", 'cells.segment_code']) }} as cell_id,
+        case when cells.segment_type = 'ALL' then 1 else 0 end as is_protected
+    from cells
+
+),
+
 memberships as (
 
     select
         respondent_subjects.edition_code,
         respondent_subjects.subject_type,
         respondent_subjects.subject_code,
-        segments.segment_type,
-        segments.segment_code,
-        respondent_subjects.respondent_id
+        {{ dbt.concat(['segments.segment_type', "':'", 'segments.segment_code']) }} as cell_id,
+        respondent_subjects.respondent_id as member_id
     from respondent_subjects
     inner join segments
         on  respondent_subjects.edition_code = segments.edition_code
         and respondent_subjects.respondent_id = segments.respondent_id
-    where segments.segment_type <> 'ALL'
 
 ),
 
-segment_overlaps as (
+atoms as (
 
-    select
-        outer_members.edition_code,
-        outer_members.subject_type,
-        outer_members.subject_code,
-        outer_members.segment_type as outer_segment_type,
-        outer_members.segment_code as outer_segment_code,
-        inner_members.segment_type as inner_segment_type,
-        inner_members.segment_code as inner_segment_code,
-        count(*) as n_common
-    from memberships as outer_members
-    inner join memberships as inner_members
-        on  outer_members.edition_code = inner_members.edition_code
-        and outer_members.subject_type = inner_members.subject_type
-        and outer_members.subject_code = inner_members.subject_code
-        and outer_members.respondent_id = inner_members.respondent_id
-        and outer_members.segment_type <> inner_members.segment_type
-    group by
-        outer_members.edition_code,
-        outer_members.subject_type,
-        outer_members.subject_code,
-        outer_members.segment_type,
-        outer_members.segment_code,
-        inner_members.segment_type,
-        inner_members.segment_code
+    {{ cell_atoms('memberships', ['edition_code', 'subject_type', 'subject_code']) }}
 
 ),
 
--- a cell wholly inside a larger cell of another segment type (e.g. a population band
--- made only of métropoles) that differs from it by fewer than min_cell_size respondents:
--- publishing both would give those few respondents' figures by difference, so the inner
--- cell is suppressed (and its partition protected by the complementary rule)
-nested_differences as (
-
-    select distinct
-        segment_overlaps.edition_code,
-        segment_overlaps.subject_type,
-        segment_overlaps.subject_code,
-        segment_overlaps.inner_segment_type as segment_type,
-        segment_overlaps.inner_segment_code as segment_code
-    from segment_overlaps
-    inner join cells as outer_cell
-        on  segment_overlaps.edition_code = outer_cell.edition_code
-        and segment_overlaps.subject_type = outer_cell.subject_type
-        and segment_overlaps.subject_code = outer_cell.subject_code
-        and segment_overlaps.outer_segment_type = outer_cell.segment_type
-        and segment_overlaps.outer_segment_code = outer_cell.segment_code
-    inner join cells as inner_cell
-        on  segment_overlaps.edition_code = inner_cell.edition_code
-        and segment_overlaps.subject_type = inner_cell.subject_type
-        and segment_overlaps.subject_code = inner_cell.subject_code
-        and segment_overlaps.inner_segment_type = inner_cell.segment_type
-        and segment_overlaps.inner_segment_code = inner_cell.segment_code
-    where segment_overlaps.n_common = inner_cell.n_respondents
-        and outer_cell.n_respondents - inner_cell.n_respondents > 0
-        and outer_cell.n_respondents - inner_cell.n_respondents < {{ var('min_cell_size') }}
-
-),
-
-cells_checked as (
-
-    select
-        cells.*,
-        case when nested_differences.segment_code is null then 0 else 1 end as is_nested_difference
-    from cells
-    left join nested_differences
-        on  cells.edition_code = nested_differences.edition_code
-        and cells.subject_type = nested_differences.subject_type
-        and cells.subject_code = nested_differences.subject_code
-        and cells.segment_type = nested_differences.segment_type
-        and cells.segment_code = nested_differences.segment_code
-
-),
+-- small cells, complementary cells in each segment type, then linked cells until no
+-- combination of published cells isolates 1 … min_cell_size − 1 respondents
+{{ suppress_linked_cells(
+    prefix='linked',
+    cells='cells_keyed',
+    atoms='atoms',
+    context=['edition_code', 'subject_type', 'subject_code'],
+    partition_by=['segment_type'],
+    n_column='n_respondents'
+) }},
 
 flagged as (
 
-    {{ suppress_cells(
-        source='cells_checked',
-        n_column='n_respondents',
-        partition_by=['edition_code', 'subject_type', 'subject_code', 'segment_type'],
-        tiebreak='segment_code',
-        forced_column='is_nested_difference'
-    ) }}
+    select
+        cells_keyed.*,
+        linked_final.is_suppressed,
+        linked_final.suppression_reason
+    from cells_keyed
+    inner join linked_final
+        on  cells_keyed.edition_code = linked_final.edition_code
+        and cells_keyed.subject_type = linked_final.subject_type
+        and cells_keyed.subject_code = linked_final.subject_code
+        and cells_keyed.cell_id = linked_final.cell_id
 
 ),
 
