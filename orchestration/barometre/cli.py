@@ -120,6 +120,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(str(err))
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C reached a Dagster execution (Dagster turns it into a failed run); the
+    message says what was kept."""
+
+
+def _interrupted(result) -> bool:
+    """Whether an in-process run failed because it was interrupted (SIGINT/SIGTERM)."""
+    for event in result.all_events:
+        data = event.step_failure_data if event.is_step_failure else None
+        if data and data.error and "InterruptedError" in (data.error.cls_name or ""):
+            return True
+        if event.event_type_value == "RUN_FAILURE" and "interrupted" in (event.message or ""):
+            return True
+    return False
+
+
 def _ingest_outcome(edition: str, success: bool, before, after, failure: str) -> tuple[str, str]:
     """(kind, line) of one edition, from what raw.load_log holds before and after its run
     (never from the run's status alone: a check can fail after the load committed).
@@ -180,15 +196,29 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
         state = edition_state(settings.data_dir / edition)
         tags = {**WRITER_TAGS, CONTENT_TAG: state.fingerprint} if state.fingerprint else {}
         before = edition_loads(settings.warehouse, edition)
-        with captured(log_path):
-            result = ingest.execute_in_process(
-                partition_key=edition,
-                instance=instance,
-                run_config=_quiet_run_config(),
-                tags=tags,
-                raise_on_error=False,
-            )
+        try:
+            with captured(log_path):
+                result = ingest.execute_in_process(
+                    partition_key=edition,
+                    instance=instance,
+                    run_config=_quiet_run_config(),
+                    tags=tags,
+                    raise_on_error=False,
+                )
+        except KeyboardInterrupt:
+            result = None
         after = edition_loads(settings.warehouse, edition)
+        if result is None or _interrupted(result):
+            replaced = after is None or (after != before and bool(after))
+            raise RunInterrupted(
+                f"during the ingestion of edition {edition}: "
+                + (
+                    "its raw rows had been replaced just before; run again to check them"
+                    if replaced
+                    else "its previous load is kept (the transaction was rolled back)"
+                )
+                + "; nothing was published"
+            )
         failure = "" if result.success else _failure_message(result)
         kind, line = _ingest_outcome(edition, result.success, before, after, failure)
         if kind == "loaded":
@@ -206,9 +236,16 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    with captured(log_path):
-        result = defs.resolve_job_def("transform").execute_in_process(
-            instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+    try:
+        with captured(log_path):
+            result = defs.resolve_job_def("transform").execute_in_process(
+                instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+            )
+    except KeyboardInterrupt:
+        result = None
+    if result is None or _interrupted(result):
+        raise RunInterrupted(
+            f"during dbt build or publish: {cli_ops.unchanged_publication_note(settings)}"
         )
     if not result.success:
         return _fail(
@@ -397,11 +434,16 @@ def main(argv: list[str] | None = None) -> int:
         os.umask(PRIVATE_UMASK)  # inherited by dbt and by Dagster's run processes
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        _fail(
-            "interrupted (Ctrl-C): an edition being loaded is rolled back and a "
-            "publication not yet made current is discarded; run again when ready"
+    except KeyboardInterrupt as err:
+        detail = (
+            f" {err}"
+            if str(err)
+            else (
+                ": an edition being loaded is rolled back and a publication not yet made "
+                "current is discarded"
+            )
         )
+        _fail(f"interrupted (Ctrl-C){detail}; run again when ready")
         return INTERRUPTED
     except OSError as err:  # e.g. disk full: one line, never a traceback
         return _fail(describe_os_error(err))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import os
 import re
 import sys
 from collections.abc import Iterator
@@ -29,8 +30,12 @@ class _Tee(io.TextIOBase):
     A log that cannot be written (disk full) is given up with one warning line: the
     run's own outcome does not depend on its log."""
 
-    def __init__(self, log: TextIO | None, terminal: TextIO, path: Path) -> None:
+    def __init__(
+        self, log: TextIO | None, terminal: TextIO, path: Path, stderr: TextIO | None = None
+    ) -> None:
         self._log, self._terminal, self._path, self._pending = log, terminal, path, ""
+        self._stderr = stderr or sys.stderr
+        """the real terminal's standard error (fd 2 itself goes to the log meanwhile)"""
 
     def _give_up(self, err: OSError) -> None:
         log, self._log = self._log, None
@@ -42,7 +47,7 @@ class _Tee(io.TextIOBase):
         print(
             f"warning: the run log stops here: {describe_os_error(err)}. "
             "The run goes on; its progress stays on this terminal.",
-            file=sys.stderr,
+            file=self._stderr,
             flush=True,
         )
 
@@ -68,6 +73,11 @@ class _Tee(io.TextIOBase):
                 self._give_up(err)
         self._terminal.flush()
 
+    def close_stderr(self) -> None:
+        if self._stderr is not sys.stderr:
+            with contextlib.suppress(OSError):
+                self._stderr.close()
+
     def close_log(self) -> None:
         if self._log is not None:
             try:
@@ -90,15 +100,32 @@ def _open_log(log_path: Path) -> TextIO:
 
 @contextlib.contextmanager
 def captured(log_path: Path) -> Iterator[None]:
-    """Send sys.stdout to `log_path` (appending, 0600), echoing the essential lines."""
+    """Send sys.stdout to `log_path` (appending, 0600), echoing the essential lines.
+
+    Standard error goes to the log too, at the file-descriptor level: Dagster's own
+    error records (with their stack traces) and its helper processes (compute-log
+    tails, which print a KeyboardInterrupt traceback each on Ctrl-C) write there. The
+    CLI prints its own one-line messages after the run, on the real terminal."""
     terminal = sys.stdout
-    tee = _Tee(None, terminal, log_path)
+    saved_fd = os.dup(2)
+    tee = _Tee(None, terminal, log_path, os.fdopen(os.dup(saved_fd), "w", encoding="utf-8"))
     try:
         tee._log = _open_log(log_path)
     except OSError as err:
         tee._give_up(err)
+    devnull = None if tee._log is not None else os.open(os.devnull, os.O_WRONLY)
+    target = tee._log.fileno() if tee._log is not None else devnull
+    sys.stderr.flush()
+    os.dup2(target, 2)
     try:
         with contextlib.redirect_stdout(tee):
             yield
     finally:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os.dup2(saved_fd, 2)
+        os.close(saved_fd)
+        if devnull is not None:
+            os.close(devnull)
         tee.close_log()
+        tee.close_stderr()
