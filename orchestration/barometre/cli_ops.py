@@ -49,12 +49,11 @@ def ensure_instance_config(dagster_home: Path) -> Path:
 
 def unchanged_publication_note(settings: Settings) -> str:
     """One line for failed runs: the published data were not replaced."""
-    from barometre.publish import PublicationDamaged, current_version
+    from barometre.publish import check_publication
 
-    try:
-        current = current_version(settings.published_dir)
-    except PublicationDamaged as err:
-        return f"The data published for BI were NOT changed by this run, and {err}."
+    current, problem = check_publication(settings.published_dir)
+    if problem:
+        return f"The data published for BI were NOT changed by this run, and {problem}."
     if current is None:
         return "Nothing is published for BI yet (no run has succeeded)."
     return (

@@ -19,13 +19,23 @@ def warehouse_summary(warehouse: Path) -> str:
     """Editions loaded with their respondents, answers and quarantined rows."""
     if not warehouse.is_file():
         return "The warehouse is empty: run `barometre run`."
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:
-        return (
-            "The working warehouse is in use by a run (DuckDB locks it while writing); "
-            "see the published state below, or try again when the run ends."
-        )
+    from barometre.writer_lock import read_holder, reading
+
+    busy = (
+        f"The working warehouse is being written by {read_holder(warehouse).describe()}; "
+        "see the published state below, or try again when it is done."
+    )
+    with reading(warehouse) as free:
+        if not free:
+            return busy
+        try:
+            con = duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException:
+            return busy
+        return _summary(con)
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> str:
     try:
         if not _has_table(con, "raw", "responses"):
             return "The warehouse holds no edition yet: run `barometre run`."

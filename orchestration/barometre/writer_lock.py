@@ -193,3 +193,29 @@ def dagster_writer(context, warehouse: Path | None = None) -> Iterator[None]:
         except WarehouseBusy as err:
             raise Failure(description=str(err), allow_retries=False) from None
         yield
+
+
+@contextlib.contextmanager
+def reading(warehouse: Path) -> Iterator[bool]:
+    """A short read of the working file by a command such as `status`: yields False
+    (read nothing) while a writer holds the lock, else holds a shared lock so that no
+    writer starts, and fails on DuckDB's lock, in the middle of the read."""
+    warehouse = Path(warehouse).resolve()
+    path = lock_path(warehouse)
+    if path in _held:  # this process is the writer
+        yield True
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
