@@ -478,7 +478,8 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
 ) -> None:
     shutil.copytree(PROJECT_ROOT / "data" / "raw", env["data"])
     env["warehouse"].unlink()
-    before = _snapshot(publish(make_working(tmp_path / "other.duckdb"), env["published"]))
+    publish(make_working(tmp_path / "other.duckdb"), env["published"])
+    before = _snapshot(env["published"])
     out = tmp_path / "run.out"
     with out.open("w") as handle:
         run = subprocess.Popen(
@@ -503,7 +504,9 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
     from barometre.ingest.verify import verify_reconciliation
 
     con = duckdb.connect(str(env["warehouse"]), read_only=True)
-    editions = [e for (e,) in con.execute("SELECT DISTINCT edition_code FROM raw.load_log")]
+    editions = [
+        e for (e,) in con.execute("SELECT DISTINCT edition_code FROM raw.load_log").fetchall()
+    ]
     con.close()
     assert "2018" in editions
     for edition in editions:
