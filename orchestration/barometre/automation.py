@@ -67,6 +67,7 @@ from barometre.publish import (
 )
 from barometre.resources import WarehouseResource
 from barometre.settings import get_settings
+from barometre.writer_lock import dagster_writer
 
 INGEST_JOB = "ingest_edition"
 TRANSFORM_JOB = "transform"
@@ -119,12 +120,13 @@ def published_warehouse(
 ) -> MaterializeResult:
     published_dir = get_settings().published_dir
     try:
-        version = publish(
-            warehouse.warehouse_path(),
-            published_dir,
-            run_id=context.run.run_id,
-            say=context.log.info,
-        )
+        with dagster_writer(context, warehouse.warehouse_path()):
+            version = publish(
+                warehouse.warehouse_path(),
+                published_dir,
+                run_id=context.run.run_id,
+                say=context.log.info,
+            )
     except PublishError as err:
         raise Failure(description=f"publishing failed: {err}", allow_retries=False) from None
     return MaterializeResult(

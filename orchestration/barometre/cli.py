@@ -7,14 +7,17 @@ so `barometre --help` and light commands answer at once.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from barometre import cli_ops
+from barometre.console import describe_os_error
 from barometre.console import fail as _fail
 from barometre.console import say as _say
 from barometre.editions import discover_editions
+from barometre.file_modes import PRIVATE_UMASK
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
@@ -106,6 +109,67 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     editions = [args.edition] if args.edition else available
 
+    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+
+    try:
+        # One writer at a time: a second run waits (BAROMETRE_WRITER_WAIT_SECONDS), then
+        # refuses in one line; the assets executed below find the lock already held.
+        with hold_working_warehouse(on_wait=_say):
+            return _run(settings, available, editions)
+    except WarehouseBusy as err:
+        return _fail(str(err))
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C reached a Dagster execution (Dagster turns it into a failed run); the
+    message says what was kept."""
+
+
+def _interrupted(result) -> bool:
+    """Whether an in-process run failed because it was interrupted (SIGINT/SIGTERM)."""
+    for event in result.all_events:
+        data = event.step_failure_data if event.is_step_failure else None
+        if data and data.error and "InterruptedError" in (data.error.cls_name or ""):
+            return True
+        if event.event_type_value == "RUN_FAILURE" and "interrupted" in (event.message or ""):
+            return True
+    return False
+
+
+def _ingest_outcome(edition: str, success: bool, before, after, failure: str) -> tuple[str, str]:
+    """(kind, line) of one edition, from what raw.load_log holds before and after its run
+    (never from the run's status alone: a check can fail after the load committed).
+    kind: loaded | kept | replaced_but_failed."""
+    if after is None or before is None:
+        if success:
+            return "loaded", f"[ingest] edition {edition}: loaded"
+        return "replaced_but_failed", (
+            f"[ingest] edition {edition} FAILED, and raw.load_log could not be read to "
+            f"tell whether its raw rows were replaced:\n{failure}"
+        )
+    if after != before and after:
+        when = max(t for _f, _h, t in after)
+        if success:
+            return "loaded", f"[ingest] edition {edition}: loaded"
+        return "replaced_but_failed", (
+            f"[ingest] edition {edition}: its raw rows WERE replaced (load of {when}), but "
+            f"a check after the load failed:\n{failure}"
+        )
+    if success:  # a successful ingestion always writes a new load
+        return "replaced_but_failed", (
+            f"[ingest] edition {edition}: the run reported success but raw.load_log shows "
+            "no new load of it"
+        )
+    kept = (
+        f"its previous load of {max(t for _f, _h, t in before)} is kept"
+        if before
+        else "it had never been loaded"
+    )
+    return "kept", f"[ingest] edition {edition} NOT loaded ({kept}):\n{failure}"
+
+
+def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
+    """The run proper, under the writer lock."""
     if _manifest_is_stale(settings):
         _say("dbt project changed since its manifest was built: rebuilding it (dbt parse)…")
         if _dbt_parse(settings) != 0:
@@ -119,41 +183,69 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from barometre.automation import CONTENT_TAG, WRITER_TAGS, edition_state
     from barometre.run_log import captured, new_log_path
+    from barometre.status import edition_loads
 
     log_path = new_log_path(settings.warehouse.parent / "logs")
     _say(f"Full log of this run: {log_path}")
     failed: list[str] = []
+    suspect: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         _say(f"[ingest] edition {edition}…")
         # The content fingerprint tells the sensor this content is loaded already.
         state = edition_state(settings.data_dir / edition)
         tags = {**WRITER_TAGS, CONTENT_TAG: state.fingerprint} if state.fingerprint else {}
-        with captured(log_path):
-            result = ingest.execute_in_process(
-                partition_key=edition,
-                instance=instance,
-                run_config=_quiet_run_config(),
-                tags=tags,
-                raise_on_error=False,
+        before = edition_loads(settings.warehouse, edition)
+        try:
+            with captured(log_path):
+                result = ingest.execute_in_process(
+                    partition_key=edition,
+                    instance=instance,
+                    run_config=_quiet_run_config(),
+                    tags=tags,
+                    raise_on_error=False,
+                )
+        except KeyboardInterrupt:
+            result = None
+        after = edition_loads(settings.warehouse, edition)
+        if result is None or _interrupted(result):
+            replaced = after is None or (after != before and bool(after))
+            raise RunInterrupted(
+                f"during the ingestion of edition {edition}: "
+                + (
+                    "its raw rows had been replaced just before; run again to check them"
+                    if replaced
+                    else "its previous load is kept (the transaction was rolled back)"
+                )
+                + "; nothing was published"
             )
-        if result.success:
-            _say(f"[ingest] edition {edition}: loaded")
+        failure = "" if result.success else _failure_message(result)
+        kind, line = _ingest_outcome(edition, result.success, before, after, failure)
+        if kind == "loaded":
+            _say(line)
         else:
-            failed.append(edition)
-            print(
-                f"[ingest] edition {edition} NOT loaded (its previous load, if any, is kept):"
-                f"\n{_failure_message(result)}",
-                file=sys.stderr,
-                flush=True,
-            )
+            (suspect if kind == "replaced_but_failed" else failed).append(edition)
+            print(line, file=sys.stderr, flush=True)
 
+    if suspect:
+        return _fail(
+            f"dbt was not run: the raw rows of edition(s) {', '.join(suspect)} did not pass "
+            "their checks (fix the export, then run again).\n"
+            f"{cli_ops.unchanged_publication_note(settings)}"
+        )
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    with captured(log_path):
-        result = defs.resolve_job_def("transform").execute_in_process(
-            instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+    try:
+        with captured(log_path):
+            result = defs.resolve_job_def("transform").execute_in_process(
+                instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+            )
+    except KeyboardInterrupt:
+        result = None
+    if result is None or _interrupted(result):
+        raise RunInterrupted(
+            f"during dbt build or publish: {cli_ops.unchanged_publication_note(settings)}"
         )
     if not result.success:
         return _fail(
@@ -329,12 +421,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+WRITING_COMMANDS = {"run", "publish", "ui", "prepare"}
+"""Commands that create working files (warehouse, logs, DAGSTER_HOME): umask 077."""
+
+INTERRUPTED = 130
+"""Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in WRITING_COMMANDS:
+        os.umask(PRIVATE_UMASK)  # inherited by dbt and by Dagster's run processes
     try:
         return args.func(args)
-    except KeyboardInterrupt:
-        return _fail("interrupted")
+    except KeyboardInterrupt as err:
+        detail = (
+            f" {err}"
+            if str(err)
+            else (
+                ": an edition being loaded is rolled back and a publication not yet made "
+                "current is discarded"
+            )
+        )
+        _fail(f"interrupted (Ctrl-C){detail}; run again when ready")
+        return INTERRUPTED
+    except OSError as err:  # e.g. disk full: one line, never a traceback
+        return _fail(describe_os_error(err))
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from barometre.console import describe_os_error
 from barometre.console import fail as _fail
 from barometre.console import say as _say
+from barometre.file_modes import open_private, private_dir
 from barometre.settings import Settings, get_settings
 
 INSTANCE_CONFIG = """\
@@ -35,19 +37,23 @@ telemetry:
 
 
 def ensure_instance_config(dagster_home: Path) -> Path:
-    """Create DAGSTER_HOME and its dagster.yaml (never overwrites an existing one)."""
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    """Create DAGSTER_HOME (owner-only: run logs and event history) and its dagster.yaml
+    (never overwrites an existing one)."""
+    private_dir(dagster_home)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text(INSTANCE_CONFIG, encoding="utf-8")
+        with open_private(config, "w") as handle:
+            handle.write(INSTANCE_CONFIG)
     return config
 
 
 def unchanged_publication_note(settings: Settings) -> str:
     """One line for failed runs: the published data were not replaced."""
-    from barometre.publish import current_version
+    from barometre.publish import check_publication
 
-    current = current_version(settings.published_dir)
+    current, problem = check_publication(settings.published_dir)
+    if problem:
+        return f"The data published for BI were NOT changed by this run, and {problem}."
     if current is None:
         return "Nothing is published for BI yet (no run has succeeded)."
     return (
@@ -57,9 +63,11 @@ def unchanged_publication_note(settings: Settings) -> str:
 
 
 def _published_lines(settings: Settings) -> list[str]:
-    from barometre.publish import current_version
+    from barometre.publish import check_publication
 
-    current = current_version(settings.published_dir)
+    current, problem = check_publication(settings.published_dir)
+    if problem:
+        return [f"Published for BI: DAMAGED: {problem}."]
     if current is None:
         return [
             f"Published for BI: nothing yet ({settings.published_dir}); "
@@ -173,22 +181,30 @@ def published_status(settings: Settings) -> str:
 
 def cmd_publish(_args: argparse.Namespace) -> int:
     from barometre.publish import PublishError, publish
+    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
 
     settings = get_settings()
     try:
-        version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
-    except PublishError as err:
+        with hold_working_warehouse("barometre publish", on_wait=_say):
+            version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
+    except (PublishError, WarehouseBusy) as err:
         return _fail(str(err))
     _say(f"Published version {version.version}: {version.path}")
     return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
     from barometre.export import export_marts
+    from barometre.publish import REPAIR_HINT, check_publication
 
     settings = get_settings()
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     out = Path(args.out).expanduser().resolve()
+    _current, problem = check_publication(settings.published_dir)
+    if problem:
+        return _fail(f"nothing exported: {problem}, then export again")
     try:
         files = export_marts(
             settings.published_dir / "barometre.duckdb",
@@ -199,6 +215,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         )
     except FileNotFoundError as err:
         return _fail(str(err))
+    except OSError as err:
+        return _fail(f"export stopped: {describe_os_error(err)}")
+    except duckdb.Error as err:
+        return _fail(
+            f"export stopped: the published file cannot be read "
+            f"({str(err).splitlines()[0]}); {REPAIR_HINT}"
+        )
     _say(f"{len(files)} file(s) written under {out}")
     return 0
 

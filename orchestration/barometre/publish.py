@@ -38,10 +38,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import json
 import os
 import shutil
+import stat
 import struct
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +52,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from barometre.file_modes import PUBLIC_DIR, PUBLIC_FILE
+from barometre.ingest.personal import file_label
 
 PUBLISHED_DB = "barometre.duckdb"
 PUBLISHED_JSON = "published.json"
@@ -89,6 +94,10 @@ intermediate, core or restricted."""
 
 class PublishError(Exception):
     """Publishing failed; the previous publication (if any) is untouched."""
+
+
+class PublicationDamaged(PublishError):
+    """The published folder is damaged (one-line reason); the next publish repairs it."""
 
 
 @dataclass(frozen=True)
@@ -147,14 +156,77 @@ class PublishedVersion:
 # --------------------------------------------------------------------------- reading
 
 
+REPAIR_HINT = "the next `barometre publish` (or successful `barometre run`) repairs it"
+
+
 def current_version(published_dir: Path) -> PublishedVersion | None:
-    """The current publication, or None when nothing was ever published."""
-    try:
-        target = (published_dir / CURRENT).resolve(strict=True)
-        data = json.loads((target / PUBLISHED_JSON).read_text(encoding="utf-8"))
-    except (FileNotFoundError, NotADirectoryError):
+    """The current publication, or None when nothing was ever published.
+
+    Raises PublicationDamaged when there is a publication but it cannot be read: a
+    dangling `current` link, a missing, truncated or corrupt published.json."""
+    link = published_dir / CURRENT
+    if not link.is_symlink() and not link.exists():
         return None
-    return PublishedVersion.from_json(published_dir, data)
+    where = published_dir / PUBLISHED_JSON
+    try:
+        target = link.resolve(strict=True)
+        where = target / PUBLISHED_JSON
+        data = json.loads(where.read_text(encoding="utf-8"))
+        version = PublishedVersion.from_json(published_dir, data)
+    except (FileNotFoundError, NotADirectoryError):
+        raise PublicationDamaged(
+            f"the published state is damaged: {link} points to "
+            f"{os.readlink(link) if link.is_symlink() else 'no version'}, where "
+            f"{where.name} is missing"
+        ) from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise PublicationDamaged(
+            f"the published state is damaged: {where} cannot be read "
+            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else 'empty'})"
+        ) from None
+    if version.directory.resolve() != target:
+        raise PublicationDamaged(
+            f"the published state is damaged: {where} says version {version.version}, "
+            f"but {link} points to {target.name}"
+        )
+    return version
+
+
+def check_publication(published_dir: Path) -> tuple[PublishedVersion | None, str | None]:
+    """(current publication, None) when it is whole; (…, one-line problem) when damaged.
+
+    Reads published.json, then opens the published DuckDB file as a BI tool would and
+    checks that it is the version published.json names, with every recorded table."""
+    try:
+        version = current_version(published_dir)
+    except PublicationDamaged as err:
+        return None, f"{err}; {REPAIR_HINT}"
+    if version is None:
+        return None, None
+    db = published_dir / PUBLISHED_DB
+    try:
+        magic, _number = storage_header(db)
+        if magic != b"DUCK":
+            raise ValueError("not a DuckDB file")
+        con = duckdb.connect(str(db), read_only=True)
+        try:
+            (seen,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
+            for key in version.tables:
+                schema, table = key.split(".", 1)
+                con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}").fetchone()
+        finally:
+            con.close()
+    except (OSError, ValueError, struct.error, duckdb.Error) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        return version, (
+            f"the published state is damaged: {db} cannot be read ({reason}); {REPAIR_HINT}"
+        )
+    if seen != version.version:
+        return version, (
+            f"the published state is damaged: {db} holds version {seen}, "
+            f"published.json says {version.version}; {REPAIR_HINT}"
+        )
+    return version, None
 
 
 def storage_header(path: Path) -> tuple[bytes, int]:
@@ -261,10 +333,17 @@ def _sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                             AND schema_name = 'raw' AND table_name = 'load_log'""").fetchone()[0]
     if not exists:
         return []
+    # File names may name a person: published.json shows a neutral label (the file's
+    # position by name within its edition, as the ingestion's Dagster metadata does).
     rows = con.execute("""
-        SELECT edition_code, source_file, content_sha256, CAST(loaded_at AS VARCHAR)
-        FROM src.raw.load_log ORDER BY edition_code, source_file, loaded_at""").fetchall()
-    return [{"edition": e, "file": f, "content_sha256": h, "loaded_at": t} for e, f, h, t in rows]
+        SELECT edition_code,
+               dense_rank() OVER (PARTITION BY edition_code ORDER BY source_file),
+               content_sha256, CAST(loaded_at AS VARCHAR)
+        FROM src.raw.load_log ORDER BY ALL""").fetchall()
+    return [
+        {"edition": e, "file": file_label(e, n), "content_sha256": h, "loaded_at": t}
+        for e, n, h, t in rows
+    ]
 
 
 def _copy_comments(
@@ -373,9 +452,13 @@ def _verify(staging: Path, version: str, counts: dict[str, int]) -> None:
 
 
 def _make_read_only(folder: Path) -> None:
+    """Files 0444 and folders 0755, whatever the umask (barometre runs under 077)."""
+    folder.chmod(PUBLIC_DIR)
     for path in folder.rglob("*"):
         if path.is_file():
-            path.chmod(0o444)
+            path.chmod(PUBLIC_FILE)
+        elif path.is_dir():
+            path.chmod(PUBLIC_DIR)
 
 
 def _prune(published_dir: Path, current: str, keep: int, say: Callable[[str], None]) -> list[str]:
@@ -412,6 +495,17 @@ def _prune(published_dir: Path, current: str, keep: int, say: Callable[[str], No
     return removed
 
 
+def _clear_non_link(path: Path) -> None:
+    """A damaged publication may have a file or folder where a symlink belongs: rename(2)
+    cannot replace a folder by a link, so it is removed first (it was unreadable)."""
+    if path.is_symlink() or not path.exists():
+        return
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def _clean_leftovers(published_dir: Path) -> None:
     versions = published_dir / VERSIONS
     for path in versions.glob(TMP_PREFIX + "*"):
@@ -442,15 +536,23 @@ def publish(
     published_dir.mkdir(parents=True, exist_ok=True)
     versions = published_dir / VERSIONS
     versions.mkdir(exist_ok=True)
+    for folder in (published_dir, versions):  # BI users list and read them
+        if stat.S_IMODE(folder.stat().st_mode) != PUBLIC_DIR:
+            with contextlib.suppress(PermissionError):
+                folder.chmod(PUBLIC_DIR)
 
     with _publish_lock(published_dir):
-        previous = current_version(published_dir)
-        kept = (
-            f"the previous publication (version {previous.version} of "
-            f"{previous.published_at}) is unchanged"
-            if previous
-            else "nothing was published before"
-        )
+        try:
+            previous = current_version(published_dir)
+            kept = (
+                f"the previous publication (version {previous.version} of "
+                f"{previous.published_at}) is unchanged"
+                if previous
+                else "nothing was published before"
+            )
+        except PublicationDamaged as damaged:  # repaired by this publish, when it succeeds
+            say(f"[publish] {damaged}: this publication replaces it")
+            previous, kept = None, f"{damaged} (still)"
         _clean_leftovers(published_dir)
         version = _new_version_id(versions)
         published_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
@@ -480,16 +582,24 @@ def publish(
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(err, PublishError):
                 raise PublishError(f"{err}; {kept}") from None
+            if isinstance(err, OSError) and err.errno == errno.ENOSPC:
+                raise PublishError(
+                    f"publishing failed: disk full while writing {err.filename or staging} "
+                    f"(free space on the disk of {published_dir}, then run `barometre "
+                    f"publish` again); {kept}"
+                ) from None
             if isinstance(err, Exception):
                 raise PublishError(
                     f"publishing failed ({type(err).__name__}: {err}); {kept}"
                 ) from err
             raise
         # The commit point: one rename switches the file, the Parquet files and the json.
+        _clear_non_link(published_dir / CURRENT)
         _replace_symlink(published_dir / CURRENT, f"{VERSIONS}/{version}")
         for name in (PUBLISHED_DB, PUBLISHED_JSON):
             link = published_dir / name
             if not link.is_symlink() or os.readlink(link) != f"{CURRENT}/{name}":
+                _clear_non_link(link)
                 _replace_symlink(link, f"{CURRENT}/{name}")
         _fsync_dir(published_dir)
         say(f"[publish] version {version} published: {published.path}")

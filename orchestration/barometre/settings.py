@@ -18,9 +18,13 @@ ENV_WAREHOUSE = "BAROMETRE_WAREHOUSE"
 ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_MAX_BAD_SHARE = "BAROMETRE_MAX_BAD_SHARE"
 ENV_PUBLISHED_DIR = "BAROMETRE_PUBLISHED_DIR"
+ENV_WRITER_WAIT = "BAROMETRE_WRITER_WAIT_SECONDS"
 
 DEFAULT_MAX_BAD_SHARE = 0.05
 """Above this share of rows breaking the row contract, an edition is not loaded."""
+DEFAULT_WRITER_WAIT = 60.0
+"""Seconds a writer (run, publish, a Dagster step) waits for another one to finish before
+refusing in one line (barometre.writer_lock)."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,13 @@ class Settings:
     dagster_home: Path
     published_dir: Path
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE
+    writer_wait: float = DEFAULT_WRITER_WAIT
+
+    @property
+    def published_inside_warehouse_dir(self) -> bool:
+        """The published copy lives under the working warehouse's folder (the default):
+        that folder must then stay traversable by BI users (0711, not 0700)."""
+        return self.published_dir.is_relative_to(self.warehouse.parent)
 
     @property
     def dbt_profiles_dir(self) -> Path:
@@ -60,7 +71,17 @@ def get_settings() -> Settings:
         dagster_home=_path_from_env(ENV_DAGSTER_HOME, PROJECT_ROOT / ".dagster"),
         published_dir=_path_from_env(ENV_PUBLISHED_DIR, PROJECT_ROOT / "warehouse" / "published"),
         max_bad_share=float(os.environ.get(ENV_MAX_BAD_SHARE, DEFAULT_MAX_BAD_SHARE)),
+        writer_wait=_seconds_from_env(ENV_WRITER_WAIT, DEFAULT_WRITER_WAIT),
     )
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        raise SystemExit(f"error: setting {name}={value!r} is not a number of seconds") from None
+    return max(seconds, 0.0)
 
 
 def export_environment(settings: Settings) -> None:

@@ -19,13 +19,23 @@ def warehouse_summary(warehouse: Path) -> str:
     """Editions loaded with their respondents, answers and quarantined rows."""
     if not warehouse.is_file():
         return "The warehouse is empty: run `barometre run`."
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.IOException:
-        return (
-            "The working warehouse is in use by a run (DuckDB locks it while writing); "
-            "see the published state below, or try again when the run ends."
-        )
+    from barometre.writer_lock import read_holder, reading
+
+    busy = (
+        f"The working warehouse is being written by {read_holder(warehouse).describe()}; "
+        "see the published state below, or try again when it is done."
+    )
+    with reading(warehouse) as free:
+        if not free:
+            return busy
+        try:
+            con = duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException:
+            return busy
+        return _summary(con)
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> str:
     try:
         if not _has_table(con, "raw", "responses"):
             return "The warehouse holds no edition yet: run `barometre run`."
@@ -51,3 +61,27 @@ def warehouse_summary(warehouse: Path) -> str:
         shown = "-" if answers is None else answers
         lines.append(f"  {edition:<10}{respondents:>12}{shown:>10}{quarantined:>18}")
     return "\n".join(lines)
+
+
+def edition_loads(warehouse: Path, edition: str) -> tuple[tuple[str, str, str], ...] | None:
+    """(file, content hash, loaded_at) of the edition's last load per raw.load_log; ()
+    when never loaded; None when the warehouse cannot be read (so nobody claims either)."""
+    if not warehouse.is_file():
+        return ()
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        if not _has_table(con, "raw", "load_log"):
+            return ()
+        rows = con.execute(
+            """SELECT source_file, content_sha256, CAST(loaded_at AS VARCHAR)
+               FROM raw.load_log WHERE edition_code = ? ORDER BY ALL""",
+            [edition],
+        ).fetchall()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return tuple(rows)

@@ -17,6 +17,7 @@ from dagster_dbt import (
 )
 
 from barometre.settings import get_settings
+from barometre.writer_lock import dagster_writer
 
 _settings = get_settings()
 MART_TAG = "mart"
@@ -46,7 +47,9 @@ def _build(context: AssetExecutionContext, dbt: DbtCliResource, tests: str) -> I
     # A test spanning core and marts must run with the marts, once both exist: the core
     # step takes only the tests whose parents it all builds (cautious), the marts step
     # every test touching a mart (eager).
-    yield from dbt.cli(["build", "--indirect-selection", tests], context=context).stream()
+    # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
+    with dagster_writer(context):
+        yield from dbt.cli(["build", "--indirect-selection", tests], context=context).stream()
 
 
 @dbt_assets(

@@ -1,6 +1,7 @@
 """Ingestion assets: each edition's export files into the raw schema (one partition per edition)."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 from dagster import (
     AssetCheckResult,
@@ -18,8 +19,10 @@ from dagster import (
 
 from barometre.ingest.errors import IngestError
 from barometre.ingest.load import load_edition
+from barometre.ingest.personal import file_label
 from barometre.ingest.verify import verify_reconciliation, verify_row_contract
 from barometre.resources import WarehouseResource
+from barometre.writer_lock import dagster_writer
 
 edition_partitions = DynamicPartitionsDefinition(name="edition")
 
@@ -79,10 +82,20 @@ _DESCRIPTIONS = {
 )
 def raw_edition(
     context: AssetExecutionContext, warehouse: WarehouseResource
-) -> Iterator[MaterializeResult]:
-    """Read one edition folder through its manifest and replace that edition in schema raw."""
+) -> Iterator[MaterializeResult | AssetCheckResult]:
+    """Read one edition folder through its manifest and replace that edition in schema raw.
+
+    Holds the warehouse writer lock throughout. File names stay in the working file: the
+    metadata (Dagster's run storage) shows neutral labels and content hashes only."""
     edition = context.partition_key
     folder = warehouse.data_path() / edition
+    with dagster_writer(context, warehouse.warehouse_path()):
+        yield from _load_and_check(context, warehouse, edition, folder)
+
+
+def _load_and_check(
+    context: AssetExecutionContext, warehouse: WarehouseResource, edition: str, folder: Path
+) -> Iterator[MaterializeResult | AssetCheckResult]:
     try:
         load = load_edition(
             folder,
@@ -96,9 +109,14 @@ def raw_edition(
         f"edition {edition}: {load.respondents} respondents, {load.answers} answers, "
         f"{load.rows_quarantined} row(s) quarantined"
     )
+    # load.files is ordered by file name, as raw.load_log is: position = neutral label.
+    labels = {f.source_file: file_label(edition, i) for i, f in enumerate(load.files, 1)}
     files = {
-        f.source_file: f"{f.rows_read} read = {f.rows_loaded} loaded + "
-        f"{f.rows_quarantined} quarantined"
+        labels[f.source_file]: {
+            "content_sha256": f.content_sha256,
+            "rows": f"{f.rows_read} read = {f.rows_loaded} loaded + "
+            f"{f.rows_quarantined} quarantined",
+        }
         for f in load.files
     }
     common = {"edition": edition, "layout": load.layout, "files": MetadataValue.json(files)}
@@ -131,7 +149,11 @@ def raw_edition(
         asset_key=AssetKey(["raw", "load_log"]),
         check_name="rows_reconcile",
         passed=reconcile.passed,
-        metadata={"files": MetadataValue.json(reconcile.details)},
+        metadata={
+            "files": MetadataValue.json(
+                {labels.get(name, "unknown file"): v for name, v in reconcile.details.items()}
+            )
+        },
     )
     contract = verify_row_contract(warehouse.warehouse_path(), warehouse.seeds_path(), edition)
     yield AssetCheckResult(

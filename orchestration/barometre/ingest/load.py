@@ -25,6 +25,7 @@ from barometre.ingest.contract import (
 )
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest, load_manifest
+from barometre.ingest.personal import mask_sql
 from barometre.ingest.raw_tables import create_raw_schema
 from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
@@ -376,8 +377,8 @@ def _write(
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine
-            SELECT ?, source_file, source_row, column_name, value, check_name, reason,
-                   current_localtimestamp()
+            SELECT ?, source_file, source_row, column_name, {mask_sql("value")}, check_name,
+                   reason, current_localtimestamp()
             FROM stage_quarantine
         """,
             [edition],
@@ -506,8 +507,8 @@ def _dry_run_summary(
     )
     (respondents,) = con.execute("SELECT count(*) FROM stage_ranked WHERE rank = 1").fetchone()
     entries = tuple(
-        con.execute("""
-        SELECT source_file, source_row, column_name, value, check_name, reason
+        con.execute(f"""
+        SELECT source_file, source_row, column_name, {mask_sql("value")}, check_name, reason
         FROM stage_quarantine ORDER BY source_file, source_row, check_name""").fetchall()
     )
     return EditionLoad(
