@@ -218,7 +218,8 @@ def test_readers_see_only_complete_publications_while_publishing(tmp_path: Path)
 
     readers = Readers(published, tmp_path)
     deadline = time.monotonic() + 8
-    while time.monotonic() < deadline:
+    # At least 8 s of publishing and at least 6 publications, however slow the machine.
+    while time.monotonic() < deadline or len(states) < 6:
         for working in (big, small):
             version = publish(working, published, keep=5)
             states[version.version] = version.tables
