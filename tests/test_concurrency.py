@@ -112,6 +112,17 @@ class Readers:
         self.logs = [folder / f"reader{i}.jsonl" for i in range(count)]
         self.procs = [_python(READER, published, log, self.stop) for log in self.logs]
 
+    def __enter__(self) -> Readers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Whatever happened in the test, no reader outlives it.
+        self.stop.touch()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
     def finish(self) -> list[dict]:
         self.stop.touch()
         for proc in self.procs:
@@ -216,14 +227,15 @@ def test_readers_see_only_complete_publications_while_publishing(tmp_path: Path)
     first = publish(small, published)
     states[first.version] = first.tables
 
-    readers = Readers(published, tmp_path)
-    deadline = time.monotonic() + 8
-    # At least 8 s of publishing and at least 6 publications, however slow the machine.
-    while time.monotonic() < deadline or len(states) < 6:
-        for working in (big, small):
-            version = publish(working, published, keep=5)
-            states[version.version] = version.tables
-    seen = _check_reads(readers.finish(), states)
+    with Readers(published, tmp_path) as readers:
+        deadline = time.monotonic() + 8
+        # At least 8 s of publishing and at least 6 publications, however slow the machine.
+        while time.monotonic() < deadline or len(states) < 6:
+            for working in (big, small):
+                version = publish(working, published, keep=5)
+                states[version.version] = version.tables
+        reads = readers.finish()
+    seen = _check_reads(reads, states)
     assert len(seen) >= 3, "readers should have seen several publications"
     assert len(states) >= 6
 
@@ -241,15 +253,20 @@ def test_readers_are_not_disturbed_by_a_full_run(sample_warehouse: Path, tmp_pat
     published = tmp_path / "published"
     old = publish(working, published)
 
-    readers = Readers(published, tmp_path)
-    started = time.monotonic()
-    run = _python(
-        PIPELINE, working, published, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    output, _ = run.communicate(timeout=300)
-    assert run.returncode == 0, output
-    time.sleep(0.5)  # a few reads of the new publication
-    reads = readers.finish()
+    with Readers(published, tmp_path) as readers:
+        started = time.monotonic()
+        run = _python(
+            PIPELINE,
+            working,
+            published,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        output, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, output
+        time.sleep(0.5)  # a few reads of the new publication
+        reads = readers.finish()
     new = current_version(published)
     seen = _check_reads(reads, {old.version: old.tables, new.version: new.tables})
     assert seen == {old.version, new.version}
