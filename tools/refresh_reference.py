@@ -70,9 +70,7 @@ def build_rows(package: Path, population_year: int) -> list[dict[str, object]]:
         for c in json.loads((data / "communes.json").read_text(encoding="utf-8"))
         if c["type"] == "commune-actuelle"
     ]
-    regions = {
-        r["code"]: r["nom"] for r in json.loads((data / "regions.json").read_text("utf-8"))
-    }
+    regions = {r["code"]: r["nom"] for r in json.loads((data / "regions.json").read_text("utf-8"))}
     by_insee = {c["code"]: c for c in communes}
 
     def year(departements: set[str]) -> int:
@@ -141,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, int] = {}
     for r in rows:
         counts[str(r["type_code"])] = counts.get(str(r["type_code"]), 0) + 1
-    print(f"{args.out}: {len(rows)} rows " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    print(
+        f"{args.out}: {len(rows)} rows " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    )
     return 0
 
 

@@ -26,8 +26,28 @@ def _quiet_run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def _failure_message(result) -> str:
-    """The user-facing reason of a failed in-process run (our Failure description first)."""
+def _error_summary(error) -> str:
+    """The innermost cause of an unexpected error, in one line (the trace is in the log)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    first = (error.message or "").strip().splitlines()
+    return f"{error.cls_name}: {first[0] if first else ''}".strip()
+
+
+def _failure_message(result, settings: Settings | None = None) -> str:
+    """The user-facing reason of a failed in-process run, never a stack trace (that stays
+    in the run log): failing dbt tests told like `validate` (model or seed, rule, a few
+    rows, what to do), else our Failure descriptions, else the error's innermost cause."""
+    if settings is not None:
+        from barometre.dbt_failures import failures_of_run, read_failures, render
+
+        failures = [
+            f
+            for target in failures_of_run(settings.dbt_project_dir / "target", result.run_id)
+            for f in read_failures(target, settings.warehouse)
+        ]
+        if failures:
+            return render(failures, settings.seeds_dir)
     messages = []
     for event in result.all_events:
         if not event.is_step_failure:
@@ -36,8 +56,10 @@ def _failure_message(result) -> str:
         if data.user_failure_data and data.user_failure_data.description:
             messages.append(data.user_failure_data.description)
         elif data.error:
-            messages.append(data.error.message.strip())
-    return "\n".join(messages) or "the run failed (see the Dagster UI for its logs)"
+            messages.append(
+                f"{_error_summary(data.error)}\n(full detail in the run log, and in the Dagster UI)"
+            )
+    return "\n".join(dict.fromkeys(messages)) or "the run failed (see the run log for details)"
 
 
 def _ensure_dagster_home(settings: Settings) -> None:
@@ -157,7 +179,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     if not result.success:
         return _fail(
-            f"dbt build or publishing failed:\n{_failure_message(result)}\n"
+            f"dbt build or publishing failed:\n{_failure_message(result, settings)}\n"
             f"{cli_ops.unchanged_publication_note(settings)}"
         )
     _say("[dbt] build and publish: ok")

@@ -63,9 +63,7 @@ def _rule(node: dict) -> str:
     first comment lines of a singular test."""
     meta = node.get("test_metadata") or {}
     if meta:
-        kwargs = {
-            k: v for k, v in (meta.get("kwargs") or {}).items() if k not in ("model",) and v
-        }
+        kwargs = {k: v for k, v in (meta.get("kwargs") or {}).items() if k not in ("model",) and v}
         shown = ", ".join(f"{k}={_plain(v)}" for k, v in kwargs.items())
         return f"{meta.get('name')}({shown})"
     comments = []
@@ -95,8 +93,11 @@ def _tested_node(node: dict, nodes: dict) -> tuple[str, str]:
     if not attached:
         ref = (meta.get("dagster") or {}).get("ref") or {}
         if ref.get("name"):
-            candidates = [u for u in node.get("depends_on", {}).get("nodes", []) if
-                          _short_name(u) == ref["name"]]
+            candidates = [
+                u
+                for u in node.get("depends_on", {}).get("nodes", [])
+                if _short_name(u) == ref["name"]
+            ]
             attached = candidates[0] if candidates else f"model.x.{ref['name']}"
         else:
             parents = node.get("depends_on", {}).get("nodes", [])
@@ -232,7 +233,8 @@ def render(failures: list[TestFailure], seeds_dir: Path | None = None) -> str:
             head = f"{where}: [{f.name}] could not be built or checked: {f.message}"
         else:
             count = f"{f.failures} failing row(s)" if f.failures is not None else f.message
-            head = f"{where}: [{f.name}] {count}"
+            kind = " (warning, not blocking)" if f.status == "warn" else ""
+            head = f"{where}: [{f.name}] {count}{kind}"
         lines = [head, f"  rule: {f.rule}"]
         for row in f.rows:
             shown = ", ".join(f"{c}={_cell(v)!s}" for c, v in zip(f.columns, row, strict=False))

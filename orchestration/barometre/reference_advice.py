@@ -47,7 +47,7 @@ def alias_advice(seeds_dir: Path, edition: str, names: list[str], max_candidates
                 f"official reference and append `{_csv_line(name, '<SIREN>', '', 'why')}` to "
                 f"{ALIASES}; a collectivity outside the reference (not an EPCI, nor a commune "
                 "of 20,000 inhabitants or more) needs a reference row first (seeds/README.md, "
-                "\"Collectivities\")."
+                '"Collectivities").'
             )
     return "\n".join(lines)
 
