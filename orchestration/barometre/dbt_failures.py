@@ -215,7 +215,7 @@ def _seed_lines(seed_file: Path, columns: list[str], row: tuple) -> list[int]:
 
 
 def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
+    text = "(empty)" if value is None else str(value)
     return text if len(text) <= 80 else text[:77] + "…"
 
 
