@@ -24,6 +24,9 @@ select
     questions.theme_code,
     tags.transverse_code
 from tags
+-- editions with data only (dim_editions)
+inner join {{ ref('dim_editions') }} as editions
+    on tags.edition_code = editions.edition_code
 left join questions
     on  tags.edition_code = questions.edition_code
     and tags.question_code = questions.question_code

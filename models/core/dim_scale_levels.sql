@@ -29,7 +29,7 @@ editions as (
     select
         cast(edition_code as {{ dbt.type_string() }}) as edition_code,
         cast(scale_size as {{ dbt.type_int() }})      as scale_size
-    from {{ ref('editions') }}
+    from {{ ref('dim_editions') }}
 
 )
 
@@ -57,5 +57,6 @@ select
 from levels
 left join stages
     on levels.stage_code = stages.stage_code
-left join editions
+-- editions with data only (dim_editions)
+inner join editions
     on levels.edition_code = editions.edition_code

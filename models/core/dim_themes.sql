@@ -30,6 +30,9 @@ select
     themes.description_fr,
     cast(coalesce(question_counts.n_questions, 0) as {{ dbt.type_int() }}) as n_questions
 from themes
+-- editions with data only (dim_editions)
+inner join {{ ref('dim_editions') }} as editions
+    on themes.edition_code = editions.edition_code
 left join question_counts
     on  themes.edition_code = question_counts.edition_code
     and themes.theme_code = question_counts.theme_code

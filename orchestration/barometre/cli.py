@@ -29,8 +29,28 @@ def _quiet_run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
-def _failure_message(result) -> str:
-    """The user-facing reason of a failed in-process run (our Failure description first)."""
+def _error_summary(error) -> str:
+    """The innermost cause of an unexpected error, in one line (the trace is in the log)."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    first = (error.message or "").strip().splitlines()
+    return f"{error.cls_name}: {first[0] if first else ''}".strip()
+
+
+def _failure_message(result, settings: Settings | None = None) -> str:
+    """The user-facing reason of a failed in-process run, never a stack trace (that stays
+    in the run log): failing dbt tests told like `validate` (model or seed, rule, a few
+    rows, what to do), else our Failure descriptions, else the error's innermost cause."""
+    if settings is not None:
+        from barometre.dbt_failures import failures_of_run, read_failures, render
+
+        failures = [
+            f
+            for target in failures_of_run(settings.dbt_project_dir / "target", result.run_id)
+            for f in read_failures(target, settings.warehouse)
+        ]
+        if failures:
+            return render(failures, settings.seeds_dir)
     messages = []
     for event in result.all_events:
         if not event.is_step_failure:
@@ -39,8 +59,10 @@ def _failure_message(result) -> str:
         if data.user_failure_data and data.user_failure_data.description:
             messages.append(data.user_failure_data.description)
         elif data.error:
-            messages.append(data.error.message.strip())
-    return "\n".join(messages) or "the run failed (see the Dagster UI for its logs)"
+            messages.append(
+                f"{_error_summary(data.error)}\n(full detail in the run log, and in the Dagster UI)"
+            )
+    return "\n".join(dict.fromkeys(messages)) or "the run failed (see the run log for details)"
 
 
 def _ensure_dagster_home(settings: Settings) -> None:
@@ -249,7 +271,7 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
         )
     if not result.success:
         return _fail(
-            f"dbt build or publishing failed:\n{_failure_message(result)}\n"
+            f"dbt build or publishing failed:\n{_failure_message(result, settings)}\n"
             f"{cli_ops.unchanged_publication_note(settings)}"
         )
     _say("[dbt] build and publish: ok")
@@ -267,7 +289,12 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check an edition folder (manifest, seeds, exports) without loading anything."""
+    """Check an edition folder (manifest, seeds, exports) without loading anything.
+
+    Two parts, so that OK here means the run will not refuse the edition: the ingestion
+    dry run (manifest, export, row contract) and the seed-level dbt tests (the edition's
+    seed rows: crosswalk keys, themes, scale, …) run on a throw-away copy.
+    """
     from barometre.ingest.errors import IngestError
     from barometre.ingest.load import load_edition
 
@@ -275,6 +302,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     folder = Path(args.folder).resolve()
     if not folder.is_dir():
         return _fail(f"{folder} is not a folder (give an edition folder, e.g. data/raw/2021)")
+    refused: list[str] = []
+    result = None
     try:
         result = load_edition(
             folder,
@@ -284,19 +313,57 @@ def cmd_validate(args: argparse.Namespace) -> int:
             dry_run=True,
         )
     except IngestError as err:
-        print(f"NOT LOADABLE: {err.render()}", file=sys.stderr)
-        return 1
-    for f in result.files:
-        _say(
-            f"{f.source_file}: {f.rows_read} rows read = {f.rows_loaded} would be loaded + "
-            f"{f.rows_quarantined} quarantined"
+        refused.append(err.render())
+    if result is not None:
+        for f in result.files:
+            _say(
+                f"{f.source_file}: {f.rows_read} rows read = {f.rows_loaded} would be loaded + "
+                f"{f.rows_quarantined} quarantined"
+            )
+        unresolved = []
+        for source_file, row, column, value, check, reason in result.quarantine:
+            shown = "" if value is None else f", value {value!r}"
+            _say(f"  {source_file} row {row}, column {column!r}{shown}: [{check}] {reason}")
+            if check in ("unknown_collectivity", "ambiguous_collectivity") and value:
+                unresolved.append(str(value))
+        if unresolved:
+            from barometre.reference_advice import alias_advice
+
+            _say(alias_advice(settings.seeds_dir, result.edition_code, unresolved))
+        if result.refused:
+            refused.append(result.refused)
+
+    _say("Checking the seeds (their dbt tests, on a throw-away copy)…")
+    from barometre.dbt_failures import render
+    from barometre.seed_checks import SeedCheckError, run_seed_checks
+
+    try:
+        failures = run_seed_checks(settings.seeds_dir, settings.dbt_project_dir)
+    except SeedCheckError as err:
+        failures = []
+        refused.append(str(err))
+    blocking = [f for f in failures if f.status != "warn"]
+    if failures:
+        print(render(failures, settings.seeds_dir), file=sys.stderr)
+    if blocking:
+        refused.append(
+            f"{len(blocking)} seed check(s) failed (above): `barometre run` would stop on them"
         )
-    for source_file, row, column, value, check, reason in result.quarantine:
-        shown = "" if value is None else f", value {value!r}"
-        _say(f"  {source_file} row {row}, column {column!r}{shown}: [{check}] {reason}")
-    if result.refused:
-        print(f"NOT LOADABLE: {result.refused}", file=sys.stderr)
+
+    from barometre.reference_advice import declared_editions, not_loaded_warning
+
+    warning = not_loaded_warning(
+        declared_editions(settings.seeds_dir),
+        discover_editions(settings.data_dir) + ([folder.name] if folder.is_dir() else []),
+        f"have no edition folder under {settings.data_dir}",
+    )
+    if warning:
+        _say(warning)
+    if refused:
+        for reason in refused:
+            print(f"NOT LOADABLE: {reason}", file=sys.stderr)
         return 1
+    assert result is not None
     _say(f"OK: edition {result.edition_code} would load {result.respondents} respondents.")
     return 0
 

@@ -174,19 +174,32 @@ def _stub_rows(seeds_dir: Path, edition: str) -> tuple[dict[str, tuple[list[str]
         header, rows = _read_seed(seeds_dir, name)
         copied = [{**r, "edition_code": edition} for r in rows if r["edition_code"] == prev]
         if name == "questions":
+            # wording_status is carried over: a wording reconstructed for `prev` stays
+            # reconstructed until checked against the new questionnaire.
             copied = [
                 {
                     **r,
-                    "wording_status": "published",
                     "source_note": f"{PLACEHOLDER}: check against the {edition} "
-                    f"questionnaire (copied from {prev})",
+                    f"questionnaire (copied from {prev}: {r['question_code']})",
                 }
                 for r in copied
+            ]
+        elif name == "question_crosswalk":
+            # Each copied question keeps the key of the question it was copied from: right
+            # while its wording stays the same; a new or reworded question takes
+            # new_question_key() (the seed checks refuse a key shared by two wordings).
+            copied = [
+                {**r, "comparable_reason": ""} if "comparable_reason" in r else r for r in copied
             ]
         stubs[name] = (header, copied)
     for name in _HEADER_ONLY_SEEDS:
         stubs[name] = (_read_seed(seeds_dir, name)[0], [])
     return stubs, prev
+
+
+def new_question_key(edition: str, question_code: str) -> str:
+    """The question_key of a question new in `edition` (docs/adding-an-edition.md)."""
+    return f"{edition}_{question_code}"
 
 
 def _todo(
@@ -212,11 +225,17 @@ def _todo(
     ]
     for name, (_header, rows) in stubs.items():
         note = {
-            "question_crosswalk": " (keep only questions identical to an earlier "
-            "edition's; the question_key says which)",
+            "question_crosswalk": " (one row per question of the edition: a question "
+            "identical to an earlier edition's keeps that question's key, as copied here; a "
+            "question new or reworded in this edition gets the key "
+            f"`{new_question_key(edition, '<question_code>')}`, e.g. "
+            f"`{new_question_key(edition, 'T11_Q01')}`; a reworded question that stays "
+            "comparable keeps its key and says why in `comparable_reason`)",
             "collectivity_aliases": " (names in the export that differ from the "
             "official reference; empty to start with)",
-            "questions": " (wording_fr must be the exact question text of the edition)",
+            "questions": " (wording_fr must be the exact question text of the edition; "
+            "wording_status is copied from the earlier edition: `published` only for a "
+            "wording printed in the edition's questionnaire or report)",
         }.get(name, "")
         lines.append(f"   - `seeds/{name}.csv`: {len(rows)} stub row(s){note}")
     if skipped:
@@ -227,7 +246,9 @@ def _todo(
         ]
     lines += [
         "",
-        f"4. `barometre validate {folder}` until it says OK.",
+        f"4. `barometre validate {folder}` until it says OK: it checks the export and the",
+        "   seed rows (every question keyed, keys unique, crosswalked wordings equal, themes",
+        "   and scale complete) with the same tests `barometre run` applies.",
         f"5. Delete `{STUBS_DIR}/` and this file, then `barometre run --edition {edition}`",
         "   (or let the Dagster sensor pick the edition up).",
         "",

@@ -40,6 +40,11 @@ def _summary(con: duckdb.DuckDBPyConnection) -> str:
         if not _has_table(con, "raw", "responses"):
             return "The warehouse holds no edition yet: run `barometre run`."
         fact = _has_table(con, "core", "fct_answers")
+        declared = (
+            [r[0] for r in con.execute("SELECT edition_code FROM reference.editions").fetchall()]
+            if _has_table(con, "reference", "editions")
+            else []
+        )
         rows = con.execute(f"""
             SELECT r.edition_code, count(DISTINCT r.respondent_id),
                    {
@@ -60,6 +65,13 @@ def _summary(con: duckdb.DuckDBPyConnection) -> str:
     for edition, respondents, answers, quarantined in rows:
         shown = "-" if answers is None else answers
         lines.append(f"  {edition:<10}{respondents:>12}{shown:>10}{quarantined:>18}")
+    from barometre.reference_advice import not_loaded_warning
+
+    warning = not_loaded_warning(
+        [str(e) for e in declared], [str(r[0]) for r in rows], "hold no loaded response"
+    )
+    if warning:
+        lines.append(warning)
     return "\n".join(lines)
 
 

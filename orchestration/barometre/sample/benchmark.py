@@ -110,6 +110,7 @@ def _collectivities(rng: random.Random, count: int) -> list[dict[str, Any]]:
                 "name": f"{t[1]} synthétique {i:06d}",
                 "type_code": t[0],
                 "population": pop,
+                "population_year": 2023,
                 "region_code": region[0],
                 "region_name": region[1],
             }
@@ -257,6 +258,7 @@ def _write_seeds(
                 "name",
                 "type_code",
                 "population",
+                "population_year",
                 "region_code",
                 "region_name",
             ],
@@ -267,6 +269,7 @@ def _write_seeds(
                     c["name"],
                     c["type_code"],
                     c["population"],
+                    c["population_year"],
                     c["region_code"],
                     c["region_name"],
                 ]

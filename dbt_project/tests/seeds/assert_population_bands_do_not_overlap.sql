@@ -1,6 +1,11 @@
 -- Population bands (seed population_bands) are half-open intervals
 -- [lower_bound, upper_bound) that neither overlap nor leave a gap, with only the last
 -- one unbounded, so every population falls in exactly one band.
+{{ config(meta={
+    'seed': 'population_bands',
+    'fix': "make each band's upper_bound the next band's lower_bound, and leave upper_bound "
+           "empty on the last band only",
+}) }}
 with bands as (
 
     select

@@ -1,0 +1,21 @@
+{#
+  A question wording folded for comparison: typographic quotes and dashes straightened,
+  ligatures spelt out, accents removed, runs of spaces folded, case ignored. The same
+  folding as barometre.ingest.text.normalize_text (tests/test_seed_checks.py keeps the two
+  in step); used by the seed-level check that crosswalked questions share their wording.
+#}
+{% macro normalize_wording(expression) -%}
+    {{ return(adapter.dispatch('normalize_wording', 'barometre')(expression)) }}
+{%- endmacro %}
+
+{% macro default__normalize_wording(expression) -%}
+    lower(trim({{ expression }}))
+{%- endmacro %}
+
+{% macro duckdb__normalize_wording(expression) -%}
+    trim(lower(regexp_replace(strip_accents(
+        replace(replace(replace(replace(replace(replace(
+            translate({{ expression }}, '‘’‚′´`“”„«»–—‑', '''''''''''''"""""---'),
+        'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), '…', '...'), chr(160), ' ')
+    ), '\s+', ' ', 'g')))
+{%- endmacro %}
