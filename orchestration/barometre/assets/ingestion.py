@@ -17,8 +17,6 @@ from dagster import (
 )
 
 from barometre.ingest.errors import IngestError
-from barometre.ingest.load import load_edition
-from barometre.ingest.verify import verify_reconciliation, verify_row_contract
 from barometre.resources import WarehouseResource
 
 edition_partitions = DynamicPartitionsDefinition(name="edition")
@@ -81,6 +79,10 @@ def raw_edition(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[MaterializeResult]:
     """Read one edition folder through its manifest and replace that edition in schema raw."""
+    # Imported here: loading the code location must not pay for duckdb, pandas or pandera.
+    from barometre.ingest.load import load_edition
+    from barometre.ingest.verify import verify_reconciliation, verify_row_contract
+
     edition = context.partition_key
     folder = warehouse.data_path() / edition
     try:
