@@ -322,11 +322,22 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
         },
     )
 
-    # Two answers to one question of one response: counted once, kept only when > 1.
-    con.execute("""
+    # Two answers to one question of one response (kept only when > 1). The unpivot gives
+    # one row per row and column of a file, so there can be none unless two columns of a
+    # file answer one question or two files share a name: a cheap scan rules that out
+    # before the exact count, a group per answer.
+    (columns_per_question,) = con.execute("""
+        SELECT coalesce(max(n), 1) FROM (
+            SELECT count(DISTINCT source_column) AS n FROM stage_answers
+            GROUP BY source_file, question_code)
+    """).fetchone()
+    names = [path.name for path in manifest.file_paths()]
+    exact = columns_per_question > 1 or len(set(names)) < len(names)
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE answer_copies AS
         SELECT source_file, source_row, question_code, count(*) AS copies
-        FROM stage_answers GROUP BY ALL HAVING count(*) > 1
+        FROM stage_answers WHERE {"true" if exact else "false"}
+        GROUP BY ALL HAVING count(*) > 1
     """)
     answers = f"""
         SELECT a.source_file, a.source_row, a.source_column, a.question_code, a.raw_answer,
