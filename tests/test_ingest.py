@@ -400,3 +400,40 @@ def test_duplicate_answers_and_ids_in_the_warehouse_fail_the_row_contract(
     contract = verify_row_contract(warehouse, SEEDS, "2021")
     assert not contract.passed
     assert contract.details["failures"] == ["duplicate_answer", "duplicate_response_id"]
+
+
+def test_ingestion_memory_is_bounded_and_spills_to_a_private_folder(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from barometre.ingest.bounded import bounded_connection
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("BAROMETRE_INGEST_MEMORY_MB", "64")
+    with bounded_connection() as con:
+        limit, spill = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        assert limit == "64.0 MiB"
+        assert Path(spill).parent == tmp_path / "tmp"
+        assert Path(spill).stat().st_mode & 0o077 == 0  # owner-only
+    assert not Path(spill).exists()
+    # A load under a small limit still completes (and leaves no spill folder behind).
+    assert load_edition(lime_2021(tmp_path), warehouse, SEEDS).respondents == 3
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_running_out_of_memory_is_a_refusal_naming_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from barometre.ingest.bounded import bounded_connection
+
+    monkeypatch.setenv("BAROMETRE_INGEST_MEMORY_MB", "1")
+    refused = pytest.raises(IngestError)
+    with refused as caught, bounded_connection(refusing_for=Path("data/raw/2021")) as con:
+        # A single list of 50 M integers cannot be spilled.
+        con.execute("SELECT length(list(range)) FROM range(50000000)").fetchall()
+    assert "BAROMETRE_INGEST_MEMORY_MB" in caught.value.problem
+    assert caught.value.file.endswith("2021") and caught.value.hint

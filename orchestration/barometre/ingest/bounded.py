@@ -39,7 +39,7 @@ def bounded_connection(refusing_for: Path | None = None) -> Iterator[duckdb.Duck
         if not out_of_memory(exc):
             raise
         raise INGEST_MEMORY.refusal(
-            "more (DuckDB ran out of memory, or of temporary disk space to spill to)",
+            "a load needing more (DuckDB ran out of memory, or of disk space to spill to)",
             file=refusing_for,
             hint="free disk space in the temporary folder (TMPDIR), or split the export",
         ) from None
