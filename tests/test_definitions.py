@@ -37,3 +37,18 @@ def test_ingestion_is_partitioned_by_edition_and_jobs_exist() -> None:
     assert raw.partitions_def is not None and raw.partitions_def.name == "edition"
     assert defs.resolve_job_def("ingest_edition").partitions_def == raw.partitions_def
     assert defs.resolve_job_def("transform") is not None
+
+
+def test_loading_the_code_location_does_not_import_heavy_libraries() -> None:
+    # pandas, pandera and great-expectations are imported by the steps that use them
+    # (issue 10, P4); a fresh interpreter shows what loading the location really imports.
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "pandera", "great_expectations", "openpyxl")
+    code = (
+        "import sys, barometre.definitions; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

@@ -329,3 +329,111 @@ def test_a_type_is_accepted_only_from_the_edition_that_admits_it(
         ("type_not_accepted", "CC")
     ]
     assert "CC" not in load_reference(SEEDS, "2021").type_codes
+
+
+def test_contract_failures_in_a_large_export_are_found_without_pandas_seeing_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandera validates distinct value combinations (counted by DuckDB), never the table."""
+    import dataclasses
+
+    import barometre.ingest.contract as contract
+
+    frames: list[int] = []
+    validate = contract.contract_failures
+
+    def spy(frame, schema):
+        frames.append(len(frame))
+        return validate(frame, schema)
+
+    monkeypatch.setattr(contract, "contract_failures", spy)
+    # A 1..5 scale for the contract, so that every A6 answer breaks it (the manifest's
+    # codes still decode A6 to level 6).
+    answer_schema = contract.answer_schema
+    monkeypatch.setattr(
+        contract,
+        "answer_schema",
+        lambda ref: answer_schema(dataclasses.replace(ref, scale_size=5)),
+    )
+    names = ["Bordeaux Métropole", "Nantes Métropole", "Nîmes", "MEL", "Grand Lyon"]
+    good = [
+        Response(
+            names[i % 5], "COM" if names[i % 5] == "Nîmes" else "METRO", answer=f"A{i % 5 + 1}"
+        )
+        for i in range(650)
+    ]
+    bad = [Response("Nantes Métropole", "EPT"), Response("MEL", "METRO", answer="A6")]
+    folder = write_limesurvey(tmp_path / "raw" / "2021", [*good, *bad])
+
+    result = load_edition(folder, tmp_path / "w.duckdb", SEEDS, dry_run=True, max_bad_share=1.0)
+
+    answers = 651 * N_2021  # every answer of the responses that pass the response rules
+    assert answers > 50_000
+    # responses: one frame of distinct combinations (at most one per response); answers:
+    # question × (state, level) combinations: 6 levels here, far fewer than the answers.
+    assert len(frames) == 2 and frames[0] <= 652
+    assert frames[1] == N_2021 * 6 < answers / 100
+    contract_entries = [e for e in result.quarantine if e[4] not in ("duplicate_submission",)]
+    assert [(e[1], e[2], e[3], e[4]) for e in contract_entries if e[4] == "type_not_accepted"] == [
+        (652, "Type de collectivité", "EPT", "type_not_accepted")
+    ]
+    outside = [e for e in contract_entries if e[4] == "level_outside_scale"]
+    assert {(e[1], e[3]) for e in outside} == {(653, "A6")}
+    assert sorted(e[2] for e in outside) == sorted(
+        limesurvey_header(q) for q in seed_questions("2021")
+    )
+    assert all(e[5] == contract.LEVEL_IN_SCALE.reason for e in outside)
+
+
+def test_duplicate_answers_and_ids_in_the_warehouse_fail_the_row_contract(
+    tmp_path: Path, warehouse: Path
+) -> None:
+    from barometre.ingest.verify import verify_row_contract
+
+    load_edition(lime_2021(tmp_path), warehouse, SEEDS)
+    con = duckdb.connect(str(warehouse))
+    con.execute("INSERT INTO raw.answers SELECT * FROM raw.answers LIMIT 1")
+    con.execute(
+        "UPDATE raw.responses SET response_id = (SELECT min(response_id) FROM raw.responses)"
+    )
+    con.close()
+    contract = verify_row_contract(warehouse, SEEDS, "2021")
+    assert not contract.passed
+    assert contract.details["failures"] == ["duplicate_answer", "duplicate_response_id"]
+
+
+def test_ingestion_memory_is_bounded_and_spills_to_a_private_folder(
+    tmp_path: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from barometre.ingest.bounded import bounded_connection
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setenv("BAROMETRE_INGEST_MEMORY_MB", "64")
+    with bounded_connection() as con:
+        limit, spill = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
+        ).fetchone()
+        assert limit == "64.0 MiB"
+        assert Path(spill).parent == tmp_path / "tmp"
+        assert Path(spill).stat().st_mode & 0o077 == 0  # owner-only
+    assert not Path(spill).exists()
+    # A load under a small limit still completes (and leaves no spill folder behind).
+    assert load_edition(lime_2021(tmp_path), warehouse, SEEDS).respondents == 3
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_running_out_of_memory_is_a_refusal_naming_the_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from barometre.ingest.bounded import bounded_connection
+
+    monkeypatch.setenv("BAROMETRE_INGEST_MEMORY_MB", "1")
+    refused = pytest.raises(IngestError)
+    with refused as caught, bounded_connection(refusing_for=Path("data/raw/2021")) as con:
+        # A single list of 50 M integers cannot be spilled.
+        con.execute("SELECT length(list(range)) FROM range(50000000)").fetchall()
+    assert "BAROMETRE_INGEST_MEMORY_MB" in caught.value.problem
+    assert caught.value.file.endswith("2021") and caught.value.hint

@@ -82,3 +82,24 @@ def register(limit: Limit) -> Limit:
 
 
 # Limits are declared below, one block per kind of input. Keep them here, together.
+
+
+# --- Working memory of ingestion and of its verification (DuckDB and the row contract) ---
+
+INGEST_MEMORY = register(
+    Limit(
+        "BAROMETRE_INGEST_MEMORY_MB",
+        512,
+        "MiB",
+        "the memory DuckDB may use to ingest or verify one edition (beyond it, it spills "
+        "to a private temporary folder)",
+    )
+)
+CONTRACT_BATCH = register(
+    Limit(
+        "BAROMETRE_CONTRACT_BATCH_ROWS",
+        50_000,
+        "rows",
+        "the number of distinct value combinations handed to pandera at once by the row contract",
+    )
+)

@@ -18,9 +18,6 @@ from dagster import (
 )
 
 from barometre.ingest.errors import IngestError
-from barometre.ingest.load import load_edition
-from barometre.ingest.personal import file_label
-from barometre.ingest.verify import verify_reconciliation, verify_row_contract
 from barometre.resources import WarehouseResource
 from barometre.writer_lock import dagster_writer
 
@@ -96,6 +93,11 @@ def raw_edition(
 def _load_and_check(
     context: AssetExecutionContext, warehouse: WarehouseResource, edition: str, folder: Path
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
+    # Imported here: loading the code location must not pay for duckdb, pandas or pandera.
+    from barometre.ingest.load import load_edition
+    from barometre.ingest.personal import file_label
+    from barometre.ingest.verify import verify_reconciliation, verify_row_contract
+
     try:
         load = load_edition(
             folder,

@@ -4,6 +4,11 @@ Nothing here names an edition: the scale, the accepted respondent types and the
 question codes come from the seeds (`Reference`). Validation is lazy, so every
 failing row is reported; each failure becomes a quarantine entry with a reason
 in plain words.
+
+Every check looks at one row: a uniqueness rule reads the row's `copies` (how many
+rows share its key, counted by DuckDB where the rows are). So the schemas can be
+handed the distinct combinations of the columns they declare instead of whole tables
+(`ingest/combinations.py`): memory follows the number of distinct values, not of rows.
 """
 
 from __future__ import annotations
@@ -76,6 +81,10 @@ RULES = {
 }
 
 
+COPIES = "copies"
+"""How many rows share the row's key (responses: the response id; answers: response ×
+question); counted in DuckDB, so that uniqueness is a check on one row."""
+
 # Which frame column holds the value a person must see for each failed rule.
 RESPONSE_VALUE_COLUMNS = {
     RESPONSE_ID_PRESENT.name: "response_id",
@@ -119,11 +128,13 @@ def response_schema(reference: Reference) -> pa.DataFrameSchema:
             "type_code": pa.Column(
                 str, _check(TYPE_ACCEPTED, lambda s: s.isin(types)), nullable=True
             ),
+            COPIES: pa.Column("int64", coerce=True),
         },
         checks=[
             _check(
                 RESPONSE_ID_UNIQUE,
-                lambda df: ~df["response_id"].duplicated(keep=False) | (df["response_id"] == ""),
+                # An empty id is already `missing_response_id`; it is not a duplicate too.
+                lambda df: (df[COPIES] == 1) | (df["response_id"] == ""),
             )
         ],
     )
@@ -138,6 +149,7 @@ def answer_schema(reference: Reference) -> pa.DataFrameSchema:
             "question_code": pa.Column(str, _check(QUESTION_KNOWN, lambda s: s.isin(codes))),
             "answer_state": pa.Column(str, _check(STATE_KNOWN, lambda s: s.isin(ANSWER_STATES))),
             "level": pa.Column("Int64", nullable=True, coerce=True),
+            COPIES: pa.Column("int64", _check(ONE_ANSWER, lambda s: s == 1), coerce=True),
         },
         checks=[
             _check(
@@ -146,29 +158,20 @@ def answer_schema(reference: Reference) -> pa.DataFrameSchema:
                     (df["answer_state"] != "answered") | df["level"].between(1, scale).fillna(False)
                 ),
             ),
-            _check(
-                ONE_ANSWER, lambda df: ~df.duplicated(["response_key", "question_code"], keep=False)
-            ),
         ],
     )
 
 
-def contract_failures(
-    frame: pd.DataFrame, schema: pa.DataFrameSchema, value_columns: dict[str, str]
-) -> pd.DataFrame:
-    """Failures of `frame` against `schema`, one row per (frame row, rule).
-
-    Returns columns `index`, `rule`, `column`: `column` is the frame column whose
-    value the quarantine shows (`value_columns` maps a rule to it).
-    """
+def contract_failures(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> pd.DataFrame:
+    """Failures of `frame` against `schema`, one row per (frame row, rule): columns
+    `index` (the frame's index label) and `rule`."""
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     else:
-        return pd.DataFrame({"index": [], "rule": [], "column": []})
+        return pd.DataFrame({"index": pd.Series([], dtype="int64"), "rule": []})
     cases = cases[cases["check"].isin(RULES)].dropna(subset=["index"])
     cases = cases.assign(rule=cases["check"], index=cases["index"].astype("int64"))
     cases = cases.drop_duplicates(["index", "rule"])
-    cases = cases.assign(column=cases["rule"].map(value_columns))
-    return cases[["index", "rule", "column"]].reset_index(drop=True)
+    return cases[["index", "rule"]].reset_index(drop=True)

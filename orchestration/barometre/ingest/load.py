@@ -10,19 +10,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
+from barometre.ingest.bounded import bounded_connection
 from barometre.ingest.columns import ColumnPlan, plan_columns
-from barometre.ingest.contract import (
-    ANSWER_VALUE_COLUMNS,
-    RESPONSE_VALUE_COLUMNS,
-    RULES,
-    answer_schema,
-    contract_failures,
-    response_schema,
-)
+from barometre.ingest.combinations import failing_combinations, matches
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest, load_manifest
 from barometre.ingest.personal import mask_sql
@@ -31,6 +25,9 @@ from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
 from barometre.settings import DEFAULT_MAX_BAD_SHARE
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 WAREHOUSE = "wh"
 
@@ -94,50 +91,75 @@ def _responses_select(
 
 
 def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
-    """Long form of the question columns (one row per response × question)."""
-    parts = [
-        f"SELECT source_row, {_sql_str(header)} AS source_column, "
-        f"{_sql_str(question.question_code)} AS question_code, "
-        f"coalesce({export.column_of(header)}, '') AS raw_answer FROM {export.table}"
+    """Long form of the question columns (one row per response × question), by UNPIVOT.
+
+    The positional columns are unpivoted (empty cells kept as ''), then named by a
+    small VALUES table: header text never becomes an SQL identifier.
+    """
+    positions = [export.column_of(header) for header in plan.questions]
+    cells = ", ".join(f"coalesce({c}, '') AS {c}" for c in positions)
+    names = ", ".join(
+        f"({_sql_str(export.column_of(header))}, {_sql_str(header)}, "
+        f"{_sql_str(question.question_code)})"
         for header, question in plan.questions.items()
-    ]
-    union = "\nUNION ALL\n".join(parts)
-    return f"SELECT {_sql_str(source_file)} AS source_file, * FROM ({union})"
+    )
+    return f"""
+        SELECT {_sql_str(source_file)} AS source_file, u.source_row, q.source_column,
+               q.question_code, u.raw_answer
+        FROM (UNPIVOT (SELECT source_row, {cells} FROM {export.table})
+              ON {", ".join(positions)} INTO NAME position VALUE raw_answer) u
+        JOIN (VALUES {names}) q(position, source_column, question_code) USING (position)"""
 
 
 def _register_rows(
     con: duckdb.DuckDBPyConnection, name: str, columns: list[str], rows: list[tuple]
 ) -> None:
-    """Make a small Python lookup (distinct names or tokens) a DuckDB table."""
+    """Make a Python lookup (distinct names or tokens) a DuckDB table of VARCHAR columns.
+
+    The values go in as one list per column (a single statement), not row by row.
+    """
     cols = ", ".join(f"{c} VARCHAR" for c in columns)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {name} ({cols})")
     if rows:
-        con.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in columns)})", rows)
+        unnest = ", ".join(f"unnest(${i + 1}::VARCHAR[])" for i in range(len(columns)))
+        con.execute(
+            f"INSERT INTO {name} SELECT {unnest}", [list(c) for c in zip(*rows, strict=True)]
+        )
 
 
 def _resolve_collectivities(con: duckdb.DuckDBPyConnection, reference: Reference) -> None:
-    names = [
-        r[0]
-        for r in con.execute("SELECT DISTINCT collectivity_name FROM stage_responses").fetchall()
-    ]
-    rows = []
-    for name in names:
-        candidates = reference.names.get(normalize_name(name), ())
-        sirens = sorted({c.siren for c in candidates})
-        rows.append(
-            (
-                name,
-                sirens[0] if len(sirens) == 1 else None,
-                candidates[0].type_code if len(sirens) == 1 else None,
-                str(len(sirens)),
-            )
-        )
+    """name_resolution: each distinct collectivity name → its SIREN when exactly one matches.
+
+    The reference's names become a table; the export's names are normalised in DuckDB by
+    the same Python function, so memory stays bounded however many distinct names come.
+    """
     _register_rows(
         con,
-        "name_resolution",
-        ["collectivity_name", "respondent_id", "reference_type", "candidates"],
-        rows,
+        "reference_names",
+        ["name_key", "siren", "type_code", "position"],
+        [
+            (key, c.siren, c.type_code, str(position))
+            for key, candidates in reference.names.items()
+            for position, c in enumerate(candidates)
+        ],
     )
+    con.create_function(
+        "barometre_normalize_name", normalize_name, ["VARCHAR"], "VARCHAR", side_effects=False
+    )
+    # The first candidate gives the type when every candidate has the same SIREN.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE name_resolution AS
+        WITH names AS (
+            SELECT collectivity_name, barometre_normalize_name(collectivity_name) AS name_key
+            FROM (SELECT DISTINCT collectivity_name FROM stage_responses))
+        SELECT n.collectivity_name,
+               CASE WHEN count(DISTINCT r.siren) = 1 THEN min(r.siren) END AS respondent_id,
+               CASE WHEN count(DISTINCT r.siren) = 1
+                    THEN arg_min(r.type_code, CAST(r.position AS INTEGER)) END AS reference_type,
+               CAST(count(DISTINCT r.siren) AS VARCHAR) AS candidates
+        FROM names n LEFT JOIN reference_names r USING (name_key)
+        GROUP BY n.collectivity_name
+    """)
 
 
 def _answer_tokens(
@@ -216,61 +238,83 @@ def _stage_edition(
 
 def _quarantine_failures(
     con: duckdb.DuckDBPyConnection,
-    frame: pd.DataFrame,
-    failures: pd.DataFrame,
-    header_of: dict[str, str],
+    rows: str,
+    failing: str,
+    schema: pa.DataFrameSchema,
+    value_of: dict[str, str],
+    column_of: dict[str, str] | None,
 ) -> None:
-    """Append pandera failures to stage_quarantine, showing the offending value.
+    """Append to stage_quarantine one entry per row of `rows` × rule it breaks.
 
-    `header_of` names the export column of a frame column; the frame column
-    `source_column`, when present, names it row by row (answers).
+    The rows are those whose values match a failing combination of `failing` (see
+    `combinations.py`); the join happens in DuckDB. `value_of` names, per rule, the row
+    column whose value the entry shows; `column_of` the export header of that column,
+    or None when the rows name it themselves (`source_column`, answers).
     """
-    if failures.empty:
-        return
-    rows = frame.loc[failures["index"]].reset_index(drop=True)
-    columns = list(failures["column"])
-    if "source_column" in rows:
-        shown = list(rows["source_column"])
-    else:
-        shown = [header_of.get(c, c) for c in columns]
-    entries = pd.DataFrame(
-        {
-            "source_file": rows["source_file"],
-            "source_row": rows["source_row"].astype("int64"),
-            "column_name": shown,
-            "value": [rows.at[i, c] for i, c in enumerate(columns)],
-            "check_name": failures["rule"],
-            "reason": [RULES[r].reason for r in failures["rule"]],
-        }
-    ).astype({"value": "string", "column_name": "string"})
-    con.register("contract_failures", entries)
+    from barometre.ingest.contract import RULES
+
+    def case(mapping: dict[str, str], quoted: bool) -> str:
+        whens = " ".join(
+            f"WHEN {_sql_str(rule)} THEN {_sql_str(v) if quoted else 'r.' + v}"
+            for rule, v in mapping.items()
+        )
+        return f"CASE f.rule {whens} END"
+
+    column = (
+        "r.source_column"
+        if column_of is None
+        else case({r: column_of.get(v, v) for r, v in value_of.items()}, quoted=True)
+    )
+    reasons = case({name: rule.reason for name, rule in RULES.items()}, quoted=True)
+    # Computed whole before it is appended: `rows` reads stage_quarantine.
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE contract_entries AS
+        SELECT r.source_file, r.source_row,
+               {column} AS column_name, CAST({case(value_of, quoted=False)} AS VARCHAR) AS value,
+               f.rule AS check_name, {reasons} AS reason
+        FROM ({rows}) r JOIN {failing} f ON {matches(schema, "r", "f")}
+    """)
     con.execute(
         "INSERT INTO stage_quarantine SELECT source_file, source_row, column_name, "
-        "value, check_name, reason FROM contract_failures"
+        "value, check_name, reason FROM contract_entries"
     )
-    con.unregister("contract_failures")
+    con.execute("DROP TABLE contract_entries")
 
 
 def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference) -> None:
-    """Set aside incomplete responses, then hold every row to the contract (pandera)."""
+    """Set aside incomplete responses, then hold every row to the contract (pandera).
+
+    pandera sees the distinct combinations of the values its checks read, never the
+    whole table (`combinations.py`); uniqueness is counted here, in DuckDB (`copies`).
+    """
+    from barometre.ingest.contract import (
+        ANSWER_VALUE_COLUMNS,
+        RESPONSE_VALUE_COLUMNS,
+        answer_schema,
+        response_schema,
+    )
+
     resp = manifest.respondent
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_quarantine AS "
         + INCOMPLETE_RULE.format(sub_col=_sql_str(resp["submitted_at"]))
     )
 
-    responses = con.execute(f"""
+    responses = f"""
         SELECT s.source_file, s.source_row, s.response_id, s.submitted_raw, s.submitted_at,
                s.collectivity_name, CAST(n.candidates AS BIGINT) AS candidates,
-               coalesce(nullif(s.collectivity_type_raw, ''), n.reference_type) AS type_code
+               coalesce(nullif(s.collectivity_type_raw, ''), n.reference_type) AS type_code,
+               count(*) OVER (PARTITION BY s.response_id) AS copies
         FROM stage_responses s JOIN name_resolution n USING (collectivity_name)
-        WHERE {_NOT_QUARANTINED.format(alias="s")}
-        ORDER BY s.source_file, s.source_row
-    """).df()
+        WHERE {_NOT_QUARANTINED.format(alias="s")}"""
+    schema = response_schema(reference)
+    failing_combinations(con, responses, schema, "failing_responses")
     _quarantine_failures(
         con,
         responses,
-        contract_failures(responses, response_schema(reference), RESPONSE_VALUE_COLUMNS),
+        "failing_responses",
+        schema,
+        RESPONSE_VALUE_COLUMNS,
         {
             "response_id": resp["response_id"],
             "submitted_raw": resp["submitted_at"],
@@ -279,18 +323,33 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
         },
     )
 
-    answers = con.execute(f"""
-        SELECT a.source_file, a.source_row, a.source_file || ':' || a.source_row AS response_key,
-               a.source_column, a.question_code, a.raw_answer,
+    # Two answers to one question of one response (kept only when > 1). The unpivot gives
+    # one row per row and column of a file, so there can be none unless two columns of a
+    # file answer one question or two files share a name: a cheap scan rules that out
+    # before the exact count, a group per answer.
+    (columns_per_question,) = con.execute("""
+        SELECT coalesce(max(n), 1) FROM (
+            SELECT count(DISTINCT source_column) AS n FROM stage_answers
+            GROUP BY source_file, question_code)
+    """).fetchone()
+    names = [path.name for path in manifest.file_paths()]
+    exact = columns_per_question > 1 or len(set(names)) < len(names)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE answer_copies AS
+        SELECT source_file, source_row, question_code, count(*) AS copies
+        FROM stage_answers WHERE {"true" if exact else "false"}
+        GROUP BY ALL HAVING count(*) > 1
+    """)
+    answers = f"""
+        SELECT a.source_file, a.source_row, a.source_column, a.question_code, a.raw_answer,
                coalesce(t.answer_state, 'unknown') AS answer_state,
-               CAST(t.level AS INTEGER) AS level
+               CAST(t.level AS INTEGER) AS level, coalesce(c.copies, 1) AS copies
         FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
-        WHERE {_NOT_QUARANTINED.format(alias="a")}
-        ORDER BY a.source_file, a.source_row, a.question_code
-    """).df()
-    _quarantine_failures(
-        con, answers, contract_failures(answers, answer_schema(reference), ANSWER_VALUE_COLUMNS), {}
-    )
+        LEFT JOIN answer_copies c USING (source_file, source_row, question_code)
+        WHERE {_NOT_QUARANTINED.format(alias="a")}"""
+    schema = answer_schema(reference)
+    failing_combinations(con, answers, schema, "failing_answers")
+    _quarantine_failures(con, answers, "failing_answers", schema, ANSWER_VALUE_COLUMNS, None)
 
     # Documented duplicate rule (manifest `duplicates: latest_complete`): among the rows
     # that passed, the latest submission of a collectivity wins; ties go to the highest id.
@@ -541,8 +600,8 @@ def load_edition(
     manifest = load_manifest(edition_dir)
     reference = load_reference(seeds_dir, manifest.edition)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()  # in memory: personal columns never reach the warehouse file
-    try:
+    # In memory (personal columns never reach the warehouse file), bounded, spilling to disk.
+    with bounded_connection(refusing_for=edition_dir) as con:
         files = _stage_edition(con, manifest, reference)
         _resolve_collectivities(con, reference)
         _answer_tokens(con, manifest, reference)
@@ -556,5 +615,3 @@ def load_edition(
         con.execute(f"ATTACH {_sql_str(str(warehouse))} AS {WAREHOUSE}")
         _write(con, manifest, files)
         return _summary(con, manifest)
-    finally:
-        con.close()

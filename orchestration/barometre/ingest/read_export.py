@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from barometre.ingest.bounded import out_of_memory
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest
 
@@ -104,6 +105,8 @@ def _read_csv(
             ],
         )
     except duckdb.Error as exc:
+        if out_of_memory(exc):  # not the file's fault: the memory limit's refusal
+            raise
         raise _csv_error(path, manifest, exc) from None
     return _finish(con, path, table, headers)
 

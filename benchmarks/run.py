@@ -1,0 +1,322 @@
+"""The benchmark of issue 10: the project side by side with the tools' own floor.
+
+    .venv/bin/python benchmarks/run.py                    # P2 at 1 M answers, and P4
+    .venv/bin/python benchmarks/run.py --sizes 1M,3M,10M  # P2 at every size of the issue
+
+Prints one markdown table (the one kept in docs/performance.md):
+
+- P2: a synthetic LimeSurvey CSV edition of N answers (100 questions, N / 100
+  respondents; `barometre.sample.generate_benchmark`) goes through the project's
+  ingestion and validation — `load_edition` (read, unpivot, row contract, quarantine,
+  write) then the blocking checks `verify_row_contract` and `verify_reconciliation` —
+  and, side by side, through a bare DuckDB script that reads the same file, unpivots
+  it, decodes the answers and computes the per-question distributions and theme means.
+  Also `barometre validate` (dry run) alone.
+- P4: loading the code location (`import barometre.definitions`) against the floor
+  `import dagster, dagster_dbt`, in the same venv, alternated, median of --imports runs.
+
+Each measured step runs in a child process of its own; time is wall-clock, peak RSS is
+the child's own maximum resident set (`os.wait4`; it includes the ~40 MiB of this small
+parent, which Linux counts into a child at fork). Numbers are machine-dependent; the
+ratios are what the targets speak of. Never a timed test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS_PER_THEME = 10  # 10 themes: 100 questions per edition
+NOT_MEASURED = {
+    "P1": "`barometre run` on the sample vs a bare `dbt build` (≤ 1.5×)",
+    "P3": "XLSX ingestion vs CSV ingestion of the same answers (≤ 2×): see the XLSX section",
+    "P5": "re-run after one changed edition of ten (≤ 30 % of a full run)",
+}
+
+
+# ------------------------------------------------------------------ measured children
+
+
+def _child_baseline(edition_dir: str) -> dict:
+    """The floor of P2: bare DuckDB, no project code (the manifest read as plain YAML)."""
+    import csv
+    import re
+
+    import duckdb
+    import yaml
+
+    folder = Path(edition_dir)
+    manifest = yaml.safe_load((folder / "manifest.yml").read_text(encoding="utf-8"))
+    path = folder / manifest["files"][0]
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        header = next(csv.reader(handle, delimiter=manifest["delimiter"]))
+    pattern = re.compile(manifest["questions"]["pattern"])
+    themes = {h: m["theme"] for h in header if (m := pattern.match(h))}
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE wide AS SELECT * FROM read_csv(?, delim = ?, header = true, "
+        "all_varchar = true)",
+        [str(path), manifest["delimiter"]],
+    )
+    levels = ", ".join(f"('{c}', {lv})" for c, lv in manifest["answers"]["codes"].items())
+    theme_of = ", ".join(f"('{q}', '{t}')" for q, t in themes.items())
+    cols = ", ".join('"' + c.replace('"', '""') + '"' for c in themes)
+    con.execute(f"""
+        CREATE TABLE long AS
+        SELECT u.question, t.theme, l.level
+        FROM wide UNPIVOT INCLUDE NULLS (answer FOR question IN ({cols})) u
+        JOIN (VALUES {theme_of}) t(question, theme) USING (question)
+        LEFT JOIN (VALUES {levels}) l(code, level) ON l.code = u.answer""")
+    (distributions,) = con.execute(
+        "SELECT count(*) FROM (SELECT question, level, count(*) FROM long GROUP BY ALL)"
+    ).fetchone()
+    (means,) = con.execute(
+        "SELECT count(*) FROM (SELECT theme, avg(level) FROM long GROUP BY ALL)"
+    ).fetchone()
+    (answers,) = con.execute("SELECT count(*) FROM long").fetchone()
+    return {"answers": answers, "distributions": distributions, "theme_means": means}
+
+
+def _child_project(edition_dir: str, seeds_dir: str, warehouse: str) -> dict:
+    from barometre.ingest.load import load_edition
+    from barometre.ingest.verify import verify_reconciliation, verify_row_contract
+
+    folder, seeds, wh = Path(edition_dir), Path(seeds_dir), Path(warehouse)
+    load = load_edition(folder, wh, seeds, max_bad_share=1.0)
+    contract = verify_row_contract(wh, seeds, load.edition_code)
+    reconcile = verify_reconciliation(wh, load.edition_code)
+    return {
+        "answers": load.answers,
+        "quarantined": load.rows_quarantined,
+        "checks_pass": contract.passed and reconcile.passed,
+    }
+
+
+def _child_validate(edition_dir: str, seeds_dir: str) -> dict:
+    from barometre.ingest.load import load_edition
+
+    result = load_edition(
+        Path(edition_dir), Path(seeds_dir) / "none.duckdb", Path(seeds_dir), dry_run=True
+    )
+    return {"quarantined": result.rows_quarantined, "refused": bool(result.refused)}
+
+
+def _child_generate(folder: str, respondents: str, seed: str) -> dict:
+    from barometre.sample import generate_benchmark
+
+    generate_benchmark(Path(folder), int(respondents), QUESTIONS_PER_THEME, 1, int(seed))
+    return {}
+
+
+CHILDREN = {
+    "generate": _child_generate,
+    "baseline": _child_baseline,
+    "project": _child_project,
+    "validate": _child_validate,
+}
+
+
+# ------------------------------------------------------------------ measuring
+
+
+def measure(argv: list[str]) -> tuple[float, float, float, str]:
+    """Run `argv` as a child: (wall seconds, CPU seconds, peak RSS MiB, stdout).
+
+    `os.wait4` gives the rusage of that child alone (its own peak RSS).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        began = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - began
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv} failed:\n{err.read().decode()[-3000:]}")
+        text = out.read().decode()
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
+
+
+def run_child(name: str, *args: str) -> tuple[float, float, float, dict]:
+    wall, cpu, rss, out = measure([sys.executable, __file__, "--child", name, *args])
+    return wall, cpu, rss, json.loads(out.strip().splitlines()[-1])
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().upper()
+    factor = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
+    return int(float(text[:-1] if factor > 1 else text) * factor)
+
+
+def label(n: int) -> str:
+    return f"{n / 1e6:g} M" if n >= 1_000_000 else f"{n / 1e3:g} k"
+
+
+# ------------------------------------------------------------------ the table
+
+
+def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
+    rows = []
+    per_answer = []
+    for size in sizes:
+        respondents = max(1, size // (QUESTIONS_PER_THEME * 10))
+        folder = out / f"p2_{size}"
+        if not (folder / "raw").is_dir():
+            print(f"… writing a {label(size)}-answer CSV edition", file=sys.stderr)
+            # In a child: Linux counts the parent's peak RSS at fork/exec into a child's own,
+            # so the parent stays small (nothing big is ever built in it).
+            generate = ["--child", "generate", str(folder), str(respondents), str(seed)]
+            measure([sys.executable, __file__, *generate])
+        [edition] = sorted((folder / "raw").iterdir())
+        seeds = folder / "seeds"
+        warehouse = folder / "bench.duckdb"
+        warehouse.unlink(missing_ok=True)
+        print(f"… P2 {label(size)}: baseline", file=sys.stderr)
+        b_wall, _, b_rss, base = run_child("baseline", str(edition))
+        print(f"… P2 {label(size)}: project ingestion + validation", file=sys.stderr)
+        p_wall, _, p_rss, proj = run_child("project", str(edition), str(seeds), str(warehouse))
+        print(f"… P2 {label(size)}: validate (dry run)", file=sys.stderr)
+        v_wall, _, v_rss, _ = run_child("validate", str(edition), str(seeds))
+        answers = proj["answers"]
+        per_answer.append((answers, p_wall, p_rss))
+        ok = p_wall <= 3 * b_wall and p_rss <= 1024
+        rows.append(
+            [
+                "P2",
+                f"ingest + validate, {label(size)}-answer CSV ({answers:,} loaded)",
+                f"{p_wall:.1f} s / {p_rss:,.0f} MiB",
+                f"{b_wall:.1f} s / {b_rss:,.0f} MiB",
+                f"{p_wall / b_wall:.1f}× time, {p_rss / b_rss:.1f}× memory",
+                "≤ 3× time, ≤ 1024 MiB: "
+                + ("met" if ok else "NOT met")
+                + ("" if proj["checks_pass"] else " (checks FAILED)"),
+            ]
+        )
+        rows.append(
+            [
+                "P2",
+                f"`validate` (dry run) alone, {label(size)} answers",
+                f"{v_wall:.1f} s / {v_rss:,.0f} MiB",
+                "",
+                f"{v_wall / b_wall:.1f}× baseline time",
+                "finishes in bounded memory",
+            ]
+        )
+        if base["answers"] < answers:
+            raise RuntimeError(f"baseline saw {base['answers']} answers, project {answers}")
+    if len(per_answer) > 1:
+        (a0, t0, m0), (a1, t1, m1) = per_answer[0], per_answer[-1]
+        rows.append(
+            [
+                "P2",
+                f"linearity {label(sizes[0])} → {label(sizes[-1])} ({a1 / a0:.1f}× the answers)",
+                f"{t1 / t0:.1f}× time, {m1 / m0:.1f}× memory",
+                "",
+                "",
+                "time ∝ answers, memory bounded",
+            ]
+        )
+    return rows
+
+
+# The tools alone, for a location with dbt: `@dbt_assets` over the project's manifest
+# (dagster-dbt then imports dbt's selection engine and reads the manifest).
+DBT_ASSETS_FLOOR = """
+import dagster, dagster_dbt
+from dagster_dbt import dbt_assets
+@dbt_assets(manifest={manifest!r})
+def everything(context): ...
+"""
+
+
+def p4_rows(repeats: int) -> list[list[str]]:
+    py = sys.executable
+    manifest = ROOT / "dbt_project" / "target" / "manifest.json"
+    commands = {
+        "ours": [py, "-c", "import barometre.definitions"],
+        "floor": [py, "-c", "import dagster, dagster_dbt"],
+        "dbt_assets": [py, "-c", DBT_ASSETS_FLOOR.format(manifest=str(manifest))],
+    }
+    runs: dict[str, list[tuple[float, float, float]]] = {k: [] for k in commands}
+    print(f"… P4: {repeats} × {len(commands)} imports, alternated", file=sys.stderr)
+    for _ in range(repeats):
+        for name, argv in commands.items():
+            runs[name].append(measure(argv)[:3])
+    wall, cpu, rss = (
+        {k: statistics.median(r[i] for r in v) for k, v in runs.items()} for i in range(3)
+    )
+
+    def cell(k: str) -> str:
+        return f"{wall[k]:.2f} s wall, {cpu[k]:.2f} s CPU / {rss[k]:,.0f} MiB"
+
+    return [
+        [
+            "P4",
+            "`import barometre.definitions` vs `import dagster, dagster_dbt` "
+            f"(median of {repeats})",
+            cell("ours"),
+            cell("floor"),
+            f"{wall['ours'] - wall['floor']:+.2f} s wall, {cpu['ours'] - cpu['floor']:+.2f} s CPU",
+            "≤ floor + 0.5 s (CPU): " + ("met" if cpu["ours"] - cpu["floor"] <= 0.5 else "NOT met"),
+        ],
+        [
+            "P4",
+            "context: the tools alone with one `@dbt_assets` over the same manifest",
+            cell("dbt_assets"),
+            cell("floor"),
+            f"{wall['dbt_assets'] - wall['floor']:+.2f} s wall, "
+            f"{cpu['dbt_assets'] - cpu['floor']:+.2f} s CPU",
+            f"ours − this: {cpu['ours'] - cpu['dbt_assets']:+.2f} s CPU",
+        ],
+    ]
+
+
+def render(rows: list[list[str]]) -> str:
+    head = ["target", "case", "project (time / peak RSS)", "floor", "ratio", "target"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1M", help="answers per P2 edition, e.g. 1M,3M,10M")
+    p.add_argument("--imports", type=int, default=5, help="P4 runs of each import")
+    p.add_argument("--skip", default="", help="comma-separated targets to skip (P2,P4)")
+    p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "output" / "run")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.child:
+        name, *rest = args.child
+        print(json.dumps(CHILDREN[name](*rest)))
+        return 0
+
+    skip = {s.strip().upper() for s in args.skip.split(",") if s.strip()}
+    args.out.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    rows: list[list[str]] = []
+    if "P2" not in skip:
+        rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
+    if "P4" not in skip:
+        rows += p4_rows(args.imports)
+    rows += [[t, what, "not measured yet", "", "", ""] for t, what in NOT_MEASURED.items()]
+    print(render(rows))
+    print(
+        f"\n{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
+        f"benchmark took {time.perf_counter() - began:.0f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
