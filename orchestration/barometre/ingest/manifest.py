@@ -208,7 +208,7 @@ class Manifest(_Part):
 
     edition: str = Field(min_length=1, description="the folder name; a row of seeds/editions.csv")
     layout: str = Field("", description="free label recorded with every row (default: the format)")
-    files: list[Annotated[str, BeforeValidator(_tokens)]] = Field(
+    files: list[Annotated[str, AfterValidator(_file_entry)]] = Field(
         min_length=1, description="export files in the edition folder, all in this layout"
     )
     format: Annotated[Literal["csv", "xlsx"], Lower]
@@ -251,11 +251,6 @@ class Manifest(_Part):
         if isinstance(raw, dict) and raw.get("layout") in (None, "") and "format" in raw:
             return {**raw, "layout": str(raw["format"]).lower()}
         return raw
-
-    @field_validator("files")
-    @classmethod
-    def _confined_names(cls, names: list[str]) -> list[str]:
-        return [_file_entry(n) for n in names]
 
     @field_validator("delimiter")
     @classmethod
