@@ -203,7 +203,6 @@ class Manifest(_Part):
         frozen=True,
         coerce_numbers_to_str=True,
         title="barometre edition manifest (manifest.yml)",
-        json_schema_extra={"$id": "https://barometre.example/manifest.schema.json"},
     )
 
     edition: str = Field(min_length=1, description="the folder name; a row of seeds/editions.csv")
@@ -217,7 +216,11 @@ class Manifest(_Part):
         Lower,
         AfterValidator(ENCODINGS.__getitem__),
     ] = Field("utf-8", description="csv only; utf-8 also reads a BOM")
-    delimiter: str = Field(",", description="csv only: one character")
+    delimiter: str = Field(
+        ",",
+        description="csv only: one character",
+        json_schema_extra={"minLength": 1, "maxLength": 1},
+    )
     sheet: str | None = Field(None, description="xlsx only: sheet name, default the first")
     header_rows: int = Field(1, ge=1, description="rows before the data (all skipped)")
     names_row: int = Field(1, ge=1, description="the header row that names the columns")
