@@ -187,11 +187,11 @@ def _file_entry(name: str) -> str:
     posix, windows = PurePosixPath(name), PureWindowsPath(name)
     if posix.is_absolute() or windows.is_absolute() or windows.drive or "\\" in name:
         raise ValueError(
-            f"{name!r} is not inside the edition folder: give the file name (or a "
+            f"{_found(name)} is not inside the edition folder: give the file name (or a "
             "sub-path) relative to the folder"
         )
     if ".." in posix.parts:
-        raise ValueError(f"{name!r} leaves the edition folder ('..'): refused")
+        raise ValueError(f"{_found(name)} leaves the edition folder ('..'): refused")
     return name
 
 
@@ -259,7 +259,9 @@ class Manifest(_Part):
     @classmethod
     def _one_character(cls, value: str) -> str:
         if len(value) != 1 or value in {'"', "\n", "\r"}:
-            raise ValueError(f"must be exactly one character other than a quote, found {value!r}")
+            raise ValueError(
+                f"must be exactly one character other than a quote, found {_found(value)}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -344,7 +346,7 @@ class Manifest(_Part):
         Nothing at the target is read, hashed or shown: only the entry as written.
         """
         refusal = IngestError(
-            f"files: entry {name!r} resolves outside the edition folder (through a symbolic "
+            f"files: entry {_found(name)} resolves outside the edition folder (through a symbolic "
             "link or '..'): refused, nothing was read",
             file=self.path,
             hint="copy the export itself into the edition folder and list its name",
