@@ -187,3 +187,150 @@ def write_surveymonkey(
         yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8"
     )
     return folder
+
+
+QUALTRICS_COLUMNS = (
+    "StartDate",
+    "EndDate",
+    "Status",
+    "IPAddress",
+    "Progress",
+    "Duration (in seconds)",
+    "Finished",
+    "RecordedDate",
+    "ResponseId",
+    "RecipientLastName",
+    "RecipientFirstName",
+    "RecipientEmail",
+    "ExternalReference",
+    "LocationLatitude",
+    "LocationLongitude",
+    "DistributionChannel",
+    "UserLanguage",
+    "Q_collectivite",
+    "Q_type",
+)
+"""The columns before the questions in a Qualtrics "Export data" CSV (choice text)."""
+
+
+def qualtrics_id(question: dict[str, str]) -> str:
+    """Qualtrics names a matrix row `Q<block>_<row>`: here theme number and order."""
+    return f"Q{int(question['theme_code'][1:])}_{int(question['order_in_theme'])}"
+
+
+QUALTRICS_MANIFEST = {
+    "edition": "2021",
+    "layout": "qualtrics_csv",
+    "files": ["export.csv"],
+    "format": "csv",
+    "encoding": "utf-8-sig",
+    "delimiter": ",",
+    "header_rows": 3,
+    "names_row": 1,
+    "wording_row": 2,
+    "timestamp_format": "%Y-%m-%d %H:%M:%S",
+    "respondent": {
+        "response_id": "ResponseId",
+        "collectivity": "Q_collectivite",
+        "type": "Q_type",
+        "started_at": "StartDate",
+        "submitted_at": "EndDate",
+    },
+    "metadata_columns": [
+        "Status",
+        "Progress",
+        "Duration (in seconds)",
+        "Finished",
+        "RecordedDate",
+        "ExternalReference",
+        "DistributionChannel",
+        "UserLanguage",
+    ],
+    "personal_columns": [
+        "IPAddress",
+        "RecipientLastName",
+        "RecipientFirstName",
+        "RecipientEmail",
+        "LocationLatitude",
+        "LocationLongitude",
+    ],
+    "completeness": {"column": "Finished", "equals": ["True", "1"]},
+    "answers": {"encoding": "labels", "not_concerned": ["Non concerné"], "no_answer": [""]},
+    "questions": {"by": "map", "map": {}},
+    "duplicates": "latest_complete",
+}
+
+
+def write_qualtrics(
+    folder: Path,
+    responses: Sequence[Response],
+    manifest_overrides: dict | None = None,
+    *,
+    finished: Sequence[str] | None = None,
+) -> Path:
+    """A 2021 edition folder in Qualtrics' CSV layout: three header rows (column ids like
+    Q1_1, question texts, `{"ImportId":…}`), `Finished`/`Progress`, French labels.
+
+    `Response.answer` is a level number as text or a literal cell; `finished[i]` is the
+    `Finished` cell of response i (default "True", with Progress 100; "False" gives 40).
+    The manifest maps every question id to its code (`questions.by: map`).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    labels = seed_level_labels("2021")
+    questions = seed_questions("2021")
+    ids = [qualtrics_id(q) for q in questions]
+    names = [*QUALTRICS_COLUMNS, *ids]
+    wordings = [
+        *("Start Date", "End Date", "Response Type", "IP Address", "Progress"),
+        *("Duration (in seconds)", "Finished", "Recorded Date", "Response ID"),
+        *("Recipient Last Name", "Recipient First Name", "Recipient Email"),
+        *("External Data Reference", "Location Latitude", "Location Longitude"),
+        *("Distribution Channel", "User Language"),
+        *("Votre collectivité", "Type de collectivité"),
+        *(f"{q['theme_code']} - {q['wording_fr']}" for q in questions),
+    ]
+    imports = [f'{{"ImportId":"{n}"}}' for n in names]
+    with (folder / "export.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+        writer.writerows([names, wordings, imports])
+        for number, response in enumerate(responses, start=1):
+            done = finished[number - 1] if finished else "True"
+            answer = (
+                labels.get(int(response.answer), response.answer)
+                if response.answer.isdigit()
+                else response.answer
+            )
+            cells = {
+                "StartDate": "2020-12-01 09:00:00",
+                "EndDate": response.submitted,
+                "Status": "IP Address",
+                "IPAddress": f"203.0.113.{number}",
+                "Progress": "100" if done in ("True", "1") else "40",
+                "Duration (in seconds)": "1800",
+                "Finished": done,
+                "RecordedDate": response.submitted,
+                "ResponseId": f"R_{number:015d}",
+                "RecipientLastName": "Nom",
+                "RecipientFirstName": "Prénom",
+                "RecipientEmail": f"r{number}@example.org",
+                "ExternalReference": "",
+                "LocationLatitude": "44.8",
+                "LocationLongitude": "-0.6",
+                "DistributionChannel": "anonymous",
+                "UserLanguage": "FR",
+                "Q_collectivite": response.collectivity,
+                "Q_type": response.type_code,
+                **{i: answer for i in ids},
+                **response.overrides,
+            }
+            writer.writerow([cells[h] for h in names])
+    column_map = {qualtrics_id(q): q["question_code"] for q in questions}
+    manifest = {
+        **QUALTRICS_MANIFEST,
+        "questions": {"by": "map", "map": column_map},
+        **(manifest_overrides or {}),
+    }
+    (folder / "manifest.yml").write_text(
+        yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8"
+    )
+    return folder

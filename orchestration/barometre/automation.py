@@ -28,7 +28,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -57,7 +56,7 @@ from dagster import (
 from barometre.assets.dbt import DBT_ASSET_KEYS, DBT_ASSETS
 from barometre.assets.ingestion import edition_partitions
 from barometre.editions import discover_editions
-from barometre.ingest.manifest import MANIFEST_NAME
+from barometre.ingest.manifest import MANIFEST_NAME, listed_export_paths
 from barometre.publish import (
     MARTS_SCHEMA,
     PUBLISHED_REFERENCE_TABLES,
@@ -168,27 +167,19 @@ class EditionState:
     """why the edition is not ready (export missing, files still being written)"""
 
 
-def _listed_files(folder: Path) -> list[str] | None:
-    """File names listed in the manifest, or None when it cannot be read (the run will
-    then say why, in the ingestion's own words)."""
-    try:
-        raw = yaml.safe_load((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        files = raw.get("files") if isinstance(raw, dict) else None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return None
-    if not isinstance(files, list):
-        return None
-    return [str(f) for f in files if f is not None]
-
-
 def edition_state(
     folder: Path, *, settle_seconds: float = 0.0, now: float | None = None
 ) -> EditionState:
     """Content hash of an edition folder: manifest.yml + the export files it lists,
-    streamed by chunks (names included, so a renamed file counts as a change)."""
-    listed = _listed_files(folder)
-    files = [folder / MANIFEST_NAME] + [folder / name for name in (listed or [])]
-    missing = [p.name for p in files if not p.is_file()]
+    streamed by chunks (names included, so a renamed file counts as a change).
+
+    The files are those of the manifest model, confined to the folder: a manifest that
+    cannot be used (wrong types, a `files:` entry leading outside the folder) counts by
+    its own content only, so nothing outside the folder is ever read, and the run says why.
+    """
+    listed = listed_export_paths(folder) or []
+    files = [folder / MANIFEST_NAME, *listed]
+    missing = [str(p.relative_to(folder)) for p in files if not p.is_file()]
     if missing:
         return EditionState(folder.name, None, f"waiting for {', '.join(missing)}")
     now = time.time() if now is None else now
@@ -196,7 +187,7 @@ def edition_state(
         return EditionState(folder.name, None, "files still being written")
     digest = hashlib.sha256()
     for path in files:
-        digest.update(path.name.encode() + b"\0")
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)

@@ -20,6 +20,7 @@ from barometre.console import fail as _fail
 from barometre.console import say as _say
 from barometre.file_modes import open_private, private_dir
 from barometre.settings import Settings, get_settings
+from barometre.templates import LAYOUTS
 
 INSTANCE_CONFIG = """\
 # Dagster instance of the barometre warehouse (written by `barometre`, edit freely).
@@ -273,7 +274,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument(
         "--layout",
         required=True,
-        choices=("limesurvey_csv", "surveymonkey_xlsx"),
+        choices=LAYOUTS,
         help="survey tool layout of the export",
     )
     new.set_defaults(func=cmd_new_edition)

@@ -103,3 +103,43 @@ CONTRACT_BATCH = register(
         "the number of distinct value combinations handed to pandera at once by the row contract",
     )
 )
+
+# -- manifest.yml (ingest/safe_yaml.py, ingest/manifest.py) ------------------------------
+MANIFEST_BYTES = register(
+    Limit("BAROMETRE_LIMIT_MANIFEST_BYTES", 262_144, "bytes", "the size of manifest.yml")
+)
+YAML_ALIASES = register(
+    Limit(
+        "BAROMETRE_LIMIT_YAML_ALIASES",
+        50,
+        "aliases",
+        "the number of YAML aliases (*name) in manifest.yml",
+    )
+)
+YAML_NODES = register(
+    Limit(
+        "BAROMETRE_LIMIT_YAML_NODES",
+        100_000,
+        "values",
+        "the number of values in manifest.yml once its aliases are expanded",
+    )
+)
+YAML_DEPTH = register(
+    Limit("BAROMETRE_LIMIT_YAML_DEPTH", 20, "levels", "the nesting depth of manifest.yml")
+)
+HEADER_ROWS = register(
+    Limit(
+        "BAROMETRE_LIMIT_HEADER_ROWS",
+        10,
+        "rows",
+        "the header block of an export (manifest `header_rows`)",
+    )
+)
+PATTERN_CHARS = register(
+    Limit(
+        "BAROMETRE_LIMIT_PATTERN_CHARS",
+        1_000,
+        "characters",
+        "a regular expression of manifest.yml (`questions.pattern`, `answers.groups[].pattern`)",
+    )
+)

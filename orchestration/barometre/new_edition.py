@@ -1,16 +1,16 @@
 """`barometre new-edition`: start a new edition folder, to be filled in by hand.
 
 Writes `data/raw/<edition>/manifest.yml` (a commented template of the survey tool's
-layout, in the format of docs/adding-an-edition.md), `seed_stubs/*.csv` (the rows the
-seeds need for the edition, with the seeds' exact headers, pre-filled from the latest
-edition to be checked and pasted into seeds/) and `SEEDS_TODO.md` (what to do next).
+layout, from barometre/templates/<layout>.yml, in the format of
+docs/adding-an-edition.md), `seed_stubs/*.csv` (the rows the seeds need for the
+edition, with the seeds' exact headers, pre-filled from the latest edition to be
+checked and pasted into seeds/) and `SEEDS_TODO.md` (what to do next).
 
 The manifest lists a placeholder export file on purpose: until the real export is put
 in the folder and named in `files:`, `barometre validate` and the runs say the export
 is missing, and the sensor waits (it only runs editions whose listed files exist).
 """
 
-# ruff: noqa: E501  (the manifest templates reproduce docs/adding-an-edition.md line for line)
 from __future__ import annotations
 
 import csv
@@ -18,110 +18,12 @@ import re
 from pathlib import Path
 
 from barometre.ingest.manifest import MANIFEST_NAME
+from barometre.templates import LAYOUTS, template_text
 
-LAYOUTS = ("limesurvey_csv", "surveymonkey_xlsx")
 STUBS_DIR = "seed_stubs"
 TODO_NAME = "SEEDS_TODO.md"
 PLACEHOLDER = "TODO"
 EDITION_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
-
-_LIMESURVEY = """\
-# Edition {edition}: LimeSurvey "Export responses" CSV. Written by `barometre new-edition`:
-# replace every TODO, check every value against the export, then run
-#   barometre validate {folder}
-# Format: docs/adding-an-edition.md.
-edition: "{edition}"            # must equal the folder name and a row of seeds/editions.csv
-layout: limesurvey_csv          # free label, recorded with every row (limesurvey_csv, surveymonkey_xlsx, …)
-files:                          # one or more export files, all in the same layout
-  - "TODO_export_{edition}.csv" # TODO: the export's file name, as the survey tool wrote it
-format: csv                     # csv | xlsx
-encoding: utf-8-sig             # csv only: utf-8, utf-8-sig (BOM), latin-1
-delimiter: ";"                  # csv only
-header_rows: 1                  # 1, or 2 for SurveyMonkey (the second row is a sub-header)
-sheet: null                     # xlsx only: sheet name, default the first sheet
-timestamp_format: "%Y-%m-%d %H:%M:%S"   # strptime format of the date columns
-
-respondent:                     # which export columns carry what (header text of row 1)
-  response_id: id
-  collectivity: "Collectivité"
-  type: "Type de collectivité"  # optional: omit when the export has no type column
-  started_at: startdate
-  submitted_at: submitdate      # an empty value marks an incomplete response
-metadata_columns:               # kept out of the warehouse but expected in the file
-  - lastpage
-  - startlanguage
-  - datestamp
-personal_columns:               # personal data of the person who filled the form: never read further
-  - ipaddr
-  - token
-  - "Courriel du contact"
-
-answers:
-  encoding: codes               # codes: a code → level table below; labels: French labels of seeds/scale_levels.csv
-  codes: {{{codes}}}  # TODO: one code per level of the edition's scale
-  not_concerned: ["NC"]         # tokens meaning "not concerned"
-  no_answer: [""]               # tokens meaning "no answer" (empty cell)
-
-questions:                      # how question columns map to question codes of seeds/questions.csv
-  by: code                      # code | wording
-  # by: code — a regular expression with named groups `theme` and `order`, matched
-  # against each remaining header; (theme, order) is looked up in seeds/questions.csv.
-  pattern: '^(?P<theme>T\\d{{2}})\\[SQ(?P<order>\\d{{3}})\\]$'
-  # by: wording — the header text is compared with seeds/questions.csv wording_fr,
-  # both normalised: accents removed, curly quotes and apostrophes made straight,
-  # runs of spaces folded, case ignored.
-
-duplicates: latest_complete     # rule for a collectivity that submitted more than once:
-                                # keep its latest complete submission (by submitted_at,
-                                # then response_id); the others are quarantined.
-"""
-
-_SURVEYMONKEY = """\
-# Edition {edition}: SurveyMonkey "All responses data" XLSX (expanded). Written by
-# `barometre new-edition`: replace every TODO, check every value against the export,
-# then run
-#   barometre validate {folder}
-# Format: docs/adding-an-edition.md. With `header_rows: 2`, row 1 holds the column
-# names and the question wordings, row 2 the sub-headers (`Response` under each
-# question); data start on row 3. Columns are named by row 1.
-edition: "{edition}"            # must equal the folder name and a row of seeds/editions.csv
-layout: surveymonkey_xlsx       # free label, recorded with every row (limesurvey_csv, surveymonkey_xlsx, …)
-files:                          # one or more export files, all in the same layout
-  - "TODO_export_{edition}.xlsx" # TODO: the export's file name, as the survey tool wrote it
-format: xlsx                    # csv | xlsx
-header_rows: 2                  # 1, or 2 for SurveyMonkey (the second row is a sub-header)
-sheet: null                     # xlsx only: sheet name, default the first sheet
-timestamp_format: "%m/%d/%Y %I:%M:%S %p"   # strptime format of the date columns
-
-respondent:                     # which export columns carry what (header text of row 1)
-  response_id: "Respondent ID"
-  collectivity: "Custom Data 1" # TODO: the column holding the collectivity's name
-  # type: "…"                   # optional: omit when the export has no type column
-  started_at: "Start Date"
-  submitted_at: "End Date"      # an empty value marks an incomplete response
-metadata_columns:               # kept out of the warehouse but expected in the file
-  - "Collector ID"
-personal_columns:               # personal data of the person who filled the form: never read further
-  - "IP Address"
-  - "Email Address"
-  - "First Name"
-  - "Last Name"
-
-answers:
-  encoding: labels              # codes: a code → level table; labels: French labels of seeds/scale_levels.csv
-  not_concerned: ["Non concerné"]   # tokens meaning "not concerned"
-  no_answer: [""]               # tokens meaning "no answer" (empty cell)
-
-questions:                      # how question columns map to question codes of seeds/questions.csv
-  by: wording                   # code | wording
-  # by: wording — the header text is compared with seeds/questions.csv wording_fr,
-  # both normalised: accents removed, curly quotes and apostrophes made straight,
-  # runs of spaces folded, case ignored.
-
-duplicates: latest_complete     # rule for a collectivity that submitted more than once:
-                                # keep its latest complete submission (by submitted_at,
-                                # then response_id); the others are quarantined.
-"""
 
 # seed → how to stub it from the latest edition's rows
 _EDITION_SEEDS = (
@@ -256,6 +158,14 @@ def _todo(
     return "\n".join(lines)
 
 
+def fill_template(layout: str, edition: str, folder: Path, codes: str) -> str:
+    """The manifest template of `layout` with its placeholders replaced."""
+    text = template_text(layout)
+    for key, value in (("{edition}", edition), ("{folder}", str(folder)), ("{codes}", codes)):
+        text = text.replace(key, value)
+    return text
+
+
 def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -> list[Path]:
     """Create `data_dir/<edition>/` with a manifest template and seed stubs; the files."""
     if layout not in LAYOUTS:
@@ -281,15 +191,12 @@ def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -
                 del stubs[name]
 
     folder.mkdir(parents=True)
-    template = _LIMESURVEY if layout == "limesurvey_csv" else _SURVEYMONKEY
     _, editions = _read_seed(Path(seeds_dir), "editions")
     own = [r for r in editions if r["edition_code"] == edition]
     scale = int((own or [max(editions, key=lambda r: int(r["edition_number"]))])[0]["scale_size"])
     codes = ", ".join(f"A{i}: {i}" for i in range(1, scale + 1))
     written = [folder / MANIFEST_NAME]
-    written[0].write_text(
-        template.format(edition=edition, folder=folder, codes=codes), encoding="utf-8"
-    )
+    written[0].write_text(fill_template(layout, edition, folder, codes), encoding="utf-8")
     (folder / STUBS_DIR).mkdir()
     for name, (header, rows) in stubs.items():
         path = folder / STUBS_DIR / f"{name}.csv"

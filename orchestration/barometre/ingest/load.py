@@ -77,6 +77,34 @@ def _responses_select(
         header = plan.respondent.get(field_name)
         return f"trim(coalesce({export.column_of(header)}, ''))" if header else "NULL"
 
+    # The completeness rule (manifest `completeness`, default: submitted_at not empty).
+    rule = manifest.completeness_rule
+    if rule.column not in export.headers:
+        raise IngestError(
+            "the column of the completeness rule is missing from the export",
+            file=manifest.folder / source_file,
+            row=1,
+            column=rule.column,
+            hint="fix `completeness.column` in manifest.yml or re-export with that column",
+        )
+    value = f"trim(coalesce({export.column_of(rule.column)}, ''))"
+    if rule.equals is not None:
+        accepted = ", ".join(_sql_str(t.strip().lower()) for t in rule.equals)
+        complete = f"lower({value}) IN ({accepted})"
+    elif rule.at_least is not None:
+        complete = f"coalesce(TRY_CAST({value} AS DOUBLE) >= {float(rule.at_least)!r}, false)"
+    else:
+        complete = f"{value} <> ''"
+    if rule.not_empty:
+        reason = (
+            f"response not submitted (empty {rule.column}): incomplete responses are not loaded"
+        )
+    else:
+        reason = (
+            f"response not complete (completeness rule: {rule.describe()}): incomplete "
+            "responses are not loaded"
+        )
+
     fmt = _sql_str(manifest.timestamp_format)
     return f"""
         SELECT {_sql_str(source_file)} AS source_file, source_row,
@@ -86,7 +114,11 @@ def _responses_select(
                {col("started_at")} AS started_raw,
                {col("submitted_at")} AS submitted_raw,
                try_strptime({col("started_at")}, {fmt}) AS started_at,
-               try_strptime({col("submitted_at")}, {fmt}) AS submitted_at
+               try_strptime({col("submitted_at")}, {fmt}) AS submitted_at,
+               {complete} AS is_complete,
+               {_sql_str(rule.column)} AS complete_column,
+               {value} AS complete_value,
+               {_sql_str(reason)} AS complete_reason
         FROM {export.table}"""
 
 
@@ -162,53 +194,88 @@ def _resolve_collectivities(con: duckdb.DuckDBPyConnection, reference: Reference
     """)
 
 
+def _level_table(
+    encoding: str, codes: dict[str, int], labels: dict[str, int] | None, reference: Reference
+) -> dict[str, int]:
+    """Normalised token → level for one encoding (labels default to the seeds' labels)."""
+    if encoding == "codes":
+        return {normalize_text(code): level for code, level in codes.items()}
+    if labels is None:
+        return {normalize_text(label): level for level, label in reference.level_labels.items()}
+    return {normalize_text(label): level for label, level in labels.items()}
+
+
 def _answer_tokens(
     con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference
 ) -> None:
-    """Decode each distinct raw answer to (state, level) from the manifest and the seeds."""
-    if manifest.answer_encoding == "codes":
-        levels = {normalize_text(code): level for code, level in manifest.answer_codes.items()}
-    else:
-        levels = {normalize_text(label): level for level, label in reference.level_labels.items()}
+    """Decode each distinct (column, raw answer) to (state, level), from the manifest and seeds.
+
+    A column reads with the encoding of the first `answers.groups` entry it belongs to,
+    else with `answers.encoding`. Python sees only the distinct raw answers and the
+    columns; DuckDB pairs them.
+    """
+    answers = manifest.answers
+    tables = [_level_table(answers.encoding, answers.codes, answers.labels, reference)] + [
+        _level_table(g.encoding, g.codes, g.labels, reference) for g in answers.groups
+    ]
     not_concerned = {normalize_text(t) for t in manifest.not_concerned}
     no_answer = {normalize_text(t) for t in manifest.no_answer} | {""}
+    columns = [
+        (column, str(0 if (group := manifest.group_of(column)) is None else group + 1))
+        for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_answers").fetchall()
+    ]
+    used = sorted({int(table) for _, table in columns})
     rows = []
     for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM stage_answers").fetchall():
         key = normalize_text(raw)
-        if key in no_answer:
-            rows.append((raw, "no_answer", None))
-        elif key in not_concerned:
-            rows.append((raw, "not_concerned", None))
-        elif key in levels:
-            rows.append((raw, "answered", str(levels[key])))
-        else:
-            rows.append((raw, None, None))
-    _register_rows(con, "answer_tokens", ["raw_answer", "answer_state", "level"], rows)
+        for table in used:
+            levels = tables[table]
+            if key in no_answer:
+                rows.append((str(table), raw, "no_answer", None))
+            elif key in not_concerned:
+                rows.append((str(table), raw, "not_concerned", None))
+            elif key in levels:
+                rows.append((str(table), raw, "answered", str(levels[key])))
+            else:
+                rows.append((str(table), raw, None, None))
+    _register_rows(con, "answer_columns", ["source_column", "level_table"], columns)
+    _register_rows(
+        con, "answer_decoded", ["level_table", "raw_answer", "answer_state", "level"], rows
+    )
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE answer_tokens AS
+        SELECT p.source_column, p.raw_answer, d.answer_state, d.level
+        FROM (SELECT DISTINCT source_column, raw_answer FROM stage_answers) p
+        JOIN answer_columns c USING (source_column)
+        JOIN answer_decoded d ON d.level_table = c.level_table AND d.raw_answer = p.raw_answer
+    """)
 
 
 def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> None:
-    if manifest.answer_encoding == "codes":
-        outside = {
-            c: lvl
-            for c, lvl in manifest.answer_codes.items()
-            if not 1 <= lvl <= reference.scale_size
-        }
-        if outside:
-            raise IngestError(
-                f"answers.codes maps {outside} outside the edition's scale "
-                f"1..{reference.scale_size} (seeds/editions.csv)",
-                file=manifest.path,
-                hint="the manifest and the seeds disagree: fix one of them",
-            )
+    """Every level the manifest maps a code or label to is on the edition's scale."""
+    answers = manifest.answers
+    tables = [("answers", answers.codes, answers.labels)] + [
+        (f"answers.groups[{i}]", g.codes, g.labels) for i, g in enumerate(answers.groups)
+    ]
+    for key, codes, labels in tables:
+        for kind, table in (("codes", codes), ("labels", labels or {})):
+            outside = {c: lvl for c, lvl in table.items() if not 1 <= lvl <= reference.scale_size}
+            if outside:
+                raise IngestError(
+                    f"{key}.{kind} maps {outside} outside the edition's scale "
+                    f"1..{reference.scale_size} (seeds/editions.csv)",
+                    file=manifest.path,
+                    hint="the manifest and the seeds disagree: fix one of them",
+                )
 
 
 INCOMPLETE_RULE = """
-    -- Documented rule: a response without submission date is incomplete and not loaded.
-    SELECT source_file, source_row, {sub_col} AS column_name, submitted_raw AS value,
-           'incomplete_response' AS check_name,
-           'response not submitted (empty ' || {sub_col} || '): incomplete responses are '
-           || 'not loaded' AS reason
-    FROM stage_responses WHERE submitted_raw = ''
+    -- Documented rule (manifest `completeness`; default: a response without submission
+    -- date): an incomplete response is not loaded. The rule's column, value and reason
+    -- are computed per export by _responses_select.
+    SELECT source_file, source_row, complete_column AS column_name, complete_value AS value,
+           'incomplete_response' AS check_name, complete_reason AS reason
+    FROM stage_responses WHERE NOT is_complete
 """
 
 _NOT_QUARANTINED = """NOT EXISTS (
@@ -224,8 +291,8 @@ def _stage_edition(
     files = []
     responses, answers = [], []
     for index, path in enumerate(manifest.file_paths()):
-        export = read_export(con, path, manifest, f"export_{index}")
-        plan = plan_columns(path, export.headers, manifest, reference)
+        export = read_export(con, path, manifest.read_spec(), f"export_{index}")
+        plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
         files.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest(), export.rows_read))
@@ -344,7 +411,7 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
         SELECT a.source_file, a.source_row, a.source_column, a.question_code, a.raw_answer,
                coalesce(t.answer_state, 'unknown') AS answer_state,
                CAST(t.level AS INTEGER) AS level, coalesce(c.copies, 1) AS copies
-        FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
+        FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
         LEFT JOIN answer_copies c USING (source_file, source_row, question_code)
         WHERE {_NOT_QUARANTINED.format(alias="a")}"""
     schema = answer_schema(reference)
@@ -375,18 +442,21 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
 def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
     unknown = con.execute("""
         SELECT a.source_file, a.source_row, a.source_column, a.raw_answer, count(*) OVER ()
-        FROM stage_answers a JOIN answer_tokens t USING (raw_answer)
+        FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
         JOIN stage_responses r ON r.source_file = a.source_file AND r.source_row = a.source_row
-        WHERE t.answer_state IS NULL AND r.submitted_raw <> ''
+        WHERE t.answer_state IS NULL AND r.is_complete
         ORDER BY a.source_file, a.source_row, a.source_column LIMIT 1
     """).fetchone()
     if unknown:
         source_file, row, column, value, count = unknown
-        known = (
-            sorted(manifest.answer_codes)
-            if manifest.answer_encoding == "codes"
-            else "the level labels of seeds/scale_levels.csv"
-        )
+        group = manifest.group_of(column)
+        encoding = manifest.answers if group is None else manifest.answers.groups[group]
+        if encoding.encoding == "codes":
+            known = sorted(encoding.codes)
+        elif encoding.labels is not None:
+            known = sorted(encoding.labels)
+        else:
+            known = "the level labels of seeds/scale_levels.csv"
         raise IngestError(
             f"answer not known to the manifest ({count} cell(s) in all); expected {known}, "
             f"a not-concerned token {list(manifest.not_concerned)} or a no-answer token "
@@ -428,7 +498,7 @@ def _write(
                    a.source_file, a.source_row
             FROM stage_answers a
             JOIN stage_ranked r ON r.source_file = a.source_file AND r.source_row = a.source_row
-            JOIN answer_tokens t USING (raw_answer)
+            JOIN answer_tokens t USING (source_column, raw_answer)
             WHERE r.rank = 1
         """,
             [edition],

@@ -16,16 +16,31 @@ import duckdb
 
 from barometre.ingest.bounded import out_of_memory
 from barometre.ingest.errors import IngestError
-from barometre.ingest.manifest import Manifest
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """How to read an export file (from the manifest: `Manifest.read_spec()`)."""
+
+    format: str
+    encoding: str
+    delimiter: str
+    sheet: str | None
+    header_rows: int
+    names_row: int = 1
+    wording_row: int | None = None
 
 
 @dataclass(frozen=True)
 class ExportTable:
-    """An export loaded into a connection: its table name and its header (row 1)."""
+    """An export loaded into a connection: its table name and its header block."""
 
     table: str
     headers: tuple[str, ...]
+    """the names row: the column names"""
     rows_read: int
+    wordings: tuple[str, ...] = ()
+    """the wording row (the names row when the manifest names none), one per column"""
 
     def column_of(self, header: str) -> str:
         return positional_name(self.headers.index(header))
@@ -35,14 +50,23 @@ def positional_name(index: int) -> str:
     return f"c{index + 1:04d}"
 
 
-def _check_headers(path: Path, headers: list[str], manifest: Manifest) -> tuple[str, ...]:
+def _header_pair(block: list[list[str]], spec: ReadSpec) -> tuple[list[str], list[str]]:
+    """(names row, wording row) of a header block, the wording row padded to the names."""
+    names = block[spec.names_row - 1] if len(block) >= spec.names_row else []
+    row = spec.wording_row or spec.names_row
+    wordings = block[row - 1] if len(block) >= row else []
+    wordings = [*wordings[: len(names)], *[""] * (len(names) - len(wordings))]
+    return names, wordings
+
+
+def _check_headers(path: Path, headers: list[str], manifest: ReadSpec) -> tuple[str, ...]:
     if not headers or all(h == "" for h in headers):
         raise IngestError(
             "the file is empty: no header row",
             file=path,
             hint="export the survey again; the file holds nothing",
         )
-    if len(headers) == 1 and manifest.format == "csv" and len(manifest.respondent) > 1:
+    if len(headers) == 1 and manifest.format == "csv":
         raise IngestError(
             f"the header row has a single column; the delimiter is probably not "
             f"{manifest.delimiter!r}",
@@ -65,7 +89,7 @@ def _check_headers(path: Path, headers: list[str], manifest: Manifest) -> tuple[
     return tuple(headers)
 
 
-def _csv_headers(path: Path, manifest: Manifest) -> list[str]:
+def _csv_headers(path: Path, manifest: ReadSpec) -> list[list[str]]:
     encoding = "utf-8-sig" if manifest.encoding == "utf-8" else manifest.encoding
     try:
         with path.open(encoding=encoding, newline="") as handle:
@@ -77,14 +101,14 @@ def _csv_headers(path: Path, manifest: Manifest) -> list[str]:
             row=1,
             hint="set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)",
         ) from None
-    rows = list(csv.reader(io.StringIO("".join(head)), delimiter=manifest.delimiter))
-    return rows[0] if rows else []
+    return list(csv.reader(io.StringIO("".join(head)), delimiter=manifest.delimiter))
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
 ) -> ExportTable:
-    headers = _check_headers(path, _csv_headers(path, manifest), manifest)
+    names, wordings = _header_pair(_csv_headers(path, manifest), manifest)
+    headers = _check_headers(path, names, manifest)
     columns = {positional_name(i): "VARCHAR" for i in range(len(headers))}
     try:
         con.execute(
@@ -108,10 +132,10 @@ def _read_csv(
         if out_of_memory(exc):  # not the file's fault: the memory limit's refusal
             raise
         raise _csv_error(path, manifest, exc) from None
-    return _finish(con, path, table, headers)
+    return _finish(con, path, table, headers, tuple(wordings))
 
 
-def _csv_error(path: Path, manifest: Manifest, exc: duckdb.Error) -> IngestError:
+def _csv_error(path: Path, manifest: ReadSpec, exc: duckdb.Error) -> IngestError:
     text = str(exc)
     line = None
     for marker in ("Line: ", "line "):
@@ -144,7 +168,7 @@ def _csv_error(path: Path, manifest: Manifest, exc: duckdb.Error) -> IngestError
 
 
 def _read_xlsx(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
 ) -> ExportTable:
     import openpyxl  # only XLSX exports need it
     import pandas as pd
@@ -175,7 +199,12 @@ def _read_xlsx(
             hint="export the survey again; the file holds nothing",
         )
     frame = frame.astype("string").fillna("")
-    headers = _check_headers(path, [str(h).strip() for h in frame.iloc[0].tolist()], manifest)
+    block = [
+        [str(h).strip() for h in frame.iloc[i].tolist()]
+        for i in range(min(manifest.header_rows, len(frame)))
+    ]
+    names, wordings = _header_pair(block, manifest)
+    headers = _check_headers(path, names, manifest)
     data = frame.iloc[manifest.header_rows :].reset_index(drop=True)
     data.columns = [positional_name(i) for i in range(len(headers))]
     data.insert(
@@ -184,11 +213,15 @@ def _read_xlsx(
     con.register("xlsx_frame", data)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM xlsx_frame")
     con.unregister("xlsx_frame")
-    return _finish(con, path, table, headers)
+    return _finish(con, path, table, headers, tuple(wordings))
 
 
 def _finish(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, headers: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    headers: tuple[str, ...],
+    wordings: tuple[str, ...],
 ) -> ExportTable:
     (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
     if count == 0:
@@ -197,13 +230,13 @@ def _finish(
             file=path,
             hint="check that the export includes the responses",
         )
-    return ExportTable(table, headers, int(count))
+    return ExportTable(table, headers, int(count), wordings)
 
 
 def read_export(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: Manifest, table: str
+    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
 ) -> ExportTable:
-    """Load `path` into temp table `table` of `con`, per the manifest's format."""
+    """Load `path` into temp table `table` of `con`, per the manifest's `read_spec()`."""
     if path.stat().st_size == 0:
         raise IngestError("the file is empty (0 bytes)", file=path, hint="export the survey again")
     if manifest.format == "csv":
