@@ -5,8 +5,7 @@ report of every published edition under BAROMETRE_REPORT_DIR.
 altair and vl_convert are imported only when the asset runs (barometre.report.build),
 never when Dagster loads the code location."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads the context annotation at runtime.
 from dagster import (
     AssetExecutionContext,
     AssetKey,

@@ -234,7 +234,7 @@ class PageBuilder:
         scale = Table(
             ["Niveau", "Intitulé", "Stade"],
             [
-                [str(lv["level"]), lv["label_fr"], str(lv["stage_order"] or "")]
+                [str(lv["level"]), lv["label_fr"], str(lv["stage_order"] or "—")]
                 for lv in self.data.scale
             ],
         )
@@ -442,7 +442,7 @@ class PageBuilder:
                         fr_share(m["share_stage_ge_4"]),
                         str(m["n_respondents"]),
                         secret_label(m, self.k)
-                        or ("Top 3" if m["is_top_3"] else "Bottom 3" if m["is_bottom_3"] else ""),
+                        or ("Top 3" if m["is_top_3"] else "Bottom 3" if m["is_bottom_3"] else "—"),
                     ]
                     for m in sorted(
                         overall, key=lambda m: (m["rank_in_edition"] or 999, m["theme_number"])
@@ -509,7 +509,7 @@ class PageBuilder:
                 if m is None:
                     row.append("—")
                 else:
-                    row.append(SECRET if m["is_suppressed"] else fr_number(m["mean_maturity"], 2))
+                    row.append(secret_label(m, self.k) or fr_number(m["mean_maturity"], 2))
             rows.append(row)
         return Table(
             ["Thème", *[f"{s['segment_label_fr']} (n = {s['n_respondents']})" for s in segs]],
@@ -552,7 +552,7 @@ class PageBuilder:
                         fr_pct(g["pct_respondents"]),
                         fr_share(g["share_of_parent_group"])
                         if g["group_level"] == "SUBGROUP"
-                        else "",
+                        else "—",
                         fr_number(g["mean_general_maturity"], 2),
                     ]
                     for g in groups

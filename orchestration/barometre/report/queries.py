@@ -237,7 +237,6 @@ class ReportData:
     transverse_maturity: list[Row]
     groups: list[Row]
     comparison: list[Row] = field(default_factory=list)
-    min_cell_size: int | None = None
 
 
 class ReportDataError(Exception):
