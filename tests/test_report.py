@@ -446,6 +446,8 @@ def test_report_is_self_contained_and_built_from_the_published_copy_only(
     # Disclosure control holds: the restricted schema and the respondents list of the
     # working file never reach the report.
     assert CANARY not in page and "200000001" not in page
+    # The methodology quotes the thresholds in force (dbt vars).
+    assert "± 1,96 écart-type" in page and "moins de 5 répondants" in page
     # The 2018 report: first edition, nothing to compare.
     page_2018 = (out / "2018" / "index.html").read_text(encoding="utf-8")
     assert "pas d'édition précédente" in page_2018
@@ -495,7 +497,30 @@ def test_report_asset_is_downstream_of_the_publication_and_in_the_transform_job(
     report = graph.get(AssetKey("barometre_report"))
     assert report.parent_keys == {AssetKey("published_warehouse")}
     job = defs.resolve_job_def("transform")
-    assert AssetKey("barometre_report") in job.asset_layer.executable_asset_keys
+    assert AssetKey("barometre_report") in job.asset_layer.selected_asset_keys
+
+
+def test_report_asset_writes_every_published_edition(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster import materialize
+
+    from barometre.assets.report import barometre_report
+
+    monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published))
+    monkeypatch.setenv("BAROMETRE_REPORT_DIR", str(tmp_path / "asset-out"))
+    result = materialize([barometre_report])
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("barometre_report")
+    assert materialization.metadata["editions"].value == ["2018", "2021"]
+    assert (tmp_path / "asset-out" / "2021" / "index.html").is_file()
+    # Nothing published: the asset fails with the reason, no traceback in the description.
+    monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "none"))
+    failed = materialize([barometre_report], raise_on_error=False)
+    assert not failed.success
+    [failure] = [e for e in failed.all_events if e.is_step_failure]
+    description = failure.step_failure_data.user_failure_data.description
+    assert "nothing is published" in description and "publication itself" in description
 
 
 def test_code_location_does_not_import_the_chart_libraries() -> None:

@@ -37,14 +37,16 @@ class BuiltReport:
     publication: str | None
 
 
-def min_cell_size(dbt_project_dir: Path | None = None) -> int | None:
-    """The disclosure threshold k (dbt var `min_cell_size`), for the methodology text."""
+def dbt_vars(dbt_project_dir: Path | None = None) -> dict:
+    """The dbt vars (`min_cell_size`, `ci_z`) quoted by the methodology section; the
+    figures themselves come from the published copy only."""
     project = (dbt_project_dir or get_settings().dbt_project_dir) / "dbt_project.yml"
     try:
         config = yaml.safe_load(project.read_text(encoding="utf-8")) or {}
-        return int(config["vars"]["min_cell_size"])
-    except (OSError, KeyError, TypeError, ValueError, yaml.YAMLError):
-        return None
+        found = config.get("vars") or {}
+    except (OSError, AttributeError, yaml.YAMLError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def read_data(published_dir: Path, editions: list[str] | None) -> list[queries.ReportData]:
@@ -99,13 +101,18 @@ def build_report(
 
     say = say or (lambda _message: None)
     published_dir, out = Path(published_dir), Path(out)
-    k = min_cell_size()
+    variables = dbt_vars()
     built = []
     for data in read_data(published_dir, editions):
         edition = data.edition["edition_code"]
         say(f"[report] edition {edition}: rendering…")
         page = out / edition / PAGE
-        _write_atomically(page, render_page(data, min_cell_size=k))
+        _write_atomically(
+            page,
+            render_page(
+                data, min_cell_size=variables.get("min_cell_size"), ci_z=variables.get("ci_z")
+            ),
+        )
         built.append(BuiltReport(edition, page, data.publication.get("version")))
         say(f"[report] edition {edition}: {page}")
     _write_atomically(out / PAGE, _index(out))

@@ -188,7 +188,7 @@ def mean_intervals(
     if suppressed:
         layers.append(
             _base(suppressed)
-            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left")
+            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left", dx=4)
             .encode(y=alt.Y("label:N", sort=order), x=alt.datum(1), text="suppressed_label:N")
         )
     return _config(alt.layer(*layers).properties(width=420, height=alt.Step(30)))
@@ -223,7 +223,7 @@ def group_shares(records: Sequence[Record]) -> alt.TopLevelMixin:
     if suppressed:
         layers.append(
             _base(suppressed)
-            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left")
+            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left", dx=4)
             .encode(y=alt.Y("label:N", sort=order), x=alt.datum(0), text="suppressed_label:N")
         )
     return _config(alt.layer(*layers).properties(width=420, height=alt.Step(32)))
@@ -275,7 +275,7 @@ def edition_comparison(
     secret = (
         alt.Chart()
         .transform_filter("datum.suppressed_label != null")
-        .mark_text(align="left", fontSize=10, fontStyle="italic", color=SUPPRESSED_TEXT)
+        .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=SUPPRESSED_TEXT)
         .encode(y=alt.Y("theme:N", sort=themes), x=alt.datum(0), text="suppressed_label:N")
     )
     chart = (

@@ -676,7 +676,11 @@ def environment() -> jinja2.Environment:
 
 
 def render_page(
-    data: ReportData, *, render: Renderer | None = None, min_cell_size: int | None = None
+    data: ReportData,
+    *,
+    render: Renderer | None = None,
+    min_cell_size: int | None = None,
+    ci_z: float | None = None,
 ) -> str:
     """The edition's report as one HTML page (CSS and SVG charts inlined)."""
     if render is None:
@@ -685,5 +689,6 @@ def render_page(
         render = to_svg
     context = PageBuilder(data, render, min_cell_size).context()
     env = environment()
+    context["z"] = fr_number(ci_z, 2) if ci_z else "z"
     context["css"] = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))
     return env.get_template("report.html.j2").render(**context)
