@@ -443,6 +443,8 @@ def test_report_is_self_contained_and_built_from_the_published_copy_only(
     urls = set(re.findall(r"(?:https?:)?//[\w.-]+[^\s\"'<>)]*", page))
     assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
     assert re.findall(r'(?:src|href)="([^"#][^"]*)"', page) == ["data:,"]
+    # Text from the marts is escaped in the SVG too (the wording holds "<b>").
+    assert "<b>" not in page and "&lt;b&gt;testé" in page
     # Disclosure control holds: the restricted schema and the respondents list of the
     # working file never reach the report.
     assert CANARY not in page and "200000001" not in page
