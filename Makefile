@@ -9,7 +9,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find models seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) \
                dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: setup run test test-fast lint ui clean
+.PHONY: setup browser run test test-fast lint ui clean
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -26,8 +26,25 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 run: setup
 	$(BIN)/barometre run
 
+# Debian's chromium, for the report's browser tests (tests/test_report.py, slow). Root
+# (CI, a fresh Debian machine) installs it; anyone else gets told how, and those tests
+# skip; in CI (CI=true) a missing chromium is an error, never a skip.
+browser:
+	@if command -v chromium >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the report's browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	elif [ -n "$$CI" ]; then \
+		echo "error: chromium is missing and apt-get needs root; the browser tests must run in CI" >&2; \
+		exit 1; \
+	else \
+		echo "note: chromium is not installed (sudo apt-get install chromium, or make browser" \
+		     "as root); the report's browser tests will be skipped"; \
+	fi
+
 # Everything, slow end-to-end tests included (plain `pytest` runs the fast ones only).
-test: setup
+test: setup browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "slow or not slow"
 

@@ -33,10 +33,13 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     env = {
         "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "BAROMETRE_REPORT_DIR": str(tmp_path / "report"),
     }
     # Started from another directory on purpose: no path depends on the working directory.
     result = barometre("run", env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+    # The transform job refreshed the HTML report from the new publication.
+    assert (tmp_path / "report" / "2021" / "index.html").is_file()
     assert "2018" in result.stdout and "2021" in result.stdout
     assert str(tmp_path / "w.duckdb") in result.stdout
     assert "barometre ui" in result.stdout

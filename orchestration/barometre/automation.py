@@ -141,8 +141,9 @@ def published_warehouse(
     )
 
 
-TRANSFORM_SELECTION = AssetSelection.assets(*DBT_ASSETS) | AssetSelection.assets(
-    published_warehouse
+# .downstream(): what is built from the publication (the HTML report) is refreshed with it.
+TRANSFORM_SELECTION = AssetSelection.assets(*DBT_ASSETS) | (
+    AssetSelection.assets(published_warehouse).downstream()
 )
 
 transform_job = define_asset_job(

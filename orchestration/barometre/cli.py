@@ -18,6 +18,7 @@ from barometre.console import fail as _fail
 from barometre.console import say as _say
 from barometre.editions import discover_editions
 from barometre.file_modes import PRIVATE_UMASK
+from barometre.report import cli as report_cli
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
@@ -485,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--editions", type=int, default=3)
     sample.set_defaults(func=cmd_sample)
     cli_ops.register(sub)
+    report_cli.register(sub)
     return parser
 
 

@@ -7,6 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from barometre.assets.dbt import DBT_ASSETS, dbt_project
 from barometre.assets.ingestion import raw_edition, survey_exports
+from barometre.assets.report import barometre_report
 from barometre.automation import (
     AUTOMATION_SCHEDULES,
     AUTOMATION_SENSORS,
@@ -30,7 +31,7 @@ ingest_edition_job = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[survey_exports, raw_edition, *DBT_ASSETS, published_warehouse],
+    assets=[survey_exports, raw_edition, *DBT_ASSETS, published_warehouse, barometre_report],
     asset_checks=QUALITY_CHECKS,
     jobs=[ingest_edition_job, transform_job],
     sensors=AUTOMATION_SENSORS,

@@ -19,6 +19,7 @@ ENV_DAGSTER_HOME = "DAGSTER_HOME"
 ENV_MAX_BAD_SHARE = "BAROMETRE_MAX_BAD_SHARE"
 ENV_PUBLISHED_DIR = "BAROMETRE_PUBLISHED_DIR"
 ENV_WRITER_WAIT = "BAROMETRE_WRITER_WAIT_SECONDS"
+ENV_REPORT_DIR = "BAROMETRE_REPORT_DIR"
 
 DEFAULT_MAX_BAD_SHARE = 0.05
 """Above this share of rows breaking the row contract, an edition is not loaded."""
@@ -37,6 +38,8 @@ class Settings:
     dbt_project_dir: Path
     dagster_home: Path
     published_dir: Path
+    report_dir: Path = PROJECT_ROOT / "build" / "report"
+    """Where `barometre report` and the report asset write the HTML report."""
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE
     writer_wait: float = DEFAULT_WRITER_WAIT
 
@@ -70,6 +73,7 @@ def get_settings() -> Settings:
         dbt_project_dir=PROJECT_ROOT / "dbt_project",
         dagster_home=_path_from_env(ENV_DAGSTER_HOME, PROJECT_ROOT / ".dagster"),
         published_dir=_path_from_env(ENV_PUBLISHED_DIR, PROJECT_ROOT / "warehouse" / "published"),
+        report_dir=_path_from_env(ENV_REPORT_DIR, PROJECT_ROOT / "build" / "report"),
         max_bad_share=float(os.environ.get(ENV_MAX_BAD_SHARE, DEFAULT_MAX_BAD_SHARE)),
         writer_wait=_seconds_from_env(ENV_WRITER_WAIT, DEFAULT_WRITER_WAIT),
     )
@@ -90,3 +94,4 @@ def export_environment(settings: Settings) -> None:
     os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
     os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)
     os.environ[ENV_PUBLISHED_DIR] = str(settings.published_dir)
+    os.environ[ENV_REPORT_DIR] = str(settings.report_dir)
