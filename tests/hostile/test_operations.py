@@ -511,3 +511,41 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
     assert "2018" in editions
     for edition in editions:
         assert verify_reconciliation(env["warehouse"], edition).passed
+
+
+def test_a_failed_ingestion_stores_no_file_name_nor_personal_value(tmp_path: Path) -> None:
+    from dagster import DagsterInstance, materialize
+
+    from barometre.assets.ingestion import raw_edition
+    from barometre.resources import WarehouseResource
+
+    # An unknown answer token refuses the whole edition: its message names file and value.
+    folder = write_limesurvey(
+        tmp_path / "raw" / "2021",
+        [Response("Bordeaux Métropole", "METRO", overrides={"T01[SQ001]": "jean@dupont.fr"})],
+    )
+    (folder / "export.csv").rename(folder / "jean-dupont-export.csv")
+    manifest = folder / "manifest.yml"
+    manifest.write_text(
+        manifest.read_text(encoding="utf-8").replace("export.csv", "jean-dupont-export.csv"),
+        encoding="utf-8",
+    )
+    with DagsterInstance.ephemeral() as instance:
+        instance.add_dynamic_partitions("edition", ["2021"])
+        result = materialize(
+            [raw_edition],
+            partition_key="2021",
+            instance=instance,
+            raise_on_error=False,
+            resources={
+                "warehouse": WarehouseResource(
+                    data_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb")
+                )
+            },
+        )
+        assert not result.success
+        stored = " ".join(str(entry) for entry in instance.all_logs(result.run_id))
+    assert "answer not known to the manifest" in stored
+    assert "2021/file-1" in stored and "email:sha256:" in stored
+    assert "jean-dupont" not in stored and "jean@dupont.fr" not in stored
+    assert "barometre validate" in stored

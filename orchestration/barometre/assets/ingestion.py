@@ -106,7 +106,8 @@ def _load_and_check(
             max_bad_share=warehouse.bad_share_limit(),
         )
     except IngestError as err:
-        raise Failure(description=err.render(), allow_retries=False) from None
+        stored = _as_stored(err, edition, folder)
+        raise Failure(description=stored.render(), allow_retries=False) from None
     context.log.info(
         f"edition {edition}: {load.respondents} respondents, {load.answers} answers, "
         f"{load.rows_quarantined} row(s) quarantined"
@@ -173,3 +174,28 @@ def _load_and_check(
         severity=AssetCheckSeverity.WARN,
         metadata={"by_check": MetadataValue.json(load.quarantine_checks)},
     )
+
+
+def _as_stored(err: IngestError, edition: str, folder: Path) -> IngestError:
+    """The error as Dagster's run storage keeps it: an export file under its neutral label
+    and a personal-looking value masked (issue: no personal data at rest). `barometre
+    validate` on the folder names the file and shows the cell, in the terminal only."""
+    from barometre.ingest.manifest import load_manifest
+    from barometre.ingest.personal import file_label, mask_value
+
+    file = err.file
+    inside = file is not None and Path(file).resolve().is_relative_to(folder.resolve())
+    if inside and Path(file).name != "manifest.yml":
+        try:  # numbered by file name, as raw.load_log and published.json number them
+            paths = sorted(load_manifest(folder).file_paths(), key=lambda p: p.name)
+        except IngestError:
+            paths = []
+        found = [i for i, p in enumerate(paths, 1) if p.resolve() == Path(file).resolve()]
+        file = file_label(edition, found[0]) if found else f"{edition}/export"
+    stored = err.redacted(file, mask_value(err.value))
+    if stored.file != err.file or stored.value != err.value:
+        stored.hint = (
+            f"{stored.hint or ''} (the run history withholds export file names and "
+            f"personal-looking values: `barometre validate {folder}` shows them)"
+        ).strip()
+    return stored

@@ -44,3 +44,14 @@ class IngestError(Exception):
         if self.hint:
             text = f"{text}\n  What to do: {self.hint}"
         return text
+
+    def redacted(self, file: str | None, value: str | None) -> IngestError:
+        """The same error naming `file` and showing `value` instead (for stored messages)."""
+        return IngestError(
+            self.problem,
+            file=file,
+            row=self.row,
+            column=self.column,
+            value=value,
+            hint=self.hint,
+        )
