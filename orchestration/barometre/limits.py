@@ -82,3 +82,65 @@ def register(limit: Limit) -> Limit:
 
 
 # Limits are declared below, one block per kind of input. Keep them here, together.
+
+# Export files (ingest/read_export.py, read_csv.py, read_xlsx.py, xlsx_guard.py).
+MAX_HEADER_ROWS = register(
+    Limit("BAROMETRE_MAX_HEADER_ROWS", 10, "rows", "the header block of an export (header_rows)")
+)
+MAX_HEADER_BYTES = register(
+    Limit("BAROMETRE_MAX_HEADER_BYTES", 1_048_576, "bytes", "the header block of a CSV export")
+)
+MAX_FIELD_CHARS = register(
+    Limit("BAROMETRE_MAX_FIELD_CHARS", 65_536, "characters", "one header cell of an export")
+)
+MAX_LINE_BYTES = register(
+    Limit(
+        "BAROMETRE_MAX_LINE_BYTES",
+        1_048_576,
+        "bytes",
+        "one record of an export (a CSV line, or the XML of one sheet row)",
+    )
+)
+MAX_ROWS = register(
+    Limit("BAROMETRE_MAX_ROWS", 2_000_000, "rows", "the rows of one export (declared or read)")
+)
+MAX_COLUMNS = register(
+    Limit("BAROMETRE_MAX_COLUMNS", 4_096, "columns", "the columns of one export (declared or read)")
+)
+XLSX_MAX_CELLS = register(
+    Limit(
+        "BAROMETRE_XLSX_MAX_CELLS",
+        8_000_000,
+        "cells",
+        "the cells of one XLSX sheet (rows × columns, held in memory by the reader)",
+    )
+)
+XLSX_MAX_UNCOMPRESSED_BYTES = register(
+    Limit(
+        "BAROMETRE_XLSX_MAX_UNCOMPRESSED_BYTES",
+        1_073_741_824,
+        "bytes",
+        "the uncompressed size of an XLSX workbook",
+    )
+)
+XLSX_MAX_COMPRESSION_RATIO = register(
+    Limit(
+        "BAROMETRE_XLSX_MAX_COMPRESSION_RATIO",
+        100,
+        "× (uncompressed / compressed)",
+        "the compression ratio of an XLSX workbook and of each of its parts over 1 MiB",
+    )
+)
+XLSX_MAX_MEMBERS = register(
+    Limit(
+        "BAROMETRE_XLSX_MAX_MEMBERS", 1_000, "parts", "the parts (zip members) of an XLSX workbook"
+    )
+)
+XLSX_MAX_SHARED_STRINGS_BYTES = register(
+    Limit(
+        "BAROMETRE_XLSX_MAX_SHARED_STRINGS_BYTES",
+        134_217_728,
+        "bytes",
+        "the uncompressed size of an XLSX workbook's shared strings",
+    )
+)
