@@ -8,11 +8,14 @@ the sheet is read. Two readers, one result:
 - openpyxl's streaming read-only reader when some cell holds a formula, because a
   formula is data and must arrive as its text (`=HYPERLINK(…)`), which calamine
   does not give. openpyxl parses XML through defusedxml (installed with the project).
-Either way rows reach DuckDB in batches of BATCH_ROWS: Python never holds the table.
+Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
+Python never holds the table.
 """
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +25,6 @@ from barometre.ingest.errors import IngestError
 from barometre.ingest.read_export import ExportTable, ReadSpec, finish, header_of, positional_name
 from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
 
-BATCH_ROWS = 5_000
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
 
 
@@ -87,52 +89,57 @@ def _openpyxl_rows_numbered(path: Path, scan: SheetScan) -> Iterator[tuple[int, 
 def read_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
 ) -> ExportTable:
-    import pandas as pd  # batches go to DuckDB as data frames
-
     scan = scan_sheet(path, spec.sheet, spec.header_rows)
+    with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
+        spool = Path(spool_dir) / "rows.csv"
+        with spool.open("w", encoding="utf-8", newline="") as handle:
+            header, longest = _spool_rows(path, spec, scan, csv.writer(handle))
+        columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
+        _create(con, table, list(columns))
+        if longest:
+            # The spooled rows are text we wrote ourselves: DuckDB reads them back in
+            # parallel, far faster than scanning Python objects.
+            line_size = max(4 * longest + 64, 2 << 20)
+            con.execute(
+                f"""
+                INSERT INTO {table}
+                SELECT * FROM read_csv(?, header = false, delim = ',', quote = '"',
+                    escape = '"', columns = ?, auto_detect = false, strict_mode = true,
+                    allow_quoted_nulls = false, null_padding = false,
+                    max_line_size = ?, buffer_size = ?)
+                """,
+                [str(spool), {"source_row": "INTEGER", **columns}, line_size, 2 * line_size],
+            )
+    return finish(con, path, table, header, scan.rows_counted)
+
+
+def _spool_rows(path: Path, spec: ReadSpec, scan: SheetScan, writer) -> tuple[tuple, int]:
+    """Write the data rows as CSV (sheet row number first); return (header, longest line)."""
     block: list[list[str]] = [[] for _ in range(spec.header_rows)]
-    columns: list[str] = []
-    batch: list[list[str]] = []
-
-    def flush() -> None:
-        frame = pd.DataFrame(batch, columns=["source_row", *columns], dtype=object)
-        frame["source_row"] = frame["source_row"].astype("int32")
-        con.register("xlsx_batch", frame)
-        con.execute(f"INSERT INTO {table} SELECT * FROM xlsx_batch")
-        con.unregister("xlsx_batch")
-        batch.clear()
-
-    rows = _sheet_rows(path, scan)
-    for number, cells in rows:
-        texts = [cell_text(v) for v in cells]
+    header: tuple | None = None
+    width = longest = 0
+    for number, cells in _sheet_rows(path, scan):
+        texts = [v if v.__class__ is str else cell_text(v) for v in cells]
         if number <= spec.header_rows:
             while texts and texts[-1] == "":  # trailing empty (formatted) cells
                 texts.pop()
             block[number - 1] = texts
             continue
-        if not columns:  # the header block is complete: create the table
+        if header is None:  # the header block is complete
             header = header_of(path, block, spec)
-            columns = [positional_name(i) for i in range(len(header[0]))]
-            _create(con, table, columns)
+            width = len(header[0])
         if not any(texts):
             continue  # an empty row (formatting only) is no data
-        if len(texts) > len(columns) and any(texts[len(columns) :]):
+        if len(texts) > width and any(texts[width:]):
             raise IngestError(
-                f"a row has a value beyond the last header column ({len(columns)})",
+                f"a row has a value beyond the last header column ({width})",
                 file=path,
                 row=number,
                 hint="delete the stray cells, or give their column a header",
             )
-        batch.append([number, *texts[: len(columns)], *[""] * (len(columns) - len(texts))])
-        if len(batch) >= BATCH_ROWS:
-            flush()
-    if not columns:
-        header = header_of(path, block, spec)
-        columns = [positional_name(i) for i in range(len(header[0]))]
-        _create(con, table, columns)
-    if batch:
-        flush()
-    return finish(con, path, table, header, scan.rows_counted)
+        written = writer.writerow([number, *texts[:width], *[""] * (width - len(texts))])
+        longest = max(longest, written)
+    return header or header_of(path, block, spec), longest
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:

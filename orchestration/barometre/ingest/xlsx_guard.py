@@ -39,14 +39,12 @@ _CHUNK = 1 << 20
 _RATIO_FLOOR = 1 << 20  # parts smaller than this are not held to the ratio on their own
 
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
-# Byte patterns of the row scan; any namespace prefix (`x:row`) is accepted.
+# Byte patterns of the row scan. A sheet may prefix its elements (`<x:row>`): the
+# prefix of the root element is used for every tag of the sheet.
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 _P = rb"(?:[A-Za-z_][\w.-]*:)?"
-_ROW = re.compile(rb"<" + _P + rb"row(?=[\s>/])[^>]*?(?:/>|>(.*?)</" + _P + rb"row>)", re.S)
 _ROW_START = re.compile(rb"<" + _P + rb"row[\s>/]")
 _ROW_NUMBER = re.compile(rb"\sr\s*=\s*[\"'](\d+)")
-_VALUE = re.compile(rb"<" + _P + rb"(?:v|t|f)(?:\s[^>]*)?>[^<]")
-_FORMULA = re.compile(rb"<" + _P + rb"f[\s>/]")
-_CELL = re.compile(rb"<" + _P + rb"c(?=[\s>/])([^>]*)")
 _CELL_COLUMN = re.compile(rb"\sr\s*=\s*[\"']([A-Z]{1,4})\d")
 _DIMENSION = re.compile(rb"<" + _P + rb"dimension\s+ref\s*=\s*[\"']([A-Z0-9:$]+)[\"']")
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
@@ -217,14 +215,61 @@ def scan_sheet(path: Path, sheet: str | None, header_rows: int) -> SheetScan:
             raise _refuse_unreadable(path, exc.__class__.__name__) from None
 
 
+class _RowCounter:
+    """Count a sheet's rows from its XML bytes, fed in blocks of whole rows."""
+
+    def __init__(self, path: Path, prefix: bytes, header_rows: int) -> None:
+        self.path, self.header_rows = path, header_rows
+        self.row_tag = b"<" + prefix + b"row"
+        self.cell_tag = b"<" + prefix + b"c"
+        p = re.escape(prefix)
+        # a value, inline text or formula with content: the row holds data
+        self.value = re.compile(rb"<" + p + rb"(?:v|t|f)(?:\s[^>]*)?>[^<]")
+        self.formula = re.compile(rb"<" + p + rb"f[\s>/]")
+        self.row_limit = MAX_ROWS.value() + header_rows
+        self.cell_limit = XLSX_MAX_CELLS.value()
+        self.counted = self.max_row = self.max_column = 0
+        self.formulas = False
+
+    def feed(self, block: bytes) -> None:
+        """`block` holds whole rows; what precedes its first row start is no row."""
+        if not self.formulas and self.formula.search(block):
+            self.formulas = True
+        segments = block.split(self.row_tag)
+        for segment in segments[1:]:
+            if segment[:1] not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
+                continue  # `<rowBreaks>` and the like: not a row
+            self._row(segment)
+
+    def _row(self, segment: bytes) -> None:
+        tag_end = segment.find(b">")
+        number = _ROW_NUMBER.search(segment, 0, tag_end)
+        self.max_row = int(number.group(1)) if number else self.max_row + 1
+        if self.max_row > self.row_limit:
+            raise MAX_ROWS.refusal(f"row {self.max_row}", file=self.path, row=self.max_row)
+        last = max(segment.rfind(self.cell_tag + b" "), segment.rfind(self.cell_tag + b">"))
+        if last < 0:
+            return  # no cell
+        column = _CELL_COLUMN.search(segment, last, segment.find(b">", last))
+        width = column_number(column.group(1)) if column else segment.count(self.cell_tag)
+        if width > self.max_column:
+            self.max_column = width
+            _check(MAX_COLUMNS, width, "columns read", file=self.path, row=self.max_row)
+        if self.max_row * self.max_column > self.cell_limit:
+            raise XLSX_MAX_CELLS.refusal(
+                f"{self.max_row} rows × {self.max_column} columns",
+                file=self.path,
+                row=self.max_row,
+            )
+        if self.max_row > self.header_rows and self.value.search(segment, tag_end):
+            self.counted += 1
+
+
 def _scan_rows(
     path: Path, book: zipfile.ZipFile, name: str, part: str, header_rows: int
 ) -> SheetScan:
-    row_limit = MAX_ROWS.value() + header_rows
-    line_limit, cell_limit = MAX_LINE_BYTES.value(), XLSX_MAX_CELLS.value()
-    counted = max_row = max_column = 0
-    formulas = False
-    seen_rows = False
+    line_limit = MAX_LINE_BYTES.value()
+    counter: _RowCounter | None = None
     buffer = b""
     with book.open(part) as stream:
         while True:
@@ -232,44 +277,31 @@ def _scan_rows(
             buffer += chunk
             if _DTD.search(buffer):
                 raise _refuse_dtd(path, part)
-            if not seen_rows:
+            if counter is None:
                 first_row = _ROW_START.search(buffer)
-                if first_row or not chunk:
-                    _check_dimension(path, buffer[: first_row.start() if first_row else None])
-                    seen_rows = True
-            end = 0
-            for row in _ROW.finditer(buffer):
-                end = row.end()
-                number_match = _ROW_NUMBER.search(
-                    buffer, row.start(), row.start(1) if row.group(1) is not None else end
-                )
-                max_row = int(number_match.group(1)) if number_match else max_row + 1
-                body = row.group(1) or b""
-                if not body:
+                if not (first_row or not chunk):
+                    if len(buffer) > line_limit:
+                        raise MAX_LINE_BYTES.refusal(
+                            f"no sheet row within the first {len(buffer)} bytes of XML", file=path
+                        )
                     continue
-                if not formulas and _FORMULA.search(body):
-                    formulas = True
-                cells = _CELL.findall(body)
-                last = _CELL_COLUMN.search(cells[-1]) if cells else None
-                width = max(len(cells), column_number(last.group(1)) if last else 0)
-                if width > max_column:
-                    max_column = width
-                    _check(MAX_COLUMNS, max_column, "columns read", file=path, row=max_row)
-                if max_row > header_rows and _VALUE.search(body):
-                    counted += 1
-                if max_row > row_limit:
-                    raise MAX_ROWS.refusal(f"row {max_row}", file=path, row=max_row)
-                if max_row * max_column > cell_limit:
-                    raise XLSX_MAX_CELLS.refusal(
-                        f"{max_row} rows × {max_column} columns", file=path, row=max_row
-                    )
-            buffer = buffer[end:]
-            if len(buffer) > line_limit:
+                _check_dimension(path, buffer[: first_row.start() if first_row else None])
+                root = _ROOT.search(buffer)
+                prefix = (root.group(1) or b"") if root else b""
+                counter = _RowCounter(path, prefix, header_rows)
+            # Rows end where the next begins: feed up to the last row start, keep the rest.
+            cut = len(buffer) if not chunk else buffer.rfind(counter.row_tag)
+            if cut > 0:
+                counter.feed(buffer[:cut])
+                buffer = buffer[cut:]
+            if len(buffer) > line_limit + len(chunk):
                 raise MAX_LINE_BYTES.refusal(
-                    f"a sheet row of more than {len(buffer)} bytes of XML",
+                    f"a sheet row of more than {len(buffer) - len(chunk)} bytes of XML",
                     file=path,
-                    row=max_row + 1,
+                    row=counter.max_row + 1,
                 )
             if not chunk:
                 break
-    return SheetScan(name, part, counted, max_row, max_column, formulas)
+    return SheetScan(
+        name, part, counter.counted, counter.max_row, counter.max_column, counter.formulas
+    )
