@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from pathlib import Path
 
 import duckdb
@@ -57,7 +58,8 @@ def _header_block(path: Path, spec: ReadSpec) -> list[list[str]]:
     except csv.Error as exc:
         if "field limit" in str(exc):
             raise MAX_FIELD_CHARS.refusal(
-                f"a header field longer than that (header record {len(block) + 1})",
+                f"a longer field in header record {len(block) + 1} "
+                f"(a line of {len(consumed[-1]) if consumed else 0} characters)",
                 file=path,
                 row=reader.line_num,
                 hint="check that the file is the survey tool's export and `header_rows:`",
@@ -169,8 +171,9 @@ def _csv_error(path: Path, spec: ReadSpec, exc: duckdb.Error) -> IngestError:
     line = _line_of(text)
     lower = text.lower()
     if "maximum line size" in lower or "max_line_size" in lower:
+        size = re.search(r"Actual Size:\s*(\d+)", text)
         return MAX_LINE_BYTES.refusal(
-            "a longer line",
+            f"a line of {size.group(1)} bytes" if size else "a longer line",
             file=path,
             row=line,
             hint="check the line in a text editor (an unclosed quote makes one huge line)",

@@ -294,9 +294,9 @@ def _scan_rows(
             if cut > 0:
                 counter.feed(buffer[:cut])
                 buffer = buffer[cut:]
-            if len(buffer) > line_limit + len(chunk):
+            if len(buffer) > line_limit:  # what is left is (the start of) one row
                 raise MAX_LINE_BYTES.refusal(
-                    f"a sheet row of more than {len(buffer) - len(chunk)} bytes of XML",
+                    f"a sheet row of more than {len(buffer)} bytes of XML",
                     file=path,
                     row=counter.max_row + 1,
                 )
