@@ -30,20 +30,22 @@ def _header_block(path: Path, spec: ReadSpec) -> list[list[str]]:
         head = handle.read(limit + 1)
     cut = len(head) > limit
     encoding = "utf-8-sig" if spec.encoding == "utf-8" else spec.encoding
-    try:
-        text = codecs.getincrementaldecoder(encoding)().decode(head[:limit], final=not cut)
-    except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"the file is not readable as {spec.encoding} (byte {exc.start} of the header)",
-            file=path,
-            row=1,
-            hint=_ENCODING_HINT,
-        ) from None
-    lines = text.splitlines(keepends=True)
+    decoder = codecs.getincrementaldecoder(encoding)()
+    raw_lines = head[:limit].splitlines(keepends=True)
     consumed: list[str] = []
 
-    def feed():
-        for line in lines:
+    def feed():  # decode line by line: only the header block must be readable here
+        for number, raw in enumerate(raw_lines, start=1):
+            try:
+                line = decoder.decode(raw, final=not cut and number == len(raw_lines))
+            except UnicodeDecodeError as exc:
+                raise IngestError(
+                    f"the file is not readable as {spec.encoding} (byte {exc.start} of line "
+                    f"{number})",
+                    file=path,
+                    row=number,
+                    hint=_ENCODING_HINT,
+                ) from None
             consumed.append(line)
             yield line
 
