@@ -216,6 +216,16 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _count_mismatch(manifest: Manifest, source_file: str, read: int, counted: int) -> IngestError:
+    return IngestError(
+        f"reconciliation failed: the reader loaded {read} data rows but the file "
+        f"holds {counted} (counted independently); nothing was written",
+        file=manifest.folder / source_file,
+        hint="this is a bug in the ingester or a file it cannot read whole: report "
+        "it with the file; saving it again from a spreadsheet tool may work around it",
+    )
+
+
 def _stage_edition(
     con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference
 ) -> list[tuple[str, str, int, int]]:
@@ -233,6 +243,8 @@ def _stage_edition(
         plan = plan_columns(path, export.headers, manifest, reference)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
+        if export.rows_read != export.rows_counted:  # caught here for dry runs too
+            raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
         files.append((path.name, _sha256(path), export.rows_read, export.rows_counted))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_responses AS " + "\nUNION ALL\n".join(responses)
@@ -435,13 +447,7 @@ def _write(
             [edition],
         ).fetchone()
         if bad and bad[1] != bad[4]:
-            raise IngestError(
-                f"reconciliation failed: the reader loaded {bad[1]} data rows but the file "
-                f"holds {bad[4]} (counted independently); nothing was written",
-                file=manifest.folder / bad[0],
-                hint="this is a bug in the ingester or a file it cannot read whole: report "
-                "it with the file; saving it again from a spreadsheet tool may work around it",
-            )
+            raise _count_mismatch(manifest, bad[0], bad[1], bad[4])
         if bad:
             raise IngestError(
                 f"reconciliation failed: {bad[1]} rows read but {bad[2]} loaded + {bad[3]} "
