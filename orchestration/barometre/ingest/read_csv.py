@@ -19,7 +19,7 @@ from barometre.ingest.errors import IngestError
 from barometre.ingest.read_export import ExportTable, ReadSpec, finish, header_of, positional_name
 from barometre.limits import MAX_FIELD_CHARS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 
-_CHUNK = 8 << 20
+_CHUNK = 1 << 20  # bytes per step: a few MiB of numpy arrays at most
 _ENCODING_HINT = "set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)"
 
 
@@ -103,7 +103,7 @@ def count_records(path: Path, header_rows: int) -> int:
                 chunk = chunk[len(codecs.BOM_UTF8) :]
             first = False
             data = np.frombuffer(chunk, dtype=np.uint8)
-            inside = (np.cumsum(data == 34, dtype=np.int64) + parity) & 1
+            inside = (np.cumsum(data == 34, dtype=np.int32) + parity) & 1
             ends = np.flatnonzero((data == 10) & (inside == 0))
             parity = int(inside[-1]) if len(inside) else parity
             if len(ends) == 0:
@@ -111,7 +111,7 @@ def count_records(path: Path, header_rows: int) -> int:
                 last_was_record_end = False
                 continue
             # Bytes of each record ending in this chunk, not counting CR/LF.
-            content = np.cumsum((data != 10) & (data != 13), dtype=np.int64)
+            content = np.cumsum((data != 10) & (data != 13), dtype=np.int32)
             at_end = content[ends]
             sizes = np.diff(np.concatenate(([0], at_end)))
             sizes[0] += length
