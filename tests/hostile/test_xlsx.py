@@ -280,3 +280,17 @@ def test_a_row_that_never_ends_is_refused(tmp_path: Path, monkeypatch: pytest.Mo
     err = refusal(lambda: read_export(duckdb.connect(), path, spec(), "t"))
     assert "(BAROMETRE_MAX_LINE_BYTES); found a sheet row of more than" in err.problem
     assert err.row == 2
+
+
+def test_error_values_are_kept_as_written(tmp_path: Path) -> None:
+    """calamine gives '' for `#N/A`: such sheets take the exact (openpyxl) path."""
+    body = '<row r="2"><c r="A2"><v>1</v></c><c r="B2" t="e"><v>#N/A</v></c></row>'
+    body += '<row r="3"><c r="B3" t="e"><v>#DIV/0!</v></c></row>'
+    path = build_xlsx(tmp_path / "e.xlsx", sheet_xml([["id", "v"]], body=body))
+    con = duckdb.connect()
+    table = read_export(con, path, spec(), "t")
+    assert (table.rows_read, table.rows_counted) == (2, 2)
+    assert con.execute("SELECT * FROM t ORDER BY 1").fetchall() == [
+        (2, "1", "#N/A"),
+        (3, "", "#DIV/0!"),
+    ]

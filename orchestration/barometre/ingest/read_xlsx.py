@@ -1,13 +1,14 @@
-"""XLSX exports: guarded by xlsx_guard, read as text, written to DuckDB in batches.
+"""XLSX exports: guarded by xlsx_guard, read as text, spooled to DuckDB.
 
 The reader never trusts the sheet's declared `<dimension>`: every row present in
 the sheet is read. Two readers, one result:
-- python-calamine (Rust) when the sheet has no formula: fast; it holds the sheet's
+- python-calamine (Rust) when the sheet has no formula nor error value: fast; it holds the sheet's
   cells in memory, a size the guard has already bounded (XLSX_MAX_CELLS and the zip
   limits) before it runs;
-- openpyxl's streaming read-only reader when some cell holds a formula, because a
-  formula is data and must arrive as its text (`=HYPERLINK(…)`), which calamine
-  does not give. openpyxl parses XML through defusedxml (installed with the project).
+- openpyxl's streaming read-only reader when some cell holds a formula or an error
+  value, because a formula is data and must arrive as its text (`=HYPERLINK(…)`),
+  and an error as written (`#N/A`), which calamine does not give.
+  openpyxl parses XML through defusedxml (installed with the project).
 Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
 Python never holds the table.
 """
@@ -93,7 +94,9 @@ def read_xlsx(
     with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
         spool = Path(spool_dir) / "rows.csv"
         with spool.open("w", encoding="utf-8", newline="") as handle:
-            header, longest = _spool_rows(path, spec, scan, csv.writer(handle))
+            header, longest = _spool_rows(
+                path, spec, scan, csv.writer(handle, quoting=csv.QUOTE_ALL)
+            )
         columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
         _create(con, table, list(columns))
         if longest:

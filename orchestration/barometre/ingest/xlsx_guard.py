@@ -36,7 +36,7 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _CHUNK = 1 << 20
-_RATIO_FLOOR = 1 << 20  # parts smaller than this are not held to the ratio on their own
+_RATIO_FLOOR = 1 << 20  # a part (or workbook) smaller than this is not held to the ratio
 
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
 # Byte patterns of the row scan. A sheet may prefix its elements (`<x:row>`): the
@@ -61,6 +61,7 @@ class SheetScan:
     max_row: int
     max_column: int
     has_formulas: bool
+    """a cell holds a formula or an error value (`#N/A`)"""
 
 
 def column_number(letters: bytes | str) -> int:
@@ -91,12 +92,13 @@ def _check_archive(path: Path, book: zipfile.ZipFile) -> None:
     XLSX_MAX_UNCOMPRESSED_BYTES.check(total, file=path)
     ratio_limit = XLSX_MAX_COMPRESSION_RATIO.value()
     packed = max(1, sum(m.compress_size for m in members))
+    whole = [(total / packed, "the workbook")] if total > _RATIO_FLOOR else []
     worst = [
         (m.file_size / max(1, m.compress_size), m.filename)
         for m in members
         if m.file_size > _RATIO_FLOOR
     ]
-    for ratio, name in sorted([(total / packed, "the workbook"), *worst], reverse=True)[:1]:
+    for ratio, name in sorted([*whole, *worst], reverse=True)[:1]:
         if ratio > ratio_limit:
             raise XLSX_MAX_COMPRESSION_RATIO.refusal(f"{ratio:.0f} ({name})", file=path)
 
@@ -225,7 +227,8 @@ class _RowCounter:
         p = re.escape(prefix)
         # a value, inline text or formula with content: the row holds data
         self.value = re.compile(rb"<" + p + rb"(?:v|t|f)(?:\s[^>]*)?>[^<]")
-        self.formula = re.compile(rb"<" + p + rb"f[\s>/]")
+        # a formula, or an error value (`#N/A`): cells only openpyxl gives as written
+        self.formula = re.compile(rb"<" + p + rb"f[\s>/]|<" + p + rb"c\s[^>]*\bt=[\"']e[\"']")
         self.row_limit = MAX_ROWS.value() + header_rows
         self.cell_limit = XLSX_MAX_CELLS.value()
         self.counted = self.max_row = self.max_column = 0
