@@ -294,3 +294,8 @@ def test_error_values_are_kept_as_written(tmp_path: Path) -> None:
         (2, "1", "#N/A"),
         (3, "", "#DIV/0!"),
     ]
+
+
+def test_openpyxl_parses_through_defusedxml() -> None:
+    """The formula path's reader: defusedxml is installed, so openpyxl uses it."""
+    assert openpyxl.DEFUSEDXML is True
