@@ -38,7 +38,7 @@ else:
     rows = load.rows_read
 seconds = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "peak_mib": peak, "rows": rows}))
+print("RESULT " + json.dumps({"seconds": seconds, "peak_mib": peak, "rows": rows}))
 """
 
 
@@ -48,7 +48,8 @@ def measure(folder: Path, what: str) -> dict:
     )
     if done.returncode:
         raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    # DuckDB's progress bar may share the line: take what follows the last marker.
+    return json.loads(done.stdout.rsplit("RESULT ", 1)[1].splitlines()[0])
 
 
 def main() -> None:
