@@ -229,6 +229,7 @@ class _RowCounter:
         self.value = re.compile(rb"<" + p + rb"(?:v|t|f)(?:\s[^>]*)?>[^<]")
         # a formula, or an error value (`#N/A`): cells only openpyxl gives as written
         self.formula = re.compile(rb"<" + p + rb"f[\s>/]|<" + p + rb"c\s[^>]*\bt=[\"']e[\"']")
+        self.formula_hints = (b"<" + prefix + b"f", b't="e"', b"t='e'")
         self.row_limit = MAX_ROWS.value() + header_rows
         self.cell_limit = XLSX_MAX_CELLS.value()
         self.counted = self.max_row = self.max_column = 0
@@ -236,8 +237,8 @@ class _RowCounter:
 
     def feed(self, block: bytes) -> None:
         """`block` holds whole rows; what precedes its first row start is no row."""
-        if not self.formulas and self.formula.search(block):
-            self.formulas = True
+        if not self.formulas and any(m in block for m in self.formula_hints):
+            self.formulas = bool(self.formula.search(block))  # literal first: cheap
         segments = block.split(self.row_tag)
         for segment in segments[1:]:
             if segment[:1] not in (b" ", b">", b"/", b"\t", b"\n", b"\r"):
