@@ -143,3 +143,68 @@ PATTERN_CHARS = register(
         "a regular expression of manifest.yml (`questions.pattern`, `answers.groups[].pattern`)",
     )
 )
+
+# Export files (ingest/read_export.py, read_csv.py, read_xlsx.py, xlsx_guard.py).
+MAX_HEADER_ROWS = HEADER_ROWS  # one limit: the manifest model and the readers check it
+MAX_HEADER_BYTES = register(
+    Limit("BAROMETRE_LIMIT_HEADER_BYTES", 1_048_576, "bytes", "the header block of a CSV export")
+)
+MAX_FIELD_CHARS = register(
+    Limit("BAROMETRE_LIMIT_FIELD_CHARS", 65_536, "characters", "one header cell of an export")
+)
+MAX_LINE_BYTES = register(
+    Limit(
+        "BAROMETRE_LIMIT_LINE_BYTES",
+        1_048_576,
+        "bytes",
+        "one record of an export (a CSV line, or the XML of one sheet row)",
+    )
+)
+MAX_ROWS = register(
+    Limit("BAROMETRE_LIMIT_ROWS", 2_000_000, "rows", "the rows of one export (declared or read)")
+)
+MAX_COLUMNS = register(
+    Limit(
+        "BAROMETRE_LIMIT_COLUMNS", 4_096, "columns", "the columns of one export (declared or read)"
+    )
+)
+XLSX_MAX_CELLS = register(
+    Limit(
+        "BAROMETRE_LIMIT_XLSX_CELLS",
+        8_000_000,
+        "cells",
+        "the cells of one XLSX sheet (rows × columns, held in memory by the reader)",
+    )
+)
+XLSX_MAX_UNCOMPRESSED_BYTES = register(
+    Limit(
+        "BAROMETRE_LIMIT_XLSX_UNCOMPRESSED_BYTES",
+        1_073_741_824,
+        "bytes",
+        "the uncompressed size of an XLSX workbook",
+    )
+)
+XLSX_MAX_COMPRESSION_RATIO = register(
+    Limit(
+        "BAROMETRE_LIMIT_XLSX_COMPRESSION_RATIO",
+        100,
+        "× (uncompressed / compressed)",
+        "the compression ratio of an XLSX workbook and of each of its parts over 1 MiB",
+    )
+)
+XLSX_MAX_MEMBERS = register(
+    Limit(
+        "BAROMETRE_LIMIT_XLSX_MEMBERS",
+        1_000,
+        "parts",
+        "the parts (zip members) of an XLSX workbook",
+    )
+)
+XLSX_MAX_SHARED_STRINGS_BYTES = register(
+    Limit(
+        "BAROMETRE_LIMIT_XLSX_SHARED_STRINGS_BYTES",
+        134_217_728,
+        "bytes",
+        "the uncompressed size of an XLSX workbook's shared strings",
+    )
+)

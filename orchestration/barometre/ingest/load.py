@@ -39,6 +39,8 @@ class FileResult:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_counted: int
+    """data rows counted independently of the reader (reconciled with rows_read)"""
 
 
 @dataclass(frozen=True)
@@ -283,19 +285,44 @@ _NOT_QUARANTINED = """NOT EXISTS (
     WHERE q.source_file = {alias}.source_file AND q.source_row = {alias}.source_row)"""
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _count_mismatch(manifest: Manifest, source_file: str, read: int, counted: int) -> IngestError:
+    return IngestError(
+        f"reconciliation failed: the reader loaded {read} data rows but the file "
+        f"holds {counted} (counted independently); nothing was written",
+        file=manifest.folder / source_file,
+        hint="this is a bug in the ingester or a file it cannot read whole: report "
+        "it with the file; saving it again from a spreadsheet tool may work around it",
+    )
+
+
 def _stage_edition(
     con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: Reference
-) -> list[tuple[str, str, int]]:
-    """Read every file into stage_responses / stage_answers; return (file, sha, rows_read)."""
+) -> list[tuple[str, str, int, int]]:
+    """Read every file into stage_responses / stage_answers.
+
+    Returns (file, sha, rows_read, rows_counted) per file: rows the reader loaded and
+    rows counted independently of it, reconciled before anything is written.
+    """
     _check_manifest_against_seeds(manifest, reference)
+    spec = manifest.read_spec()
     files = []
     responses, answers = [], []
     for index, path in enumerate(manifest.file_paths()):
-        export = read_export(con, path, manifest.read_spec(), f"export_{index}")
+        export = read_export(con, path, spec, f"export_{index}")
         plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
-        files.append((path.name, hashlib.sha256(path.read_bytes()).hexdigest(), export.rows_read))
+        if export.rows_read != export.rows_counted:  # caught here for dry runs too
+            raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
+        files.append((path.name, _sha256(path), export.rows_read, export.rows_counted))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_responses AS " + "\nUNION ALL\n".join(responses)
     )
@@ -471,7 +498,7 @@ def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
 
 
 def _write(
-    con: duckdb.DuckDBPyConnection, manifest: Manifest, files: list[tuple[str, str, int]]
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, files: list[tuple[str, str, int, int]]
 ) -> None:
     edition = manifest.edition
     create_raw_schema(con, WAREHOUSE)
@@ -512,7 +539,7 @@ def _write(
         """,
             [edition],
         )
-        for source_file, sha, rows_read in files:
+        for source_file, sha, rows_read, rows_counted in files:
             con.execute(
                 f"""
                 INSERT INTO {WAREHOUSE}.raw.load_log
@@ -521,18 +548,23 @@ def _write(
                         WHERE rank = 1 AND source_file = ?),
                        (SELECT count(DISTINCT source_row) FROM stage_quarantine
                         WHERE source_file = ?),
-                       current_localtimestamp()
+                       current_localtimestamp(), ?
             """,
-                [edition, source_file, sha, rows_read, source_file, source_file],
+                [edition, source_file, sha, rows_read, source_file, source_file, rows_counted],
             )
+        # Reconciliation: the rows the reader loaded are the rows the file holds (an
+        # independent count), and each of them was loaded or quarantined.
         bad = con.execute(
             f"""
-            SELECT source_file, rows_read, rows_loaded, rows_quarantined
+            SELECT source_file, rows_read, rows_loaded, rows_quarantined, rows_counted
             FROM {WAREHOUSE}.raw.load_log
-            WHERE edition_code = ? AND rows_read <> rows_loaded + rows_quarantined
+            WHERE edition_code = ? AND (rows_read <> rows_loaded + rows_quarantined
+                                        OR rows_read <> rows_counted)
         """,
             [edition],
         ).fetchone()
+        if bad and bad[1] != bad[4]:
+            raise _count_mismatch(manifest, bad[0], bad[1], bad[4])
         if bad:
             raise IngestError(
                 f"reconciliation failed: {bad[1]} rows read but {bad[2]} loaded + {bad[3]} "
@@ -552,7 +584,8 @@ def _summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionLoad:
         FileResult(*row)
         for row in con.execute(
             f"""
-            SELECT source_file, content_sha256, rows_read, rows_loaded, rows_quarantined
+            SELECT source_file, content_sha256, rows_read, rows_loaded, rows_quarantined,
+                   rows_counted
             FROM {WAREHOUSE}.raw.load_log WHERE edition_code = ? ORDER BY source_file
         """,
             [edition],
@@ -585,7 +618,7 @@ def _summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionLoad:
 def _bad_share_error(
     con: duckdb.DuckDBPyConnection,
     manifest: Manifest,
-    files: list[tuple[str, str, int]],
+    files: list[tuple[str, str, int, int]],
     max_bad_share: float,
 ) -> IngestError | None:
     """Refuse the whole edition when too many rows break the contract.
@@ -615,12 +648,12 @@ def _bad_share_error(
 def _dry_run_summary(
     con: duckdb.DuckDBPyConnection,
     manifest: Manifest,
-    files: list[tuple[str, str, int]],
+    files: list[tuple[str, str, int, int]],
     refused: IngestError | None,
 ) -> EditionLoad:
     """What a load would do, from the staged tables (nothing written)."""
     per_file = []
-    for source_file, sha, rows_read in files:
+    for source_file, sha, rows_read, rows_counted in files:
         loaded, quarantined = con.execute(
             """
             SELECT (SELECT count(*) FROM stage_ranked WHERE rank = 1 AND source_file = $f),
@@ -628,7 +661,7 @@ def _dry_run_summary(
                     WHERE source_file = $f)""",
             {"f": source_file},
         ).fetchone()
-        per_file.append(FileResult(source_file, sha, rows_read, loaded, quarantined))
+        per_file.append(FileResult(source_file, sha, rows_read, loaded, quarantined, rows_counted))
     checks = dict(
         con.execute(
             "SELECT check_name, count(*) FROM stage_quarantine GROUP BY ALL ORDER BY 1"

@@ -42,7 +42,8 @@ RAW_TABLES: dict[str, str] = {
         rows_read INTEGER NOT NULL,
         rows_loaded INTEGER NOT NULL,
         rows_quarantined INTEGER NOT NULL,
-        loaded_at TIMESTAMP NOT NULL""",
+        loaded_at TIMESTAMP NOT NULL,
+        rows_counted INTEGER""",
 }
 
 
@@ -51,3 +52,6 @@ def create_raw_schema(con, catalog: str) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.raw")
     for name, columns in RAW_TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {catalog}.raw.{name} ({columns})")
+    # Added after the first release: warehouses created before get the column (NULL for
+    # their earlier loads, which the next load of each edition replaces).
+    con.execute(f"ALTER TABLE {catalog}.raw.load_log ADD COLUMN IF NOT EXISTS rows_counted INTEGER")

@@ -1,26 +1,26 @@
 """Read one export file into DuckDB as text, exactly as written (cells are data, never evaluated).
 
-CSV is read by DuckDB itself; XLSX through one openpyxl pass handed to DuckDB as a
-data frame. Either way the result is a table of VARCHAR columns named by position
-(`c0001`, …) plus `source_row`, the 1-based line of the record in the file.
+CSV is read by DuckDB itself (read_csv.py); XLSX by a bounded, guarded reader
+(read_xlsx.py, xlsx_guard.py). Either way the result is a table of VARCHAR columns
+named by position (`c0001`, …) plus `source_row`, the 1-based line (CSV record or
+sheet row) of the record in the file, and two counts of the data rows: the one the
+reader loaded and an independent one, which reconciliation compares.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from barometre.ingest.bounded import out_of_memory
 from barometre.ingest.errors import IngestError
+from barometre.limits import MAX_COLUMNS, MAX_FIELD_CHARS, MAX_HEADER_ROWS
 
 
 @dataclass(frozen=True)
 class ReadSpec:
-    """How to read an export file (from the manifest: `Manifest.read_spec()`)."""
+    """How to read one export: its format and the shape of its header block."""
 
     format: str
     encoding: str
@@ -28,19 +28,24 @@ class ReadSpec:
     sheet: str | None
     header_rows: int
     names_row: int = 1
+    """row of the header block (1-based) that names the columns"""
     wording_row: int | None = None
+    """row of the header block holding the question wordings (None: the names row)"""
 
 
 @dataclass(frozen=True)
 class ExportTable:
-    """An export loaded into a connection: its table name and its header block."""
+    """An export loaded into a connection: its table, its header block and its row counts."""
 
     table: str
     headers: tuple[str, ...]
-    """the names row: the column names"""
+    """the names row of the header block"""
+    wordings: tuple[str, ...]
+    """the wording row of the header block (the names row when the spec names none)"""
     rows_read: int
-    wordings: tuple[str, ...] = ()
-    """the wording row (the names row when the manifest names none), one per column"""
+    """data rows loaded into `table`"""
+    rows_counted: int
+    """data rows of the file counted independently of the reader (must equal rows_read)"""
 
     def column_of(self, header: str) -> str:
         return positional_name(self.headers.index(header))
@@ -50,28 +55,56 @@ def positional_name(index: int) -> str:
     return f"c{index + 1:04d}"
 
 
-def _header_pair(block: list[list[str]], spec: ReadSpec) -> tuple[list[str], list[str]]:
-    """(names row, wording row) of a header block, the wording row padded to the names."""
-    names = block[spec.names_row - 1] if len(block) >= spec.names_row else []
-    row = spec.wording_row or spec.names_row
-    wordings = block[row - 1] if len(block) >= row else []
-    wordings = [*wordings[: len(names)], *[""] * (len(names) - len(wordings))]
+def check_spec(path: Path, spec: ReadSpec) -> None:
+    """The header block's shape is sane before a byte of the file is read."""
+    MAX_HEADER_ROWS.check(spec.header_rows, file=path, hint="check `header_rows:` in manifest.yml")
+    rows = [spec.names_row] + ([spec.wording_row] if spec.wording_row is not None else [])
+    if spec.header_rows < 1 or any(not 1 <= r <= spec.header_rows for r in rows):
+        raise IngestError(
+            f"the names row ({spec.names_row}) and wording row ({spec.wording_row}) must lie "
+            f"within the header block of {spec.header_rows} row(s)",
+            file=path,
+            hint="fix `header_rows:`, `names_row:` or `wording_row:` in manifest.yml",
+        )
+
+
+def header_of(path: Path, block: list[list[str]], spec: ReadSpec) -> tuple[tuple, tuple]:
+    """(names, wordings) of a header block (its rows as read), checked."""
+    MAX_COLUMNS.check(max((len(r) for r in block), default=0), file=path, row=spec.names_row)
+    width = len(block[spec.names_row - 1]) if spec.names_row <= len(block) else 0
+    for number, cells in enumerate(block, start=1):
+        for position, cell in enumerate(cells, start=1):
+            if len(cell) > MAX_FIELD_CHARS.value():
+                raise MAX_FIELD_CHARS.refusal(
+                    f"{len(cell)} characters in header cell {position}",
+                    file=path,
+                    row=number,
+                    hint="check that the header block is the survey tool's (header_rows:)",
+                )
+
+    def row(number: int) -> list[str]:
+        cells = block[number - 1] if number <= len(block) else []
+        if spec.format == "xlsx":  # spreadsheet headers often carry stray spaces
+            cells = [c.strip() for c in cells]
+        return list(cells[:width]) + [""] * (width - len(cells))
+
+    names = _check_headers(path, row(spec.names_row), spec)
+    wordings = tuple(row(spec.wording_row)) if spec.wording_row else names
     return names, wordings
 
 
-def _check_headers(path: Path, headers: list[str], manifest: ReadSpec) -> tuple[str, ...]:
+def _check_headers(path: Path, headers: list[str], spec: ReadSpec) -> tuple[str, ...]:
     if not headers or all(h == "" for h in headers):
         raise IngestError(
             "the file is empty: no header row",
             file=path,
             hint="export the survey again; the file holds nothing",
         )
-    if len(headers) == 1 and manifest.format == "csv":
+    if len(headers) == 1 and spec.format == "csv":
         raise IngestError(
-            f"the header row has a single column; the delimiter is probably not "
-            f"{manifest.delimiter!r}",
+            f"the header row has a single column; the delimiter is probably not {spec.delimiter!r}",
             file=path,
-            row=1,
+            row=spec.names_row,
             value=headers[0][:80],
             hint="check `delimiter:` in manifest.yml against the file",
         )
@@ -81,7 +114,7 @@ def _check_headers(path: Path, headers: list[str], manifest: ReadSpec) -> tuple[
             raise IngestError(
                 f"column header appears twice (second time at position {position})",
                 file=path,
-                row=1,
+                row=spec.names_row,
                 column=header,
                 hint="re-export without duplicated columns, or rename one of them",
             )
@@ -89,156 +122,35 @@ def _check_headers(path: Path, headers: list[str], manifest: ReadSpec) -> tuple[
     return tuple(headers)
 
 
-def _csv_headers(path: Path, manifest: ReadSpec) -> list[list[str]]:
-    encoding = "utf-8-sig" if manifest.encoding == "utf-8" else manifest.encoding
-    try:
-        with path.open(encoding=encoding, newline="") as handle:
-            head = [handle.readline() for _ in range(manifest.header_rows)]
-    except UnicodeDecodeError as exc:
-        raise IngestError(
-            f"the file is not readable as {manifest.encoding} (byte {exc.start} of the header)",
-            file=path,
-            row=1,
-            hint="set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)",
-        ) from None
-    return list(csv.reader(io.StringIO("".join(head)), delimiter=manifest.delimiter))
-
-
-def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
-) -> ExportTable:
-    names, wordings = _header_pair(_csv_headers(path, manifest), manifest)
-    headers = _check_headers(path, names, manifest)
-    columns = {positional_name(i): "VARCHAR" for i in range(len(headers))}
-    try:
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE {table} AS
-            SELECT CAST(row_number() OVER () + ? AS INTEGER) AS source_row, *
-            FROM read_csv(?, header = false, skip = ?, delim = ?, quote = '"', escape = '"',
-                          columns = ?, auto_detect = false, strict_mode = true,
-                          allow_quoted_nulls = false, null_padding = false, encoding = ?)
-            """,
-            [
-                manifest.header_rows,
-                str(path),
-                manifest.header_rows,
-                manifest.delimiter,
-                columns,
-                manifest.encoding,
-            ],
-        )
-    except duckdb.Error as exc:
-        if out_of_memory(exc):  # not the file's fault: the memory limit's refusal
-            raise
-        raise _csv_error(path, manifest, exc) from None
-    return _finish(con, path, table, headers, tuple(wordings))
-
-
-def _csv_error(path: Path, manifest: ReadSpec, exc: duckdb.Error) -> IngestError:
-    text = str(exc)
-    line = None
-    for marker in ("Line: ", "line "):
-        if marker in text:
-            digits = "".join(ch for ch in text.split(marker, 1)[1][:12] if ch.isdigit())
-            line = int(digits) if digits else None
-            break
-    if "unicode" in text.lower() or "encoding" in text.lower():
-        return IngestError(
-            f"the file is not readable as {manifest.encoding}",
-            file=path,
-            row=line,
-            hint="set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)",
-        )
-    if "quote" in text.lower() or "unterminated" in text.lower():
-        return IngestError(
-            "a quoted field is never closed: the file looks truncated",
-            file=path,
-            row=line,
-            hint="export the survey again; the last line was cut",
-        )
-    return IngestError(
-        "a row does not have as many fields as the header (truncated line, stray "
-        "delimiter or wrong delimiter)",
-        file=path,
-        row=line,
-        hint=f"check the line in a text editor; the manifest's delimiter is "
-        f"{manifest.delimiter!r}. Parser said: {text.splitlines()[0][:200]}",
-    )
-
-
-def _read_xlsx(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
-) -> ExportTable:
-    import openpyxl  # only XLSX exports need it
-    import pandas as pd
-
-    try:
-        # data_only=False: a formula cell gives its formula text, stored as data.
-        book = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many types for a bad file
-        raise IngestError(
-            f"the file is not a readable XLSX workbook ({exc.__class__.__name__})",
-            file=path,
-            hint="open it in a spreadsheet tool and save it as .xlsx",
-        ) from None
-    try:
-        sheet = book[manifest.sheet] if manifest.sheet else book.worksheets[0]
-    except KeyError:
-        raise IngestError(
-            f"no sheet named {manifest.sheet!r}",
-            file=path,
-            hint=f"sheets are {book.sheetnames}; fix `sheet:`",
-        ) from None
-    frame = pd.DataFrame(list(sheet.iter_rows(values_only=True)))
-    book.close()
-    if frame.empty:
-        raise IngestError(
-            "the file is empty: no header row",
-            file=path,
-            hint="export the survey again; the file holds nothing",
-        )
-    frame = frame.astype("string").fillna("")
-    block = [
-        [str(h).strip() for h in frame.iloc[i].tolist()]
-        for i in range(min(manifest.header_rows, len(frame)))
-    ]
-    names, wordings = _header_pair(block, manifest)
-    headers = _check_headers(path, names, manifest)
-    data = frame.iloc[manifest.header_rows :].reset_index(drop=True)
-    data.columns = [positional_name(i) for i in range(len(headers))]
-    data.insert(
-        0, "source_row", range(manifest.header_rows + 1, manifest.header_rows + 1 + len(data))
-    )
-    con.register("xlsx_frame", data)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM xlsx_frame")
-    con.unregister("xlsx_frame")
-    return _finish(con, path, table, headers, tuple(wordings))
-
-
-def _finish(
+def finish(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     table: str,
-    headers: tuple[str, ...],
-    wordings: tuple[str, ...],
+    header: tuple[tuple, tuple],
+    rows_counted: int,
 ) -> ExportTable:
+    """The ExportTable of a loaded `table`; refuse a file without data row."""
     (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
-    if count == 0:
+    if count == 0 and rows_counted == 0:
         raise IngestError(
             "the file has a header but no data row",
             file=path,
             hint="check that the export includes the responses",
         )
-    return ExportTable(table, headers, int(count), wordings)
+    return ExportTable(table, header[0], header[1], int(count), rows_counted)
 
 
 def read_export(
-    con: duckdb.DuckDBPyConnection, path: Path, manifest: ReadSpec, table: str
+    con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
 ) -> ExportTable:
-    """Load `path` into temp table `table` of `con`, per the manifest's `read_spec()`."""
+    """Load `path` into temp table `table` of `con`, per `spec`."""
     if path.stat().st_size == 0:
         raise IngestError("the file is empty (0 bytes)", file=path, hint="export the survey again")
-    if manifest.format == "csv":
-        return _read_csv(con, path, manifest, table)
-    return _read_xlsx(con, path, manifest, table)
+    check_spec(path, spec)
+    if spec.format == "csv":
+        from barometre.ingest.read_csv import read_csv
+
+        return read_csv(con, path, spec, table)
+    from barometre.ingest.read_xlsx import read_xlsx
+
+    return read_xlsx(con, path, spec, table)

@@ -27,12 +27,13 @@ class Verification:
 
 
 def verify_reconciliation(warehouse: Path, edition: str) -> Verification:
-    """rows read = rows loaded + rows quarantined, for every file of the edition's last load."""
+    """rows read = rows counted (independently of the reader) = rows loaded + rows quarantined,
+    for every file of the edition's last load."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         rows = con.execute(
             """
-            SELECT l.source_file, l.rows_read, l.rows_loaded, l.rows_quarantined,
+            SELECT l.source_file, l.rows_read, l.rows_loaded, l.rows_quarantined, l.rows_counted,
                    (SELECT count(*) FROM raw.responses r WHERE r.edition_code = l.edition_code
                     AND r.source_file = l.source_file) AS loaded_now,
                    (SELECT count(DISTINCT q.source_row) FROM raw.quarantine q
@@ -44,12 +45,12 @@ def verify_reconciliation(warehouse: Path, edition: str) -> Verification:
     finally:
         con.close()
     files = {
-        f: {"read": read, "loaded": loaded, "quarantined": quarantined}
-        for f, read, loaded, quarantined, _, _ in rows
+        f: {"read": read, "counted": counted, "loaded": loaded, "quarantined": quarantined}
+        for f, read, loaded, quarantined, counted, _, _ in rows
     }
     passed = bool(rows) and all(
-        read == loaded + quarantined and loaded == loaded_now and quarantined == quar_now
-        for _, read, loaded, quarantined, loaded_now, quar_now in rows
+        read == counted == loaded + quarantined and loaded == loaded_now and quarantined == quar_now
+        for _, read, loaded, quarantined, counted, loaded_now, quar_now in rows
     )
     return Verification(passed, files)
 

@@ -1,0 +1,150 @@
+"""XLSX exports: guarded by xlsx_guard, read as text, spooled to DuckDB.
+
+The reader never trusts the sheet's declared `<dimension>`: every row present in
+the sheet is read. Two readers, one result:
+- python-calamine (Rust) when the sheet has no formula nor error value: fast; it holds the sheet's
+  cells in memory, a size the guard has already bounded (XLSX_MAX_CELLS and the zip
+  limits) before it runs;
+- openpyxl's streaming read-only reader when some cell holds a formula or an error
+  value, because a formula is data and must arrive as its text (`=HYPERLINK(…)`),
+  and an error as written (`#N/A`), which calamine does not give.
+  openpyxl parses XML through defusedxml (installed with the project).
+Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
+Python never holds the table.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+from barometre.ingest.errors import IngestError
+from barometre.ingest.read_export import ExportTable, ReadSpec, finish, header_of, positional_name
+from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
+
+_NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, as the project has always stored it (numbers as openpyxl gives them)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # a whole number: openpyxl reads `<v>1001</v>` as int 1001
+    return str(value)  # datetime, date, time, timedelta, bool, int, float: as pandas did
+
+
+def _calamine_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
+    """(sheet row number, cells) of every row of the sheet, from python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        sheet = book.get_sheet_by_name(scan.name)
+        start = sheet.start
+        first_row, first_column = (start[0], start[1]) if start else (0, 0)
+        pad = [None] * first_column  # calamine's range starts at the first used column
+        for offset, cells in enumerate(sheet.iter_rows()):
+            yield first_row + 1 + offset, pad + cells
+    finally:
+        book.close()
+
+
+def _sheet_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
+    try:
+        if scan.has_formulas:
+            yield from _openpyxl_rows_numbered(path, scan)
+        else:
+            yield from _calamine_rows(path, scan)
+    except IngestError:
+        raise
+    except Exception as exc:  # a reader raises many types for a bad file
+        raise IngestError(
+            f"the file is not a readable XLSX workbook ({exc.__class__.__name__})",
+            file=path,
+            hint=_NOT_A_WORKBOOK,
+        ) from None
+
+
+def _openpyxl_rows_numbered(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book[scan.name]
+        sheet.reset_dimensions()  # never trust the declared dimension: read every row
+        # With the dimension reset, openpyxl yields rows in order, gaps filled with
+        # empty rows, from row 1.
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(cells)
+    finally:
+        book.close()
+
+
+def read_xlsx(
+    con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
+) -> ExportTable:
+    scan = scan_sheet(path, spec.sheet, spec.header_rows)
+    with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
+        spool = Path(spool_dir) / "rows.csv"
+        with spool.open("w", encoding="utf-8", newline="") as handle:
+            header, longest = _spool_rows(
+                path, spec, scan, csv.writer(handle, quoting=csv.QUOTE_ALL)
+            )
+        columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
+        _create(con, table, list(columns))
+        if longest:
+            # The spooled rows are text we wrote ourselves: DuckDB reads them back in
+            # parallel, far faster than scanning Python objects.
+            line_size = max(4 * longest + 64, 2 << 20)
+            con.execute(
+                f"""
+                INSERT INTO {table}
+                SELECT * FROM read_csv(?, header = false, delim = ',', quote = '"',
+                    escape = '"', columns = ?, auto_detect = false, strict_mode = true,
+                    allow_quoted_nulls = false, null_padding = false,
+                    max_line_size = ?, buffer_size = ?)
+                """,
+                [str(spool), {"source_row": "INTEGER", **columns}, line_size, 2 * line_size],
+            )
+    return finish(con, path, table, header, scan.rows_counted)
+
+
+def _spool_rows(path: Path, spec: ReadSpec, scan: SheetScan, writer) -> tuple[tuple, int]:
+    """Write the data rows as CSV (sheet row number first); return (header, longest line)."""
+    block: list[list[str]] = [[] for _ in range(spec.header_rows)]
+    header: tuple | None = None
+    width = longest = 0
+    for number, cells in _sheet_rows(path, scan):
+        texts = [v if v.__class__ is str else cell_text(v) for v in cells]
+        if number <= spec.header_rows:
+            while texts and texts[-1] == "":  # trailing empty (formatted) cells
+                texts.pop()
+            block[number - 1] = texts
+            continue
+        if header is None:  # the header block is complete
+            header = header_of(path, block, spec)
+            width = len(header[0])
+        if not any(texts):
+            continue  # an empty row (formatting only) is no data
+        if len(texts) > width and any(texts[width:]):
+            raise IngestError(
+                f"a row has a value beyond the last header column ({width})",
+                file=path,
+                row=number,
+                hint="delete the stray cells, or give their column a header",
+            )
+        written = writer.writerow([number, *texts[:width], *[""] * (width - len(texts))])
+        longest = max(longest, written)
+    return header or header_of(path, block, spec), longest
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
+    cols = ", ".join(f"{c} VARCHAR" for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} (source_row INTEGER, {cols})")

@@ -1,0 +1,12 @@
+"""Every limit of limits.py is documented in docs/validation.md with its default."""
+
+from __future__ import annotations
+
+from barometre import limits
+from barometre.settings import PROJECT_ROOT
+
+
+def test_every_limit_is_in_the_validation_docs() -> None:
+    docs = (PROJECT_ROOT / "docs" / "validation.md").read_text(encoding="utf-8")
+    missing = [limit.env for limit in limits.ALL_LIMITS if f"`{limit.env}`" not in docs]
+    assert missing == []
