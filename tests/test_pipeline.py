@@ -34,6 +34,8 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
         "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
         "DAGSTER_HOME": str(tmp_path / "dagster"),
         "BAROMETRE_REPORT_DIR": str(tmp_path / "report"),
+        # Never the project's own published copy: tests touch only their temp folders.
+        "BAROMETRE_PUBLISHED_DIR": str(tmp_path / "published"),
     }
     # Started from another directory on purpose: no path depends on the working directory.
     result = barometre("run", env=env, cwd=tmp_path)
