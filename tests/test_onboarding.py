@@ -9,12 +9,9 @@ models/ and seeds/ into a temporary folder (dbt_project.yml reads ../models, ../
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -26,35 +23,18 @@ from barometre.ingest.load import load_edition
 from barometre.ingest.reference import load_reference
 from barometre.ingest.text import normalize_name, normalize_text
 from barometre.new_edition import create_edition, new_question_key
-from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, Settings, get_settings
+from barometre.settings import PROJECT_ROOT, Settings
 from tests.factories import SEEDS, Response, write_limesurvey
+from tests.project_copy import (
+    append_rows,
+    dbt_build_copy,
+    read_rows,
+    seeds_copy,
+    temp_settings,
+    write_rows,
+)
 
 CC_NAME, CC_SIREN, CC_POPULATION = "CC Faucigny - Glières", "200000172", 29204
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _write(path: Path, rows: list[dict[str, str]], header: list[str] | None = None) -> None:
-    header = header or list(rows[0])
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _append(path: Path, rows: list[dict[str, str]]) -> None:
-    header = list(_rows(path)[0])
-    with path.open("a", encoding="utf-8", newline="") as handle:
-        csv.DictWriter(handle, fieldnames=header, lineterminator="\n").writerows(rows)
-
-
-def _seeds_copy(tmp_path: Path) -> Path:
-    seeds = tmp_path / "seeds"
-    shutil.copytree(SEEDS, seeds)
-    return seeds
 
 
 def _add_edition(seeds: Path, data_dir: Path, edition: str, reworded: int = 0) -> list[str]:
@@ -64,7 +44,7 @@ def _add_edition(seeds: Path, data_dir: Path, edition: str, reworded: int = 0) -
     stubs = data_dir / edition / "seed_stubs"
     changed: list[str] = []
     for stub in sorted(stubs.glob("*.csv")):
-        rows = _rows(stub)
+        rows = read_rows(stub)
         if stub.stem == "editions":
             year = int(edition)
             rows = [
@@ -81,37 +61,25 @@ def _add_edition(seeds: Path, data_dir: Path, edition: str, reworded: int = 0) -
                 r["wording_fr"] = f"Nouvelle formulation {edition} : {r['wording_fr']}"
                 changed.append(r["question_code"])
         if rows:
-            _append(seeds / f"{stub.stem}.csv", rows)
+            append_rows(seeds / f"{stub.stem}.csv", rows)
     shutil.rmtree(stubs)
     return changed
 
 
 def _rekey(seeds: Path, edition: str, codes: list[str], key=new_question_key) -> None:
     path = seeds / "question_crosswalk.csv"
-    rows = _rows(path)
+    rows = read_rows(path)
     for r in rows:
         if r["edition_code"] == edition and r["question_code"] in codes:
             r["question_key"] = key(edition, r["question_code"])
-    _write(path, rows)
-
-
-def _settings(tmp_path: Path, seeds: Path) -> Settings:
-    real = get_settings()
-    return Settings(
-        data_dir=tmp_path / "raw",
-        warehouse=tmp_path / "wh" / "w.duckdb",
-        seeds_dir=seeds,
-        dbt_project_dir=real.dbt_project_dir,
-        dagster_home=tmp_path / "dagster",
-        published_dir=tmp_path / "published",
-    )
+    write_rows(path, rows)
 
 
 # ------------------------------------------------------------------ the reference
 
 
 def test_reference_holds_every_epci_and_large_commune() -> None:
-    rows = _rows(SEEDS / "collectivities.csv")
+    rows = read_rows(SEEDS / "collectivities.csv")
     types = {r["type_code"] for r in rows}
     assert types == {"METRO", "MET69", "CU", "CA", "CC", "COM"}
     assert sum(r["type_code"] == "CC" for r in rows) > 900
@@ -131,12 +99,12 @@ def test_every_sample_respondent_resolves() -> None:
 def test_a_cc_resolves_with_its_type_group_and_band() -> None:
     (cc,) = load_reference(SEEDS, "2021").names[normalize_name(CC_NAME)]
     assert (cc.siren, cc.type_code) == (CC_SIREN, "CC")
-    types = {r["type_code"]: r for r in _rows(SEEDS / "collectivity_types.csv")}
+    types = {r["type_code"]: r for r in read_rows(SEEDS / "collectivity_types.csv")}
     assert types["CC"]["report_group"] == "AGGLOS_CU"
-    (row,) = [r for r in _rows(SEEDS / "collectivities.csv") if r["siren"] == CC_SIREN]
+    (row,) = [r for r in read_rows(SEEDS / "collectivities.csv") if r["siren"] == CC_SIREN]
     bands = [
         b["band_code"]
-        for b in _rows(SEEDS / "population_bands.csv")
+        for b in read_rows(SEEDS / "population_bands.csv")
         if int(b["lower_bound"]) <= int(row["population"])
         and (not b["upper_bound"] or int(row["population"]) < int(b["upper_bound"]))
     ]
@@ -158,17 +126,21 @@ def test_stubs_carry_wording_status_and_keys(tmp_path: Path) -> None:
     create_edition(tmp_path, SEEDS, "2023", "limesurvey_csv")
     stubs = tmp_path / "2023" / "seed_stubs"
     before = {
-        r["question_code"]: r for r in _rows(SEEDS / "questions.csv") if r["edition_code"] == "2021"
+        r["question_code"]: r
+        for r in read_rows(SEEDS / "questions.csv")
+        if r["edition_code"] == "2021"
     }
-    after = _rows(stubs / "questions.csv")
+    after = read_rows(stubs / "questions.csv")
     assert {r["question_code"]: r["wording_status"] for r in after} == {
         c: r["wording_status"] for c, r in before.items()
     }
     assert {r["wording_status"] for r in after} == {"published", "reconstructed"}
-    keys = {r["question_code"]: r["question_key"] for r in _rows(stubs / "question_crosswalk.csv")}
+    keys = {
+        r["question_code"]: r["question_key"] for r in read_rows(stubs / "question_crosswalk.csv")
+    }
     old = {
         r["question_code"]: r["question_key"]
-        for r in _rows(SEEDS / "question_crosswalk.csv")
+        for r in read_rows(SEEDS / "question_crosswalk.csv")
         if r["edition_code"] == "2021"
     }
     assert keys == old
@@ -183,7 +155,7 @@ def test_sql_wording_folding_matches_python() -> None:
     macro = (PROJECT_ROOT / "dbt_project" / "macros" / "normalize_wording.sql").read_text("utf-8")
     body = re.search(r"duckdb__normalize_wording\(expression\) -%\}(.*?)\{%- endmacro", macro, re.S)
     sql = body.group(1).replace("{{ expression }}", "$1")
-    samples = [r["wording_fr"] for r in _rows(SEEDS / "questions.csv")] + [
+    samples = [r["wording_fr"] for r in read_rows(SEEDS / "questions.csv")] + [
         "  L’ŒUVRE  « publique »\u00a0—\tÉtat…  ",
         "Nous disposons d'un “plan” de continuité",
     ]
@@ -288,8 +260,8 @@ def test_a_failing_dbt_test_is_told_with_model_rule_rows_and_fix(tmp_path: Path)
 def test_each_seed_rule_is_refused_with_file_line_and_fix(tmp_path: Path) -> None:
     from barometre.seed_checks import run_seed_checks
 
-    seeds = _seeds_copy(tmp_path)
-    questions = _rows(seeds / "questions.csv")
+    seeds = seeds_copy(tmp_path)
+    questions = read_rows(seeds / "questions.csv")
     by_code = {(r["edition_code"], r["question_code"]): r for r in questions}
     # a question without a crosswalk row
     questions.append(
@@ -298,8 +270,8 @@ def test_each_seed_rule_is_refused_with_file_line_and_fix(tmp_path: Path) -> Non
     # a reworded question that keeps its key without a reason; another with one
     by_code[("2021", "T02_Q01")]["wording_fr"] += " Reformulée."
     by_code[("2021", "T02_Q03")]["wording_fr"] += " Reformulée."
-    _write(seeds / "questions.csv", questions)
-    crosswalk = _rows(seeds / "question_crosswalk.csv")
+    write_rows(seeds / "questions.csv", questions)
+    crosswalk = read_rows(seeds / "question_crosswalk.csv")
     for r in crosswalk:
         if (r["edition_code"], r["question_code"]) == ("2021", "T02_Q03"):
             r["comparable_reason"] = "same question, wording clarified"
@@ -307,17 +279,17 @@ def test_each_seed_rule_is_refused_with_file_line_and_fix(tmp_path: Path) -> Non
             r["question_key"] = "T04_Q01"  # two questions of 2021 share a key
         if (r["edition_code"], r["question_code"]) == ("2021", "T10_Q02"):
             r["question_key"] = "inclusion-2"  # neither convention
-    _write(seeds / "question_crosswalk.csv", crosswalk)
-    editions = _rows(seeds / "editions.csv")
+    write_rows(seeds / "question_crosswalk.csv", crosswalk)
+    editions = read_rows(seeds / "editions.csv")
     editions[0]["theme_count"] = "8"  # 2018 lists 9 themes
-    _write(seeds / "editions.csv", editions)
+    write_rows(seeds / "editions.csv", editions)
     levels = [
         r
-        for r in _rows(seeds / "scale_levels.csv")
+        for r in read_rows(seeds / "scale_levels.csv")
         if (r["edition_code"], r["level"]) != ("2018", "5")
     ]
-    _write(seeds / "scale_levels.csv", levels)
-    _append(
+    write_rows(seeds / "scale_levels.csv", levels)
+    append_rows(
         seeds / "question_transverse_themes.csv",
         [{"edition_code": "2021", "question_code": "T01_Q42", "transverse_code": "RESP"}],
     )
@@ -363,10 +335,10 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
     of the crosswalk. validate (not dbt, minutes later) refuses; keyed `2023_<code>`, OK."""
     from barometre import cli
 
-    seeds = _seeds_copy(tmp_path)
+    seeds = seeds_copy(tmp_path)
     changed = _add_edition(seeds, tmp_path / "stubs", "2023", reworded=18)
-    crosswalk = _rows(seeds / "question_crosswalk.csv")
-    _write(
+    crosswalk = read_rows(seeds / "question_crosswalk.csv")
+    write_rows(
         seeds / "question_crosswalk.csv",
         [
             r
@@ -379,7 +351,7 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
         [Response("Bordeaux Métropole", "METRO"), Response(CC_NAME, "CC", answer="A5")],
         manifest_overrides={"edition": "2023"},
     )
-    monkeypatch.setattr(cli, "get_settings", lambda: _settings(tmp_path, seeds))
+    monkeypatch.setattr(cli, "get_settings", lambda: temp_settings(tmp_path, seeds))
 
     assert cli.main(["validate", str(folder)]) == 1
     out = capsys.readouterr()
@@ -391,7 +363,7 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
 
     # keyed like the TODO says: the same question copied keeps its key, a reworded one
     # was refused; given its own key it is accepted
-    _append(
+    append_rows(
         seeds / "question_crosswalk.csv",
         [
             {
@@ -407,24 +379,12 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
     assert "OK: edition 2023 would load 2 respondents." in capsys.readouterr().out
 
 
-def _project_copy(tmp_path: Path, seeds: Path) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(
-        PROJECT_ROOT / "dbt_project",
-        root / "dbt_project",
-        ignore=shutil.ignore_patterns("target", "logs"),
-    )
-    shutil.copytree(PROJECT_ROOT / "models", root / "models")
-    shutil.copytree(seeds, root / "seeds")
-    return root / "dbt_project"
-
-
 @pytest.mark.slow
 def test_declared_edition_without_data_is_left_out_and_warned(tmp_path: Path) -> None:
     """2023 is loaded (with a communauté de communes), 2024 only declared in the seeds."""
     from barometre.status import warehouse_summary
 
-    seeds = _seeds_copy(tmp_path)
+    seeds = seeds_copy(tmp_path)
     _add_edition(seeds, tmp_path / "stubs", "2023")
     _add_edition(seeds, tmp_path / "stubs", "2024")
     warehouse = tmp_path / "wh" / "w.duckdb"
@@ -438,22 +398,7 @@ def test_declared_edition_without_data_is_left_out_and_warned(tmp_path: Path) ->
         manifest_overrides={"edition": "2023"},
     )
     load_edition(folder, warehouse, seeds)
-    project = _project_copy(tmp_path, seeds)
-    done = subprocess.run(
-        [
-            str(get_settings().dbt_executable),
-            "build",
-            "--quiet",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        env={**os.environ, ENV_WAREHOUSE: str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = dbt_build_copy(tmp_path, seeds, warehouse)
     assert done.returncode == 0, done.stdout + done.stderr
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
