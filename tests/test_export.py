@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 from pathlib import Path
 
 import duckdb
@@ -175,21 +176,64 @@ def test_sqlalchemy_core_on_declared_tables(published: Path) -> None:
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "duckdb-engine 0.17.0 with SQLAlchemy >= 2.0.45 cannot reflect columns: SQLAlchemy's "
-        "query needs pg_catalog.pg_collation, which duckdb 2.0.1 lacks "
-        "(github.com/Mause/duckdb_engine/issues/1379, duckdb/duckdb#22069). When this passes, "
-        "update docs/bi-access.md and remove this marker."
-    ),
-)
 def test_sqlalchemy_column_reflection(published: Path) -> None:
-    from sqlalchemy import create_engine, inspect
+    """Reflection works with the pinned SQLAlchemy (2.0.44; 2.0.45+ needs pg_collation)."""
+    import pandas as pd
+    from sqlalchemy import MetaData, Table, create_engine, inspect
 
     engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
     try:
         columns = inspect(engine).get_columns("mart_cells", schema="marts")
+        cells = Table("mart_cells", MetaData(), schema="marts", autoload_with=engine)
+        metadata = MetaData()
+        metadata.reflect(bind=engine, schema="marts")
+        with engine.connect() as connection:
+            frame = pd.read_sql_table("mart_other", connection, schema="marts")
     finally:
         engine.dispose()
     assert [c["name"] for c in columns] == ["label", "share", "delta"]
+    assert [str(c["type"]) for c in columns] == ["VARCHAR", "FLOAT", "INTEGER"]  # DOUBLE: FLOAT(53)
+    assert list(cells.columns.keys()) == ["label", "share", "delta"]
+    assert set(metadata.tables) == {"marts.mart_cells", "marts.mart_other"}
+    assert sorted(frame["n"]) == [0, 1, 2]
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "bi-access.md"
+
+
+def _python_snippets(markdown: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", markdown, flags=re.DOTALL)
+
+
+def test_bi_access_python_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of docs/bi-access.md runs as written, in this venv, against
+    a publication at the documented path (warehouse/published, relative to the cwd)."""
+    working = tmp_path / "working.duckdb"
+    con = duckdb.connect(str(working))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.mart_theme_maturity AS SELECT * FROM (VALUES "
+        "('2021', 'T01', 3.5), ('2021', 'T02', 2.5), ('2018', 'T01', 2.0)) "
+        "AS t(edition_code, theme_code, mean_maturity)"
+    )
+    con.close()
+    publish(working, tmp_path / "warehouse" / "published")
+    monkeypatch.chdir(tmp_path)
+    snippets = _python_snippets(DOC.read_text(encoding="utf-8"))
+    assert len(snippets) == 4, "docs/bi-access.md's Python examples changed: update this test"
+    results = []
+    for snippet in snippets:
+        code = snippet.replace("/absolute/path/to/warehouse", str(tmp_path / "warehouse"))
+        namespace: dict = {}
+        exec(compile(code, str(DOC), "exec"), namespace)  # noqa: S102 - our own docs
+        results.append(namespace)
+    duckdb_python, sqlalchemy_query, reflection, parquet = results
+    assert duckdb_python["con"] is not None
+    assert sorted(sqlalchemy_query["frame"]["theme_code"]) == ["T01", "T02"]
+    assert [c["name"] for c in reflection["columns"]] == [
+        "edition_code",
+        "theme_code",
+        "mean_maturity",
+    ]
+    assert len(reflection["themes_table"].columns) == 3
+    assert len(parquet["themes"]) == 3
