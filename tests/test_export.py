@@ -225,7 +225,7 @@ def test_bi_access_python_snippets_run(tmp_path: Path, monkeypatch: pytest.Monke
     for snippet in snippets:
         code = snippet.replace("/absolute/path/to/warehouse", str(tmp_path / "warehouse"))
         namespace: dict = {}
-        exec(compile(code, str(DOC), "exec"), namespace)  # noqa: S102 - our own docs
+        exec(compile(code, str(DOC), "exec"), namespace)  # our own documentation
         results.append(namespace)
     duckdb_python, sqlalchemy_query, reflection, parquet = results
     assert duckdb_python["con"] is not None
