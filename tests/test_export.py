@@ -101,8 +101,8 @@ def test_parquet_export_is_the_published_table(published: Path, tmp_path: Path) 
 def test_export_refuses_unknown_formats_and_missing_publication(
     published: Path, tmp_path: Path
 ) -> None:
-    with pytest.raises(ValueError, match="xlsx"):
-        export_marts(published, tmp_path / "out", ("xlsx",))
+    with pytest.raises(ValueError, match="ods"):
+        export_marts(published, tmp_path / "out", ("ods",))
     with pytest.raises(FileNotFoundError, match="barometre run"):
         export_marts(tmp_path / "none" / "barometre.duckdb", tmp_path / "out")
 
@@ -124,6 +124,48 @@ def test_export_command(
     assert not (tmp_path / "x" / "parquet").exists()
     out = capsys.readouterr().out
     assert "[export]" in out and "2 file(s) written" in out
+
+
+def test_xlsx_workbook(tmp_path: Path) -> None:
+    import openpyxl
+
+    working = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(working))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.mart_cells (label VARCHAR, share DOUBLE, delta INTEGER)")
+    con.executemany("INSERT INTO marts.mart_cells VALUES (?, ?, ?)", TRICKY)
+    con.execute(
+        "CREATE TABLE marts.mart_other AS SELECT range AS n, range % 2 = 0 AS even FROM range(3)"
+    )
+    con.close()
+    published = publish(working, tmp_path / "pub").path
+    duck = duckdb.connect(str(published), read_only=True)
+    version = duck.execute("SELECT version FROM meta.publication").fetchone()[0]
+    duck.close()
+    (target,) = export_marts(published, tmp_path / "out", ("xlsx",))
+    assert target == tmp_path / "out" / "xlsx" / "barometre.xlsx"
+    assert not (tmp_path / "out" / "csv").exists()
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames[:3] == ["Lisez-moi", "cells", "other"]
+    readme = {r[0]: r[1] for r in book["Lisez-moi"].iter_rows(values_only=True)}
+    assert readme["Version de la publication"] == version
+    assert "Secret statistique" in readme and "cells" in readme and "other" in readme
+    rows = list(book["cells"].iter_rows(values_only=True))
+    assert rows[0] == ("label", "share", "delta")
+    by_label = {r[0]: r for r in rows[1:]}
+    # numbers are numbers, NULL empty, formula-like text stays text; booleans Oui/Non
+    assert by_label["+33 1 23 45 67 89"][1:] == (2.25, 4)
+    assert by_label["plain text"][1:] == (None, None)
+    assert list(book["other"].iter_rows(values_only=True)) == [
+        ("n", "even"),
+        (0, "Oui"),
+        (1, "Non"),
+        (2, "Oui"),
+    ]
+    formula = '=HYPERLINK("http://evil.example","clic")'
+    cell = next(c for c in book["cells"]["A"] if c.value == formula)
+    assert cell.data_type == "s"
+    assert len(rows) == len(TRICKY) + 1
 
 
 # --------------------------------------------------------------------------- BI access
