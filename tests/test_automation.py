@@ -281,11 +281,43 @@ def test_definitions_with_automation_are_valid() -> None:
     graph = defs.resolve_asset_graph()
     parents = graph.get(AssetKey("published_warehouse")).parent_keys
     marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "marts"}
-    # Publishing waits for every dbt asset (and so for every blocking check on them) …
-    assert marts | {AssetKey(["core", "fct_answers"])} <= parents
-    # … but holds only the marts and the allowed lookups.
+    # Publishing depends on what it publishes, and only that: the marts and the allowed
+    # lookups, never restricted/* (issue 11 §3) …
+    assert parents == set(PUBLISHED_CONTENT)
     assert {k.path[0] for k in PUBLISHED_CONTENT} == {"marts", "reference"}
     assert marts <= set(PUBLISHED_CONTENT)
+    assert AssetKey(["reference", "collectivities"]) not in parents
+    # … and core is upstream of every mart, so a failed blocking check on core still
+    # stops the marts step, and publishing with it.
+    assert (
+        AssetKey(["core", "fct_answers"])
+        in graph.get(AssetKey(["marts", "mart_question_distribution"])).parent_keys
+    )
+
+    # dbt assets grouped by layer, not one `default` group
+    groups = {
+        k: graph.get(k).group_name
+        for k in graph.get_all_asset_keys()
+        if k.path[0] in {"staging", "intermediate", "core", "marts", "restricted", "reference"}
+        and graph.get(k).is_materializable
+    }
+    assert "default" not in set(groups.values())
+    assert groups[AssetKey(["marts", "mart_theme_maturity"])] == "marts"
+    assert groups[AssetKey(["restricted", "mart_respondent_maturity"])] == "restricted"
+    assert groups[AssetKey(["core", "fct_answers"])] == "core"
+    assert groups[AssetKey(["reference", "editions"])] == "reference"
+    assert {groups[k] for k in groups if k.path[0] == "staging"} == {"staging"}
+    assert {groups[k] for k in groups if k.path[0] == "intermediate"} == {"intermediate"}
+    # dbt tests as checks, each with a description a person can read
+    checks = [spec for a in graph.assets_defs for spec in a.check_specs if spec.asset_key in groups]
+    assert checks and all(spec.description for spec in checks)
+    unique = next(
+        s
+        for s in checks
+        if s.asset_key == AssetKey(["marts", "mart_question_distribution"])
+        and "unique_combination" in s.name
+    )
+    assert "unique_combination" in unique.description and "question_code" in unique.description
     assert not {k for k in parents if k.path[0] == "raw"}
     transform = defs.resolve_job_def("transform")
     selected = transform.asset_layer.selected_asset_keys

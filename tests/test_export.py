@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import re
 from pathlib import Path
 
 import duckdb
@@ -100,8 +101,8 @@ def test_parquet_export_is_the_published_table(published: Path, tmp_path: Path) 
 def test_export_refuses_unknown_formats_and_missing_publication(
     published: Path, tmp_path: Path
 ) -> None:
-    with pytest.raises(ValueError, match="xlsx"):
-        export_marts(published, tmp_path / "out", ("xlsx",))
+    with pytest.raises(ValueError, match="ods"):
+        export_marts(published, tmp_path / "out", ("ods",))
     with pytest.raises(FileNotFoundError, match="barometre run"):
         export_marts(tmp_path / "none" / "barometre.duckdb", tmp_path / "out")
 
@@ -123,6 +124,48 @@ def test_export_command(
     assert not (tmp_path / "x" / "parquet").exists()
     out = capsys.readouterr().out
     assert "[export]" in out and "2 file(s) written" in out
+
+
+def test_xlsx_workbook(tmp_path: Path) -> None:
+    import openpyxl
+
+    working = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(working))
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE marts.mart_cells (label VARCHAR, share DOUBLE, delta INTEGER)")
+    con.executemany("INSERT INTO marts.mart_cells VALUES (?, ?, ?)", TRICKY)
+    con.execute(
+        "CREATE TABLE marts.mart_other AS SELECT range AS n, range % 2 = 0 AS even FROM range(3)"
+    )
+    con.close()
+    published = publish(working, tmp_path / "pub").path
+    duck = duckdb.connect(str(published), read_only=True)
+    version = duck.execute("SELECT version FROM meta.publication").fetchone()[0]
+    duck.close()
+    (target,) = export_marts(published, tmp_path / "out", ("xlsx",))
+    assert target == tmp_path / "out" / "xlsx" / "barometre.xlsx"
+    assert not (tmp_path / "out" / "csv").exists()
+    book = openpyxl.load_workbook(target)
+    assert book.sheetnames[:3] == ["Lisez-moi", "cells", "other"]
+    readme = {r[0]: r[1] for r in book["Lisez-moi"].iter_rows(values_only=True)}
+    assert readme["Version de la publication"] == version
+    assert "Secret statistique" in readme and "cells" in readme and "other" in readme
+    rows = list(book["cells"].iter_rows(values_only=True))
+    assert rows[0] == ("label", "share", "delta")
+    by_label = {r[0]: r for r in rows[1:]}
+    # numbers are numbers, NULL empty, formula-like text stays text; booleans Oui/Non
+    assert by_label["+33 1 23 45 67 89"][1:] == (2.25, 4)
+    assert by_label["plain text"][1:] == (None, None)
+    assert list(book["other"].iter_rows(values_only=True)) == [
+        ("n", "even"),
+        (0, "Oui"),
+        (1, "Non"),
+        (2, "Oui"),
+    ]
+    formula = '=HYPERLINK("http://evil.example","clic")'
+    cell = next(c for c in book["cells"]["A"] if c.value == formula)
+    assert cell.data_type == "s"
+    assert len(rows) == len(TRICKY) + 1
 
 
 # --------------------------------------------------------------------------- BI access
@@ -175,21 +218,64 @@ def test_sqlalchemy_core_on_declared_tables(published: Path) -> None:
         engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "duckdb-engine 0.17.0 with SQLAlchemy >= 2.0.45 cannot reflect columns: SQLAlchemy's "
-        "query needs pg_catalog.pg_collation, which duckdb 2.0.1 lacks "
-        "(github.com/Mause/duckdb_engine/issues/1379, duckdb/duckdb#22069). When this passes, "
-        "update docs/bi-access.md and remove this marker."
-    ),
-)
 def test_sqlalchemy_column_reflection(published: Path) -> None:
-    from sqlalchemy import create_engine, inspect
+    """Reflection works with the pinned SQLAlchemy (2.0.44; 2.0.45+ needs pg_collation)."""
+    import pandas as pd
+    from sqlalchemy import MetaData, Table, create_engine, inspect
 
     engine = create_engine(f"duckdb:///{published}", connect_args={"read_only": True})
     try:
         columns = inspect(engine).get_columns("mart_cells", schema="marts")
+        cells = Table("mart_cells", MetaData(), schema="marts", autoload_with=engine)
+        metadata = MetaData()
+        metadata.reflect(bind=engine, schema="marts")
+        with engine.connect() as connection:
+            frame = pd.read_sql_table("mart_other", connection, schema="marts")
     finally:
         engine.dispose()
     assert [c["name"] for c in columns] == ["label", "share", "delta"]
+    assert [str(c["type"]) for c in columns] == ["VARCHAR", "FLOAT", "INTEGER"]  # DOUBLE: FLOAT(53)
+    assert list(cells.columns.keys()) == ["label", "share", "delta"]
+    assert set(metadata.tables) == {"marts.mart_cells", "marts.mart_other"}
+    assert sorted(frame["n"]) == [0, 1, 2]
+
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "bi-access.md"
+
+
+def _python_snippets(markdown: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", markdown, flags=re.DOTALL)
+
+
+def test_bi_access_python_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of docs/bi-access.md runs as written, in this venv, against
+    a publication at the documented path (warehouse/published, relative to the cwd)."""
+    working = tmp_path / "working.duckdb"
+    con = duckdb.connect(str(working))
+    con.execute("CREATE SCHEMA marts")
+    con.execute(
+        "CREATE TABLE marts.mart_theme_maturity AS SELECT * FROM (VALUES "
+        "('2021', 'T01', 3.5), ('2021', 'T02', 2.5), ('2018', 'T01', 2.0)) "
+        "AS t(edition_code, theme_code, mean_maturity)"
+    )
+    con.close()
+    publish(working, tmp_path / "warehouse" / "published")
+    monkeypatch.chdir(tmp_path)
+    snippets = _python_snippets(DOC.read_text(encoding="utf-8"))
+    assert len(snippets) == 4, "docs/bi-access.md's Python examples changed: update this test"
+    results = []
+    for snippet in snippets:
+        code = snippet.replace("/absolute/path/to/warehouse", str(tmp_path / "warehouse"))
+        namespace: dict = {}
+        exec(compile(code, str(DOC), "exec"), namespace)  # our own documentation
+        results.append(namespace)
+    duckdb_python, sqlalchemy_query, reflection, parquet = results
+    assert duckdb_python["con"] is not None
+    assert sorted(sqlalchemy_query["frame"]["theme_code"]) == ["T01", "T02"]
+    assert [c["name"] for c in reflection["columns"]] == [
+        "edition_code",
+        "theme_code",
+        "mean_maturity",
+    ]
+    assert len(reflection["themes_table"].columns) == 3
+    assert len(parquet["themes"]) == 3

@@ -446,6 +446,7 @@ VALUE_COLUMNS = {
         "mean_level",
         "mean_level_harmonised",
     ],
+    "mart_question_level_distribution": ["n_at_level", "share_at_level", "pct_at_level"],
     "mart_theme_maturity": [
         "mean_maturity",
         "median_maturity",
@@ -471,6 +472,7 @@ VALUE_COLUMNS = {
 }
 CELL_SIZE_COLUMNS = {
     "mart_question_distribution": ["n_answering"],
+    "mart_question_level_distribution": ["n_answering"],
     "mart_theme_maturity": ["n_respondents"],
     "mart_transverse_maturity": ["n_respondents"],
     "mart_maturity_groups": ["n_respondents"],
@@ -691,3 +693,84 @@ def test_every_mart_has_an_analyst_page_and_an_exposure() -> None:
     for name in marts:
         assert (ROOT / "docs" / "marts" / f"{name}.md").is_file(), name
         assert f"ref('{name}')" in exposed, name
+
+
+# --- long format and published descriptions -----------------------------------------------
+
+
+def test_level_distribution_is_the_wide_mart_in_long_format(sample_db) -> None:
+    """Every level of the edition's scale has its row; share and rounded percentage are
+    the wide mart's for that level; counts add up to n_answering; suppression follows."""
+    wide = sample_db.execute(
+        "select count(*) from marts.mart_question_distribution as q "
+        "join core.dim_scale_levels as s using (edition_code)"
+    ).fetchone()[0]
+    long = sample_db.execute(
+        "select count(*) from marts.mart_question_level_distribution"
+    ).fetchone()[0]
+    assert long == wide
+    cases = (
+        " ".join(f"when {lv} then q.share_level_{lv}" for lv in LEVELS),
+        " ".join(f"when {lv} then q.pct_level_{lv}" for lv in LEVELS),
+    )
+    mismatches = sample_db.execute(f"""
+        select l.edition_code, l.question_code, l.level
+        from marts.mart_question_level_distribution as l
+        join marts.mart_question_distribution as q using (edition_code, question_code)
+        where l.share_at_level is distinct from (case l.level {cases[0]} end)
+           or l.pct_at_level is distinct from (case l.level {cases[1]} end)
+           or l.is_suppressed <> q.is_suppressed
+           or l.suppression_reason is distinct from q.suppression_reason
+           or l.n_answering <> q.n_answering
+    """).fetchall()
+    assert mismatches == []
+    sums = sample_db.execute("""
+        select count(*) from (
+            select edition_code, question_code, max(n_answering) as n, sum(n_at_level) as total
+            from marts.mart_question_level_distribution where not is_suppressed
+            group by all) where n <> total
+    """).fetchone()[0]
+    assert sums == 0
+    # the stacked bar of theme 4, 2021: T04_Q01 as the report prints it (34 % at level 4)
+    bar = dict(
+        sample_db.execute("""
+            select level, pct_at_level from marts.mart_question_level_distribution
+            where edition_code = '2021' and theme_code = 'T04' and question_code = 'T04_Q01'
+        """).fetchall()
+    )
+    assert bar[4] == 34 and bar[5] + bar[6] + bar[4] == 43
+
+
+def test_published_file_carries_the_dbt_descriptions(sample_warehouse, tmp_path) -> None:
+    """persist_docs writes the YAML descriptions as comments; publish carries them over."""
+    import duckdb
+
+    from barometre.publish import publish
+
+    models = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
+    described = models["mart_question_level_distribution"]
+    column = {c["name"]: c for c in described["columns"]}["pct_at_level"]
+    version = publish(sample_warehouse, tmp_path / "published")
+    con = duckdb.connect(str(version.path), read_only=True)
+    try:
+        (table_comment,) = con.execute(
+            "select comment from duckdb_tables() where schema_name = 'marts' "
+            "and table_name = 'mart_question_level_distribution'"
+        ).fetchone()
+        (column_comment,) = con.execute(
+            "select comment from duckdb_columns() where schema_name = 'marts' and "
+            "table_name = 'mart_question_level_distribution' and column_name = 'pct_at_level'"
+        ).fetchone()
+        undescribed = con.execute("""
+            select table_name, column_name from duckdb_columns()
+            where schema_name = 'marts' and (comment is null or comment = '')""").fetchall()
+        (lookup_comment,) = con.execute(
+            "select comment from duckdb_tables() where schema_name = 'reference' "
+            "and table_name = 'editions'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert table_comment.strip() == described["description"].strip()
+    assert column_comment == column["description"]
+    assert undescribed == []
+    assert lookup_comment

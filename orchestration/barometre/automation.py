@@ -1,10 +1,11 @@
 """Automation: publishing as an asset, the raw-folder sensor, the weekly schedule.
 
 - `published_warehouse` (asset): publishes the marts and reference lookups of the
-  working warehouse (barometre.publish). It depends on every dbt asset, so in the
-  `transform` job it runs only when the dbt step succeeded (every dbt test of severity
-  error passed) and every blocking asset check on a dbt asset passed; otherwise it is
-  skipped and the previous publication stays in place.
+  working warehouse (barometre.publish). It depends on what it publishes (the marts
+  and the reference lookups, not restricted/*), so in the `transform` job it runs only
+  when the dbt steps succeeded (every dbt test of severity error passed) and every
+  blocking asset check upstream of those passed; otherwise it is skipped and the
+  previous publication stays in place.
 - `transform_job`: dbt build + publish. Replaces the plain dbt `transform` job.
 - `raw_exports_sensor`: watches BAROMETRE_DATA_DIR. A new edition folder becomes a
   new `edition` partition; a new or changed export (content hash of the manifest and
@@ -99,10 +100,11 @@ PUBLISHED_CONTENT = sorted(
 )
 """The dbt assets the published file holds: the marts and the published reference seeds."""
 
-PUBLISHED_DEPS = DBT_ASSET_KEYS
-"""Every dbt asset: in a run, publishing waits for all of them and for every blocking
-check on any of them (dbt tests, and asset checks such as the Great Expectations
-suites on core and restricted tables), not only for those on what it copies."""
+PUBLISHED_DEPS = PUBLISHED_CONTENT
+"""What publishing reads, and only that: the lineage in the Dagster UI shows where the
+published file comes from (never restricted/*). In a run it still waits for the whole
+dbt step of the marts (one op builds marts and restricted), so a failed dbt test of
+severity error, or a failed blocking check on any of its upstream assets, skips it."""
 
 
 @asset(

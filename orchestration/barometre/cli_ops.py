@@ -258,7 +258,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--out", default="barometre-export", help="output folder (default: ./barometre-export)"
     )
-    export.add_argument("--format", choices=("csv", "parquet", "both"), default="both")
+    export.add_argument("--format", choices=("csv", "parquet", "xlsx", "both"), default="both")
     export.add_argument(
         "--decimal-point",
         action="store_true",

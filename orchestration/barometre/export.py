@@ -31,7 +31,8 @@ import duckdb
 
 from barometre.publish import MARTS_SCHEMA, META_SCHEMA
 
-FORMATS = ("csv", "parquet")
+FORMATS = ("csv", "parquet", "xlsx")
+DEFAULT_FORMATS = ("csv", "parquet")
 BOM = "\ufeff".encode()
 
 FORMULA_START = r"^[=+\-@\t\r]"
@@ -40,6 +41,7 @@ PLAIN_NEGATIVE_NUMBER = r"^-[0-9]+([.,][0-9]+)?$"
 """… unless they are a plain negative number."""
 
 _DECIMAL_TYPES = ("DOUBLE", "FLOAT", "REAL")
+XLSX_NAME = "barometre.xlsx"
 
 
 def _quote(name: str) -> str:
@@ -104,14 +106,15 @@ def _write_csv(con: duckdb.DuckDBPyConnection, select: str, target: Path) -> Non
 def export_marts(
     published_db: Path,
     out_dir: Path,
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] = DEFAULT_FORMATS,
     *,
     decimal_comma: bool = True,
     say: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write every table of schema marts of the published file; return the files written.
 
-    CSV go to `out_dir/csv/<mart>.csv`, Parquet to `out_dir/parquet/<mart>.parquet`.
+    CSV go to `out_dir/csv/<mart>.csv`, Parquet to `out_dir/parquet/<mart>.parquet`,
+    xlsx to one workbook `out_dir/xlsx/barometre.xlsx` (barometre.export_xlsx).
     """
     say = say or (lambda _message: None)
     unknown = sorted(set(formats) - set(FORMATS))
@@ -143,7 +146,16 @@ def export_marts(
         say(f"[export] {len(tables)} mart(s) of the published version {version or '?'} → {out_dir}")
         for fmt in formats:
             (Path(out_dir) / fmt).mkdir(parents=True, exist_ok=True)
+        if "xlsx" in formats:
+            from barometre.export_xlsx import write_workbook
+
+            target = Path(out_dir) / "xlsx" / XLSX_NAME
+            write_workbook(con, tables, target, version)
+            written.append(target)
+            say(f"[export]   {XLSX_NAME}: {len(tables)} mart sheet(s), Lisez-moi, lookups")
         for table in tables:
+            if not {"csv", "parquet"} & set(formats):
+                break
             if "csv" in formats:
                 target = Path(out_dir) / "csv" / f"{table}.csv"
                 _write_csv(con, _csv_select(con, table, decimal_comma), target)
@@ -157,7 +169,7 @@ def export_marts(
                 )
                 os.replace(partial, target)
                 written.append(target)
-            say(f"[export]   {table}: {', '.join(formats)}")
+            say(f"[export]   {table}: {', '.join(f for f in formats if f != 'xlsx')}")
     finally:
         con.close()
     return written

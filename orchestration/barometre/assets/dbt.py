@@ -4,10 +4,10 @@ The manifest is built at install time (`make setup` runs `dbt parse`), never whe
 this code location loads.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -35,8 +35,76 @@ if not dbt_project.manifest_path.is_file():
     )
 
 
+LAYER_GROUPS = {
+    "staging": "staging",
+    "intermediate": "intermediate",
+    "core": "core",
+    "marts": "marts",
+}
+"""Dagster asset group of a dbt model, by the folder of models/ it lives in."""
+
+
+class BarometreTranslator(DagsterDbtTranslator):
+    """dbt assets grouped by layer in the Dagster UI (staging, intermediate, core, marts,
+    restricted, reference for the seeds) instead of one `default` group, and dbt tests
+    shown as asset checks with a description a person can read."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "reference"
+        folders = list(dbt_resource_props.get("fqn", []))[1:-1]
+        if folders[:2] == ["marts", "restricted"]:
+            return "restricted"
+        if folders and folders[0] in LAYER_GROUPS:
+            return LAYER_GROUPS[folders[0]]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=check_description(manifest["nodes"].get(unique_id, {})),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def check_description(test: Mapping[str, Any]) -> str | None:
+    """The test's YAML description; else what it checks, from its name and arguments."""
+    if test.get("description"):
+        return str(test["description"])
+    severity = str(test.get("config", {}).get("severity") or "error").lower()
+    blocking = "blocking" if severity == "error" else "warning only"
+    metadata = test.get("test_metadata") or {}
+    if not metadata:  # a singular test: its SQL file says what it checks
+        path = test.get("original_file_path") or test.get("path") or test.get("name")
+        return f"dbt singular test {test.get('name')} ({path}; {blocking})."
+    kwargs = {
+        k: v for k, v in (metadata.get("kwargs") or {}).items() if k not in {"model", "column_name"}
+    }
+    arguments = kwargs.pop("arguments", None) or {}
+    arguments = {**kwargs, **arguments} if isinstance(arguments, dict) else kwargs
+    column = test.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+    what = f"dbt test {metadata.get('name')}"
+    if column:
+        what += f" on column {column}"
+    if arguments:
+        what += " (" + ", ".join(f"{k}={v}" for k, v in sorted(arguments.items())) + ")"
+    return f"{what}; {blocking}."
+
+
 # dbt tests (source tests included) are shown as asset checks on the assets they test.
-translator = DagsterDbtTranslator(
+translator = BarometreTranslator(
     settings=DagsterDbtTranslatorSettings(
         enable_asset_checks=True, enable_source_tests_as_checks=True
     )
