@@ -179,8 +179,26 @@ select
     cast({{ suppressed_value('mean_harmonised_to - mean_harmonised_from') }} as {{ type_double() }})
         as diff_mean_harmonised,
     published.is_suppressed,
-    cast(published.suppression_reason as {{ dbt.type_string() }}) as suppression_reason
+    cast(published.suppression_reason as {{ dbt.type_string() }}) as suppression_reason,
+    -- labels for the BI tools (appended: the columns above keep their order and values)
+    cast(editions_from.edition_year as {{ dbt.type_int() }}) as edition_year_from,
+    cast(editions_to.edition_year as {{ dbt.type_int() }}) as edition_year_to,
+    cast({{ code_label('comparison_level', 'published.comparison_level') }} as {{ dbt.type_string() }})
+        as comparison_level_label_fr,
+    cast(
+        case when published.comparison_level = 'QUESTION' then published.wording_fr else themes.label_fr end
+        as {{ dbt.type_string() }}
+    ) as subject_label_fr,
+    cast({{ code_label('panel_code', 'published.panel_code') }} as {{ dbt.type_string() }}) as panel_label_fr,
+    cast({{ code_label('panel_code', 'published.panel_code', 'display_order') }} as {{ dbt.type_int() }})
+        as panel_display_order,
+    cast({{ code_label('suppression_reason', 'published.suppression_reason') }} as {{ dbt.type_string() }})
+        as suppression_reason_label_fr
 from published
 left join themes
     on  published.edition_code_to = themes.edition_code
     and published.theme_code = themes.theme_code
+left join {{ ref('dim_editions') }} as editions_from
+    on published.edition_code_from = editions_from.edition_code
+left join {{ ref('dim_editions') }} as editions_to
+    on published.edition_code_to = editions_to.edition_code

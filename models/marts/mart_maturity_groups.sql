@@ -138,7 +138,7 @@ with_parent as (
 )
 
 select
-    cast(edition_code as {{ dbt.type_string() }})            as edition_code,
+    cast(with_parent.edition_code as {{ dbt.type_string() }}) as edition_code,
     cast(group_level as {{ dbt.type_string() }})             as group_level,
     cast(maturity_group_code as {{ dbt.type_string() }})     as maturity_group_code,
     cast(maturity_group_label_fr as {{ dbt.type_string() }}) as maturity_group_label_fr,
@@ -167,5 +167,15 @@ select
     cast({{ suppressed_value('mean_general_maturity_harmonised', 'is_suppressed_final') }} as {{ type_double() }})
         as mean_general_maturity_harmonised,
     is_suppressed_final as is_suppressed,
-    cast(suppression_reason_final as {{ dbt.type_string() }}) as suppression_reason
+    cast(suppression_reason_final as {{ dbt.type_string() }}) as suppression_reason,
+    -- labels for the BI tools (appended: the columns above keep their order and values)
+    cast(editions.edition_year as {{ dbt.type_int() }}) as edition_year,
+    cast({{ code_label('group_level', 'with_parent.group_level') }} as {{ dbt.type_string() }})
+        as group_level_label_fr,
+    cast({{ code_label('parent_group_code', 'with_parent.parent_group_code') }} as {{ dbt.type_string() }})
+        as parent_group_label_fr,
+    cast({{ code_label('suppression_reason', 'with_parent.suppression_reason_final') }} as {{ dbt.type_string() }})
+        as suppression_reason_label_fr
 from with_parent
+left join {{ ref('dim_editions') }} as editions
+    on with_parent.edition_code = editions.edition_code

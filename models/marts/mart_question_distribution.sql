@@ -34,6 +34,18 @@ scale_levels as (
 
 ),
 
+themes as (
+
+    select * from {{ ref('dim_themes') }}
+
+),
+
+editions as (
+
+    select * from {{ ref('dim_editions') }}
+
+),
+
 question_counts as (
 
     select
@@ -181,8 +193,20 @@ select
     cast({{ suppressed_value('flagged.mean_level_harmonised', 'flagged.is_suppressed') }} as {{ type_double() }})
         as mean_level_harmonised,
     flagged.is_suppressed,
-    cast(flagged.suppression_reason as {{ dbt.type_string() }}) as suppression_reason
+    cast(flagged.suppression_reason as {{ dbt.type_string() }}) as suppression_reason,
+    -- labels for the BI tools (appended: the columns above keep their order and values)
+    cast(editions.edition_year as {{ dbt.type_int() }}) as edition_year,
+    cast(themes.label_fr as {{ dbt.type_string() }}) as theme_label_fr,
+    cast({{ code_label('wording_status', 'questions.wording_status') }} as {{ dbt.type_string() }})
+        as wording_status_label_fr,
+    cast({{ code_label('suppression_reason', 'flagged.suppression_reason') }} as {{ dbt.type_string() }})
+        as suppression_reason_label_fr
 from flagged
 left join questions
     on  flagged.edition_code = questions.edition_code
     and flagged.question_code = questions.question_code
+left join themes
+    on  questions.edition_code = themes.edition_code
+    and questions.theme_code = themes.theme_code
+left join editions
+    on flagged.edition_code = editions.edition_code

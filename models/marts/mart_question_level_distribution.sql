@@ -99,7 +99,10 @@ select
     cast(question_levels.share_at_level as {{ type_double() }}) as share_at_level,
     cast(question_levels.pct_at_level as {{ dbt.type_int() }}) as pct_at_level,
     question_levels.is_suppressed,
-    question_levels.suppression_reason
+    question_levels.suppression_reason,
+    -- labels for the BI tools (appended: the columns above keep their order and values)
+    cast({{ code_label('suppression_reason', 'question_levels.suppression_reason') }} as {{ dbt.type_string() }})
+        as suppression_reason_label_fr
 from question_levels
 left join level_counts
     on  question_levels.edition_code = level_counts.edition_code

@@ -86,6 +86,7 @@ PUBLISHED_REFERENCE_TABLES = (
     "question_crosswalk",
     "collectivity_types",
     "population_bands",
+    "code_labels",
 )
 """Seeds published as lookup tables: codes and labels only. Never `collectivities` or
 `collectivity_aliases` (lists of the respondents), never schemas raw, staging,
