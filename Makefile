@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run    install, then run the main job on the bundled sample
-#   make test   install (with test tools), then run the whole test suite
+#   make test   install (with test tools), lint (ruff, format, mypy), then run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find models seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) \
                dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: setup browser run test test-fast lint ui clean
+.PHONY: setup browser run test test-fast lint lint-checks ui clean
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -43,20 +43,27 @@ browser:
 		     "as root); the report's browser tests will be skipped"; \
 	fi
 
-# Everything, slow end-to-end tests included (plain `pytest` runs the fast ones only).
+# Lint (what `make lint` runs), then everything, slow end-to-end tests included (plain
+# `pytest` runs the fast ones only). CI runs `make test`, so it lints too.
 test: setup browser
-	$(BIN)/ruff check .
+	$(MAKE) --no-print-directory lint-checks
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 test-fast: setup
 	$(BIN)/python -m pytest
 
+# Style, format and types (mypy's scope and strictness: [tool.mypy] in pyproject.toml);
+# the same three checks as the pre-commit hooks (.pre-commit-config.yaml).
 lint: setup
+	$(MAKE) --no-print-directory lint-checks
+
+lint-checks:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 ui: setup
 	$(BIN)/barometre ui
 
 clean:
-	rm -rf $(VENV) warehouse .dagster dbt_project/target dbt_project/logs
+	rm -rf $(VENV) warehouse .dagster dbt_project/target dbt_project/logs .mypy_cache

@@ -65,10 +65,18 @@ class Limit:
             hint=f"{advice}; if the input is legitimate, raise {self.env}",
         )
 
-    def check(self, found: int, **where: object) -> None:
+    def check(
+        self,
+        found: int,
+        *,
+        file: Path | str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        hint: str | None = None,
+    ) -> None:
         """Raise the refusal when `found` is above the limit."""
         if found > self.value():
-            raise self.refusal(found, **where)  # type: ignore[arg-type]
+            raise self.refusal(found, file=file, row=row, column=column, hint=hint)
 
 
 ALL_LIMITS: list[Limit] = []

@@ -55,6 +55,7 @@ import duckdb
 
 from barometre.file_modes import PUBLIC_DIR, PUBLIC_FILE
 from barometre.ingest.personal import file_label
+from barometre.one_row import one_row
 
 PUBLISHED_DB = "barometre.duckdb"
 PUBLISHED_JSON = "published.json"
@@ -211,7 +212,7 @@ def check_publication(published_dir: Path) -> tuple[PublishedVersion | None, str
             raise ValueError("not a DuckDB file")
         con = duckdb.connect(str(db), read_only=True)
         try:
-            (seen,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
+            (seen,) = one_row(con.execute(f"SELECT version FROM {META_SCHEMA}.publication"))
             for key in version.tables:
                 schema, table = key.split(".", 1)
                 con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}").fetchone()
@@ -330,8 +331,10 @@ def _tables(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]
 
 
 def _sources(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    exists = con.execute("""SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'
-                            AND schema_name = 'raw' AND table_name = 'load_log'""").fetchone()[0]
+    (exists,) = one_row(
+        con.execute("""SELECT count(*) FROM duckdb_tables() WHERE database_name = 'src'
+                       AND schema_name = 'raw' AND table_name = 'load_log'""")
+    )
     if not exists:
         return []
     # File names may name a person: published.json shows a neutral label (the file's
@@ -390,7 +393,7 @@ def _build(
         name = f"{_quote(schema)}.{_quote(table)}"
         con.execute(f"CREATE TABLE pub.{name} AS SELECT * FROM src.{name}")
         _copy_comments(con, schema, table, comment)
-        (rows,) = con.execute(f"SELECT count(*) FROM pub.{name}").fetchone()
+        (rows,) = one_row(con.execute(f"SELECT count(*) FROM pub.{name}"))
         counts[f"{schema}.{table}"] = int(rows)
         parquet = staging / PARQUET / _parquet_name(schema, table)
         con.execute(
@@ -433,7 +436,7 @@ def _verify(staging: Path, version: str, counts: dict[str, int]) -> None:
         )
     con = duckdb.connect(str(db), read_only=True)
     try:
-        (seen,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
+        (seen,) = one_row(con.execute(f"SELECT version FROM {META_SCHEMA}.publication"))
         recorded = {
             f"{s}.{t}": int(n)
             for s, t, n in con.execute(
@@ -443,9 +446,9 @@ def _verify(staging: Path, version: str, counts: dict[str, int]) -> None:
         actual = {}
         for key in counts:
             schema, table = key.split(".", 1)
-            (actual[key],) = con.execute(
-                f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}"
-            ).fetchone()
+            (actual[key],) = one_row(
+                con.execute(f"SELECT count(*) FROM {_quote(schema)}.{_quote(table)}")
+            )
     finally:
         con.close()
     if seen != version or recorded != counts or actual != counts:

@@ -27,8 +27,12 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from barometre.file_modes import private_dir, private_file
+
+if TYPE_CHECKING:
+    from dagster import AssetExecutionContext
 
 LOCK_SUFFIX = ".writer.lock"
 _POLL_SECONDS = 0.2
@@ -170,7 +174,7 @@ def hold_working_warehouse(
 
 
 @contextlib.contextmanager
-def dagster_writer(context, warehouse: Path | None = None) -> Iterator[None]:
+def dagster_writer(context: AssetExecutionContext, warehouse: Path | None = None) -> Iterator[None]:
     """The writer lock around a Dagster asset body: a refusal is a clean `Failure`."""
     from dagster import Failure
 

@@ -30,7 +30,7 @@ dbt_project = DbtProject(
 if not dbt_project.manifest_path.is_file():
     raise FileNotFoundError(
         f"dbt manifest not found at {dbt_project.manifest_path}.\n"
-        "  What to do: run `make setup` (or `barometre dbt-parse`) to build it; it is built at "
+        "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built at "
         "install time, not when Dagster loads."
     )
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from barometre.limits import CONTRACT_BATCH
+from barometre.one_row import one_row
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -45,7 +46,7 @@ def failing_combinations(
         list(params),
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE {table}_bad (combination BIGINT, rule VARCHAR)")
-    (total,) = con.execute(f"SELECT count(*) FROM {table}_all").fetchone()
+    (total,) = one_row(con.execute(f"SELECT count(*) FROM {table}_all"))
     batch = CONTRACT_BATCH.value()
     for start in range(0, total, batch):
         frame = con.execute(

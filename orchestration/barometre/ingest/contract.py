@@ -13,7 +13,9 @@ handed the distinct combinations of the columns they declare instead of whole ta
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import pandera.pandas as pa
@@ -100,7 +102,7 @@ ANSWER_VALUE_COLUMNS = {
 }
 
 
-def _check(rule: Rule, fn, *, ignore_na: bool = True) -> pa.Check:
+def _check(rule: Rule, fn: Callable[[pd.Series], Any], *, ignore_na: bool = True) -> pa.Check:
     # No `error=`: pandera would then report the message instead of the rule name.
     return pa.Check(fn, name=rule.name, ignore_na=ignore_na)
 

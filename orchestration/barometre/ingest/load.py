@@ -24,6 +24,7 @@ from barometre.ingest.raw_tables import create_raw_schema
 from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
+from barometre.one_row import one_row
 from barometre.settings import DEFAULT_MAX_BAD_SHARE
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def _answer_tokens(
         for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_answers").fetchall()
     ]
     used = sorted({int(table) for _, table in columns})
-    rows = []
+    rows: list[tuple[str, str, str | None, str | None]] = []
     for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM stage_answers").fetchall():
         key = normalize_text(raw)
         for table in used:
@@ -421,11 +422,13 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
     # one row per row and column of a file, so there can be none unless two columns of a
     # file answer one question or two files share a name: a cheap scan rules that out
     # before the exact count, a group per answer.
-    (columns_per_question,) = con.execute("""
+    (columns_per_question,) = one_row(
+        con.execute("""
         SELECT coalesce(max(n), 1) FROM (
             SELECT count(DISTINCT source_column) AS n FROM stage_answers
             GROUP BY source_file, question_code)
-    """).fetchone()
+    """)
+    )
     names = [path.name for path in manifest.file_paths()]
     exact = columns_per_question > 1 or len(set(names)) < len(names)
     con.execute(f"""
@@ -478,6 +481,7 @@ def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
         source_file, row, column, value, count = unknown
         group = manifest.group_of(column)
         encoding = manifest.answers if group is None else manifest.answers.groups[group]
+        known: list[str] | str
         if encoding.encoding == "codes":
             known = sorted(encoding.codes)
         elif encoding.labels is not None:
@@ -591,9 +595,11 @@ def _summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionLoad:
             [edition],
         ).fetchall()
     )
-    (respondents,) = con.execute(
-        f"SELECT count(*) FROM {WAREHOUSE}.raw.responses WHERE edition_code = ?", [edition]
-    ).fetchone()
+    (respondents,) = one_row(
+        con.execute(
+            f"SELECT count(*) FROM {WAREHOUSE}.raw.responses WHERE edition_code = ?", [edition]
+        )
+    )
     states = dict(
         con.execute(
             f"""
@@ -627,12 +633,14 @@ def _bad_share_error(
     expected and do not count as bad.
     """
     rows_read = sum(f[2] for f in files)
-    bad, sample = con.execute("""
+    bad, sample = one_row(
+        con.execute("""
         SELECT count(DISTINCT source_file || ':' || source_row),
                string_agg(DISTINCT check_name, ', ' ORDER BY check_name)
         FROM stage_quarantine
         WHERE check_name NOT IN ('incomplete_response', 'duplicate_submission')
-    """).fetchone()
+    """)
+    )
     if rows_read and bad / rows_read > max_bad_share:
         return IngestError(
             f"{bad} of {rows_read} rows ({bad / rows_read:.1%}) break the row contract "
@@ -654,20 +662,22 @@ def _dry_run_summary(
     """What a load would do, from the staged tables (nothing written)."""
     per_file = []
     for source_file, sha, rows_read, rows_counted in files:
-        loaded, quarantined = con.execute(
-            """
+        loaded, quarantined = one_row(
+            con.execute(
+                """
             SELECT (SELECT count(*) FROM stage_ranked WHERE rank = 1 AND source_file = $f),
                    (SELECT count(DISTINCT source_row) FROM stage_quarantine
                     WHERE source_file = $f)""",
-            {"f": source_file},
-        ).fetchone()
+                {"f": source_file},
+            )
+        )
         per_file.append(FileResult(source_file, sha, rows_read, loaded, quarantined, rows_counted))
     checks = dict(
         con.execute(
             "SELECT check_name, count(*) FROM stage_quarantine GROUP BY ALL ORDER BY 1"
         ).fetchall()
     )
-    (respondents,) = con.execute("SELECT count(*) FROM stage_ranked WHERE rank = 1").fetchone()
+    (respondents,) = one_row(con.execute("SELECT count(*) FROM stage_ranked WHERE rank = 1"))
     entries = tuple(
         con.execute(f"""
         SELECT source_file, source_row, column_name, {mask_sql("value")}, check_name, reason

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 import re2
 from pydantic import (
@@ -245,8 +245,8 @@ class Manifest(_Part):
     duplicates: Literal["latest_complete"] = "latest_complete"
 
     _path: Path = PrivateAttr(default=Path(MANIFEST_NAME))
-    _question_pattern: Any = PrivateAttr(default=None)
-    _group_patterns: tuple[Any, ...] = PrivateAttr(default=())
+    _question_pattern: SafePattern | None = PrivateAttr(default=None)
+    _group_patterns: tuple[SafePattern | None, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
     @classmethod
@@ -427,7 +427,7 @@ def _key(loc: Sequence[int | str]) -> str:
 
 def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
     """The model class a location points into (to list the keys allowed there)."""
-    model: Any = Manifest
+    model: type[BaseModel] = Manifest
     for part in loc:
         if isinstance(part, int):
             continue
@@ -436,16 +436,21 @@ def _model_at(loc: Sequence[int | str]) -> type[BaseModel] | None:
             return None
         annotation = field.annotation
         inner = [annotation, *getattr(annotation, "__args__", ())]
-        nxt = next((t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        nxt = next((t for t in inner if _is_model(t)), None)
         if nxt is None:
             for t in inner:
                 for arg in getattr(t, "__args__", ()):
-                    if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    if _is_model(arg):
                         nxt = arg
         if nxt is None:
             return None
         model = nxt
     return model
+
+
+def _is_model(annotation: object) -> TypeGuard[type[BaseModel]]:
+    """Whether a type annotation (or one of its arguments) is a model class."""
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
 def _problem(error: Any) -> str:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import duckdb
 
+from barometre.one_row import one_row
+
 PERSONAL_PATTERNS: tuple[tuple[str, str], ...] = (
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),
     # French numbers: 0X XX XX XX XX, +33 X XX XX XX XX, 0033 …, with one separator
@@ -72,8 +74,8 @@ def mask_value(value: str | None) -> str | None:
     """`mask_sql` applied to one Python value (for messages and tests)."""
     if value is None:
         return None
-    (masked,) = duckdb.execute(f"SELECT {mask_sql('$v::VARCHAR')}", {"v": value}).fetchone()
-    return masked
+    (masked,) = one_row(duckdb.execute(f"SELECT {mask_sql('$v::VARCHAR')}", {"v": value}))
+    return None if masked is None else str(masked)
 
 
 def file_label(edition: str, position: int) -> str:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
 RAW_TABLES: dict[str, str] = {
     "responses": """
         edition_code VARCHAR NOT NULL,
@@ -47,7 +52,7 @@ RAW_TABLES: dict[str, str] = {
 }
 
 
-def create_raw_schema(con, catalog: str) -> None:
+def create_raw_schema(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     """Create schema raw and its tables in `catalog` if they do not exist yet."""
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.raw")
     for name, columns in RAW_TABLES.items():

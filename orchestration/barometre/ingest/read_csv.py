@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -35,7 +36,7 @@ def _header_block(path: Path, spec: ReadSpec) -> list[list[str]]:
     raw_lines = head[:limit].splitlines(keepends=True)
     consumed: list[str] = []
 
-    def feed():  # decode line by line: only the header block must be readable here
+    def feed() -> Iterator[str]:  # decode line by line: only the header block must be readable here
         for number, raw in enumerate(raw_lines, start=1):
             try:
                 line = decoder.decode(raw, final=not cut and number == len(raw_lines))

@@ -16,6 +16,7 @@ import duckdb
 
 from barometre.ingest.errors import IngestError
 from barometre.limits import MAX_COLUMNS, MAX_FIELD_CHARS, MAX_HEADER_ROWS
+from barometre.one_row import one_row
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,11 @@ def check_spec(path: Path, spec: ReadSpec) -> None:
         )
 
 
-def header_of(path: Path, block: list[list[str]], spec: ReadSpec) -> tuple[tuple, tuple]:
+Header = tuple[tuple[str, ...], tuple[str, ...]]
+"""(names, wordings) of an export's columns, in file order."""
+
+
+def header_of(path: Path, block: list[list[str]], spec: ReadSpec) -> Header:
     """(names, wordings) of a header block (its rows as read), checked."""
     MAX_COLUMNS.check(max((len(r) for r in block), default=0), file=path, row=spec.names_row)
     width = len(block[spec.names_row - 1]) if spec.names_row <= len(block) else 0
@@ -126,11 +131,11 @@ def finish(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     table: str,
-    header: tuple[tuple, tuple],
+    header: Header,
     rows_counted: int,
 ) -> ExportTable:
     """The ExportTable of a loaded `table`; refuse a file without data row."""
-    (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    (count,) = one_row(con.execute(f"SELECT count(*) FROM {table}"))
     if count == 0 and rows_counted == 0:
         raise IngestError(
             "the file has a header but no data row",

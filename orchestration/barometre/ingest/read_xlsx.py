@@ -19,12 +19,23 @@ import csv
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from barometre.ingest.errors import IngestError
-from barometre.ingest.read_export import ExportTable, ReadSpec, finish, header_of, positional_name
+from barometre.ingest.read_export import (
+    ExportTable,
+    Header,
+    ReadSpec,
+    finish,
+    header_of,
+    positional_name,
+)
 from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
+
+if TYPE_CHECKING:
+    import _csv
 
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
 
@@ -116,10 +127,12 @@ def read_xlsx(
     return finish(con, path, table, header, scan.rows_counted)
 
 
-def _spool_rows(path: Path, spec: ReadSpec, scan: SheetScan, writer) -> tuple[tuple, int]:
+def _spool_rows(
+    path: Path, spec: ReadSpec, scan: SheetScan, writer: _csv.Writer
+) -> tuple[Header, int]:
     """Write the data rows as CSV (sheet row number first); return (header, longest line)."""
     block: list[list[str]] = [[] for _ in range(spec.header_rows)]
-    header: tuple | None = None
+    header: Header | None = None
     width = longest = 0
     for number, cells in _sheet_rows(path, scan):
         texts = [v if v.__class__ is str else cell_text(v) for v in cells]

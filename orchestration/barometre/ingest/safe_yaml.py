@@ -49,7 +49,9 @@ class _BoundedLoader(yaml.SafeLoader):
             self._aliases += 1
             if self._aliases > self._max_aliases:
                 raise _Exceeded(YAML_ALIASES, f"more than {self._max_aliases}")
-            anchored = self.anchors.get(self.peek_event().anchor)
+            # types-PyYAML leaves Parser.peek_event unannotated (it returns an Event)
+            event: yaml.AliasEvent = self.peek_event()  # type: ignore[no-untyped-call]
+            anchored = self.anchors.get(event.anchor)
             if anchored is not None:
                 self._count(self._sizes.get(id(anchored), 1))
             return super().compose_node(parent, index)

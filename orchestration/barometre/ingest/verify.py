@@ -14,6 +14,7 @@ import duckdb
 from barometre.ingest.bounded import bounded_connection
 from barometre.ingest.combinations import failing_combinations
 from barometre.ingest.reference import load_reference
+from barometre.one_row import one_row
 
 
 def _sql_str(value: str) -> str:
@@ -94,12 +95,12 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
                 "SELECT rule FROM bad_responses UNION SELECT rule FROM bad_answers"
             ).fetchall()
         )
-        (n_responses,) = con.execute(
-            "SELECT count(*) FROM wh.raw.responses WHERE edition_code = ?", [edition]
-        ).fetchone()
-        (n_answers,) = con.execute(
-            "SELECT count(*) FROM wh.raw.answers WHERE edition_code = ?", [edition]
-        ).fetchone()
+        (n_responses,) = one_row(
+            con.execute("SELECT count(*) FROM wh.raw.responses WHERE edition_code = ?", [edition])
+        )
+        (n_answers,) = one_row(
+            con.execute("SELECT count(*) FROM wh.raw.answers WHERE edition_code = ?", [edition])
+        )
         quarantine = dict(
             con.execute(
                 "SELECT check_name, count(*) FROM wh.raw.quarantine WHERE edition_code = ? "

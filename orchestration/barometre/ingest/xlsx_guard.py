@@ -16,6 +16,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from xml.etree.ElementTree import Element
 
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
@@ -30,6 +32,7 @@ from barometre.limits import (
     XLSX_MAX_MEMBERS,
     XLSX_MAX_SHARED_STRINGS_BYTES,
     XLSX_MAX_UNCOMPRESSED_BYTES,
+    Limit,
 )
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -72,7 +75,7 @@ def column_number(letters: bytes | str) -> int:
     return number
 
 
-def _check(limit, number: int, what: str, **where) -> None:
+def _check(limit: Limit, number: int, what: str, **where: Any) -> None:
     """Refuse when `number` passes `limit`, saying what was measured."""
     if number > limit.value():
         raise limit.refusal(f"{number} ({what})", **where)
@@ -103,7 +106,7 @@ def _check_archive(path: Path, book: zipfile.ZipFile) -> None:
             raise XLSX_MAX_COMPRESSION_RATIO.refusal(f"{ratio:.0f} ({name})", file=path)
 
 
-def _read_small_xml(path: Path, book: zipfile.ZipFile, name: str):
+def _read_small_xml(path: Path, book: zipfile.ZipFile, name: str) -> Element:
     """Parse a small part (workbook, relationships) with defusedxml: no DTD, no entities."""
     try:
         return SafeET.fromstring(book.read(name), forbid_dtd=True)
