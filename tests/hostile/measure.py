@@ -8,8 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-_CHILD = """
-import json, resource, sys
+_CHILD = r"""
+import json, re, sys
 from pathlib import Path
 import duckdb
 from barometre.ingest.errors import IngestError
@@ -20,7 +20,10 @@ try:
     outcome = f"read {table.rows_read} counted {table.rows_counted}"
 except IngestError as exc:
     outcome = exc.render()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+# VmHWM, not ru_maxrss: ru_maxrss survives exec and can carry the parent's (pytest's)
+# peak; the high-water mark of this process's own address space starts afresh at exec.
+status = Path("/proc/self/status").read_text()
+peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) // 1024
 print(json.dumps({"outcome": outcome, "peak_mib": peak}))
 """
 
