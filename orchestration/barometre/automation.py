@@ -141,8 +141,12 @@ def published_warehouse(
     )
 
 
-TRANSFORM_SELECTION = AssetSelection.assets(*DBT_ASSETS) | AssetSelection.assets(
-    published_warehouse
+TRANSFORM_SELECTION = (
+    AssetSelection.assets(*DBT_ASSETS)
+    # every dbt test, the source tests on the raw tables included: they run once, in
+    # this build, not after each edition's ingestion
+    | AssetSelection.checks(*DBT_ASSETS)
+    | AssetSelection.assets(published_warehouse)
 )
 
 transform_job = define_asset_job(
