@@ -12,6 +12,10 @@ Prints one markdown table (the one kept in docs/performance.md):
   and, side by side, through a bare DuckDB script that reads the same file, unpivots
   it, decodes the answers and computes the per-question distributions and theme means.
   Also `barometre validate` (dry run) alone.
+- P1: `barometre run` on the bundled sample (fresh warehouse, then the same run again)
+  against a bare `dbt build` of the same project on a copy of the warehouse the run
+  loaded (same data), with its own target folder (first build, then again: partial
+  parsing warm, as for the second run).
 - P4: loading the code location (`import barometre.definitions`) against the floor
   `import dagster, dagster_dbt`, in the same venv, alternated, median of --imports runs.
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,7 +41,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS_PER_THEME = 10  # 10 themes: 100 questions per edition
 NOT_MEASURED = {
-    "P1": "`barometre run` on the sample vs a bare `dbt build` (≤ 1.5×)",
     "P3": "XLSX ingestion vs CSV ingestion of the same answers (≤ 2×): see the XLSX section",
     "P5": "re-run after one changed edition of ten (≤ 30 % of a full run)",
 }
@@ -127,21 +131,24 @@ CHILDREN = {
 # ------------------------------------------------------------------ measuring
 
 
-def measure(argv: list[str]) -> tuple[float, float, float, str]:
+def measure(
+    argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, float, float, str]:
     """Run `argv` as a child: (wall seconds, CPU seconds, peak RSS MiB, stdout).
 
     `os.wait4` gives the rusage of that child alone (its own peak RSS).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         began = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err)
+        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - began
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         if proc.returncode != 0:
-            raise RuntimeError(f"{argv} failed:\n{err.read().decode()[-3000:]}")
+            detail = (out.read() + err.read()).decode()[-3000:]
+            raise RuntimeError(f"{argv} failed:\n{detail}")
         text = out.read().decode()
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, text
 
@@ -228,6 +235,60 @@ def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
     return rows
 
 
+def p1_rows(out: Path) -> list[list[str]]:
+    folder = out / "p1"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    bin_dir = Path(sys.executable).parent
+    env = {
+        **os.environ,
+        "BAROMETRE_WAREHOUSE": str(folder / "w.duckdb"),
+        "BAROMETRE_PUBLISHED_DIR": str(folder / "published"),
+        "DAGSTER_HOME": str(folder / "dagster"),
+    }
+    env.pop("BAROMETRE_DATA_DIR", None)  # the bundled sample
+    run = [str(bin_dir / "barometre"), "run"]
+    bare_env = {**env, "BAROMETRE_WAREHOUSE": str(folder / "bare.duckdb")}
+    target = folder / "bare-target"
+    bare = [
+        str(bin_dir / "dbt"),
+        "build",
+        "--quiet",
+        "--project-dir",
+        str(ROOT / "dbt_project"),
+        "--profiles-dir",
+        str(ROOT / "dbt_project"),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+    ]
+    results = {}
+    for attempt in ("first", "again"):
+        print(f"… P1: `barometre run` ({attempt})", file=sys.stderr)
+        results["run", attempt] = measure(run, env=env)[:3]
+        if attempt == "first":  # the same data: the raw tables the run just loaded
+            shutil.copy(folder / "w.duckdb", folder / "bare.duckdb")
+        print(f"… P1: bare `dbt build` ({attempt})", file=sys.stderr)
+        results["bare", attempt] = measure(bare, env=bare_env, cwd=ROOT / "dbt_project")[:3]
+    rows = []
+    for attempt, what in (("again", "warm: second run"), ("first", "cold: fresh warehouse")):
+        (r_wall, _, r_rss), (b_wall, _, b_rss) = results["run", attempt], results["bare", attempt]
+        ratio = r_wall / b_wall
+        rows.append(
+            [
+                "P1",
+                f"`barometre run` on the sample vs bare `dbt build` ({what})",
+                f"{r_wall:.1f} s / {r_rss:,.0f} MiB",
+                f"{b_wall:.1f} s / {b_rss:,.0f} MiB",
+                f"{ratio:.2f}× time, {r_rss / b_rss:.1f}× memory",
+                "≤ 1.5×: " + ("met" if ratio <= 1.5 else "NOT met"),
+            ]
+        )
+    return rows
+
+
 # The tools alone, for a location with dbt: `@dbt_assets` over the project's manifest
 # (dagster-dbt then imports dbt's selection engine and reads the manifest).
 DBT_ASSETS_FLOOR = """
@@ -291,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1M", help="answers per P2 edition, e.g. 1M,3M,10M")
     p.add_argument("--imports", type=int, default=5, help="P4 runs of each import")
-    p.add_argument("--skip", default="", help="comma-separated targets to skip (P2,P4)")
+    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P4)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "output" / "run")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -305,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     rows: list[list[str]] = []
+    if "P1" not in skip:
+        rows += p1_rows(args.out)
     if "P2" not in skip:
         rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
     if "P4" not in skip:

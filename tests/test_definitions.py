@@ -52,3 +52,25 @@ def test_loading_the_code_location_does_not_import_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_dbt_runs_once_per_run_with_every_test() -> None:
+    """One dbt step: core and marts in one `dbt build`, the source tests on the raw tables
+    in it too, none in the per-edition ingestion (issue 10 P1)."""
+    from barometre.assets.dbt import DBT_ASSETS
+
+    assert len(DBT_ASSETS) == 1
+    ingest = defs.resolve_job_def("ingest_edition")
+    transform = defs.resolve_job_def("transform")
+    # the dbt op is not part of the ingestion job at all
+    assert {n.name for n in ingest.graph.node_defs} == {"raw_edition"}
+    assert "barometre_dbt" in {n.name for n in transform.graph.node_defs}
+    checks = transform.asset_layer.asset_graph.asset_check_keys
+    source_tests = {c for c in checks if c.asset_key.path[0] == "raw"}
+    assert any(c.name.startswith("source_unique") for c in source_tests)
+    ingest_checks = ingest.asset_layer.asset_graph.asset_check_keys
+    assert {c.name for c in ingest_checks} == {
+        "rows_reconcile",
+        "row_contract",
+        "no_contract_quarantine",
+    }

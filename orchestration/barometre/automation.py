@@ -143,9 +143,13 @@ def published_warehouse(
     )
 
 
-# .downstream(): what is built from the publication (the HTML report) is refreshed with it.
-TRANSFORM_SELECTION = AssetSelection.assets(*DBT_ASSETS) | (
-    AssetSelection.assets(published_warehouse).downstream()
+TRANSFORM_SELECTION = (
+    AssetSelection.assets(*DBT_ASSETS)
+    # every dbt test, the source tests on the raw tables included: they run once, in
+    # this build, not after each edition's ingestion
+    | AssetSelection.checks(*DBT_ASSETS)
+    # .downstream(): what is built from the publication (the HTML report) is refreshed with it
+    | AssetSelection.assets(published_warehouse).downstream()
 )
 
 transform_job = define_asset_job(

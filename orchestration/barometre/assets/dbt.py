@@ -4,7 +4,12 @@ The manifest is built at install time (`make setup` runs `dbt parse`), never whe
 this code location loads.
 """
 
+import hashlib
+import os
+import shutil
+import uuid
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
@@ -20,7 +25,7 @@ from barometre.settings import get_settings
 from barometre.writer_lock import dagster_writer
 
 _settings = get_settings()
-MART_TAG = "mart"
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 dbt_project = DbtProject(
     project_dir=_settings.dbt_project_dir,
@@ -111,39 +116,63 @@ translator = BarometreTranslator(
 )
 
 
-def _build(context: AssetExecutionContext, dbt: DbtCliResource, tests: str) -> Iterator[Any]:
-    # A test spanning core and marts must run with the marts, once both exist: the core
-    # step takes only the tests whose parents it all builds (cautious), the marts step
-    # every test touching a mart (eager).
+def _target_path(context: AssetExecutionContext) -> Path:
+    # Named as dagster-dbt names its own (op-runid7-unique): barometre.dbt_failures finds
+    # the target folders of a run by that pattern.
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return Path(dbt_project.project_dir) / "target" / name
+
+
+def partial_parse_cache(warehouse: Path) -> Path:
+    """Where dbt's partial-parse state for this warehouse file is kept between runs.
+
+    dbt invalidates partial parsing when the profile's connection keys change, and the
+    warehouse path is one of them: one cached state per warehouse path, so every run
+    after the first reuses the parsed project instead of parsing it again."""
+    key = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
+    return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
+
+
+def _restore_partial_parse(cache: Path, target: Path) -> None:
+    if cache.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cache, target / PARTIAL_PARSE)
+
+
+def _save_partial_parse(target: Path, cache: Path) -> None:
+    produced = target / PARTIAL_PARSE
+    if not produced.is_file():
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
+    shutil.copy(produced, staging)
+    os.replace(staging, cache)  # atomic: a concurrent run reads the old or the new file
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="barometre_dbt",
+    dagster_dbt_translator=translator,
+)
+def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """Seeds, staging, intermediate, core and marts with all their tests: ONE `dbt build`.
+
+    One invocation (one parse, one connection) instead of one per layer. The blocking
+    guarantee comes from dbt itself: a failed test of severity error makes dbt skip
+    every model downstream of the model it tests, so a core table that fails its tests
+    never feeds a mart; the failed step then stops `published_warehouse`, as does any
+    failed blocking asset check (Great Expectations) on a dbt asset."""
+    target = _target_path(context)
+    cache = partial_parse_cache(get_settings().warehouse)
+    _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
     with dagster_writer(context):
-        yield from dbt.cli(["build", "--indirect-selection", tests], context=context).stream()
+        try:
+            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        finally:
+            _save_partial_parse(target, cache)
 
 
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    name="barometre_dbt_core",
-    exclude=f"tag:{MART_TAG}",
-    dagster_dbt_translator=translator,
-)
-def barometre_dbt_core(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """Seeds, staging, intermediate and core models with their tests (`dbt build`)."""
-    yield from _build(context, dbt, "cautious")
-
-
-@dbt_assets(
-    manifest=dbt_project.manifest_path,
-    project=dbt_project,
-    name="barometre_dbt_marts",
-    select=f"tag:{MART_TAG}",
-    dagster_dbt_translator=translator,
-)
-def barometre_dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """The marts (schemas marts and restricted) with their tests, in a step of their own:
-    a failed blocking check on a core asset stops the run before any mart is built."""
-    yield from _build(context, dbt, "eager")
-
-
-DBT_ASSETS = [barometre_dbt_core, barometre_dbt_marts]
+DBT_ASSETS = [barometre_dbt]
 DBT_ASSET_KEYS = sorted({k for a in DBT_ASSETS for k in a.keys}, key=lambda k: k.to_user_string())

@@ -1,8 +1,9 @@
 """The warehouse expectations as Dagster asset checks, on the assets they guard.
 
-One check per suite (`suites.TARGETS`): it validates that suite with Great Expectations
-(`run_warehouse_expectations`, read-only on the warehouse file) and reports counts, a
-sample of the failing rows and the path of the Data Docs page as metadata.
+One check per suite (`suites.TARGETS`), on the asset it guards, all evaluated by one
+step (`great_expectations_suites`): one `run_warehouse_expectations` call validates the
+selected suites with Great Expectations (read-only on the warehouse file), and each check
+reports counts, a sample of the failing rows and the path of its Data Docs page.
 
 Error-severity checks are blocking: in a run that includes them, assets downstream of the
 checked asset are not materialised when the check fails. The drift check is a warning
@@ -13,22 +14,24 @@ Add `QUALITY_CHECKS` to `Definitions(asset_checks=...)`; the checks need the `wa
 resource (`WarehouseResource`).
 """
 
-from __future__ import annotations
-
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckKey,
     AssetCheckResult,
     AssetChecksDefinition,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetKey,
     MetadataValue,
-    asset_check,
+    multi_asset_check,
 )
 
-from barometre.quality.suites import ERROR, TARGETS, Target
+from barometre.quality.suites import ERROR, TARGET_BY_SUITE, TARGETS, Target
 from barometre.resources import WarehouseResource
 from barometre.settings import PROJECT_ROOT
 
@@ -46,7 +49,7 @@ def _json(value: Any) -> Any:
 
 
 def check_result(report: Any, suite_name: str) -> AssetCheckResult:
-    """The Dagster result of one suite of a `QualityReport`."""
+    """The Dagster result of one suite of a `QualityReport`, on the check of its target."""
     from barometre.quality.run import NOT_BUILT, PASSED
 
     suite = report.suite(suite_name)
@@ -59,6 +62,7 @@ def check_result(report: Any, suite_name: str) -> AssetCheckResult:
     if suite.status == NOT_BUILT:
         missing = ", ".join(suite.missing_relations)
         return AssetCheckResult(
+            **_where(suite_name),
             passed=False,
             severity=severity,
             description=f"Not built: {missing} does not exist in the warehouse; "
@@ -116,29 +120,55 @@ def check_result(report: Any, suite_name: str) -> AssetCheckResult:
             + ("…" if len(failures) > 5 else "")
         )
     return AssetCheckResult(
-        passed=passed, severity=severity, description=description, metadata=metadata
+        **_where(suite_name),
+        passed=passed,
+        severity=severity,
+        description=description,
+        metadata=metadata,
     )
 
 
-def _make_check(target: Target) -> AssetChecksDefinition:
-    @asset_check(
+def _spec(target: Target) -> AssetCheckSpec:
+    return AssetCheckSpec(
+        target.check_name,
         asset=AssetKey(list(target.asset_key)),
-        name=target.check_name,
         description=target.check_description,
         blocking=target.severity == ERROR,
     )
-    def _check(context, warehouse: WarehouseResource) -> AssetCheckResult:
-        # `context` is an AssetCheckExecutionContext; Dagster rejects that annotation
-        # when annotations are strings (from __future__ import annotations).
-        from barometre.quality.run import run_warehouse_expectations
-
-        report = run_warehouse_expectations(
-            warehouse.warehouse_path(), docs_dir(), suites=[target.suite]
-        )
-        context.log.info(report.summary())
-        return check_result(report, target.suite)
-
-    return _check
 
 
-QUALITY_CHECKS: list[AssetChecksDefinition] = [_make_check(t) for t in TARGETS]
+@multi_asset_check(
+    name="great_expectations_suites",
+    specs=[_spec(t) for t in TARGETS],
+    can_subset=True,
+    description="The warehouse expectation suites, validated together: one Great "
+    "Expectations context, one connection and one Data Docs build for all of them.",
+)
+def great_expectations_suites(
+    context: AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[AssetCheckResult]:
+    # One step for every suite (each its own check, on the asset it guards), instead of a
+    # step per suite each paying for GX's context and a Data Docs build; a run that
+    # selects some checks only validates their suites.
+    from barometre.quality.run import run_warehouse_expectations
+
+    selected = context.selected_asset_check_keys
+    targets = [t for t in TARGETS if _key(t) in selected]
+    report = run_warehouse_expectations(
+        warehouse.warehouse_path(), docs_dir(), suites=[t.suite for t in targets]
+    )
+    context.log.info(report.summary())
+    for target in targets:
+        yield check_result(report, target.suite)
+
+
+def _where(suite_name: str) -> dict[str, Any]:
+    target = TARGET_BY_SUITE[suite_name]
+    return {"asset_key": AssetKey(list(target.asset_key)), "check_name": target.check_name}
+
+
+def _key(target: Target) -> AssetCheckKey:
+    return AssetCheckKey(AssetKey(list(target.asset_key)), target.check_name)
+
+
+QUALITY_CHECKS: list[AssetChecksDefinition] = [great_expectations_suites]
