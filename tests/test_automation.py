@@ -447,3 +447,36 @@ def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.M
     assert version.version in text and "mart_theme_maturity" in text
     assert "ingest_edition [2021]" in text and "SUCCESS" in text
     assert "transform: no run yet" in text
+
+
+def test_run_summary_lists_failed_non_blocking_checks() -> None:
+    from dagster import (
+        AssetCheckResult,
+        AssetCheckSeverity,
+        AssetCheckSpec,
+        DagsterInstance,
+        MaterializeResult,
+        asset,
+        materialize,
+    )
+
+    from barometre.cli_ops import warning_lines
+
+    @asset(
+        check_specs=[
+            AssetCheckSpec("drift", asset="thing"),
+            AssetCheckSpec("fine", asset="thing"),
+        ]
+    )
+    def thing():
+        yield MaterializeResult()
+        yield AssetCheckResult(check_name="drift", passed=False, severity=AssetCheckSeverity.WARN)
+        yield AssetCheckResult(check_name="fine", passed=True)
+
+    with DagsterInstance.ephemeral() as instance:
+        result = materialize([thing], instance=instance)
+        assert warning_lines(instance, [result.run_id]) == ["thing: drift"]
+        assert warning_lines(instance, [result.run_id, result.run_id], most=1) == [
+            "thing: drift",
+            "… and 1 more (see the Dagster UI)",
+        ]

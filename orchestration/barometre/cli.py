@@ -212,6 +212,7 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
     _say(f"Full log of this run: {log_path}")
     failed: list[str] = []
     suspect: list[str] = []
+    run_ids: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
     for edition in editions:
         _say(f"[ingest] edition {edition}…")
@@ -242,6 +243,7 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
                 )
                 + "; nothing was published"
             )
+        run_ids.append(result.run_id)
         failure = "" if result.success else _failure_message(result)
         kind, line = _ingest_outcome(edition, result.success, before, after, failure)
         if kind == "loaded":
@@ -276,6 +278,12 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
             f"{cli_ops.unchanged_publication_note(settings)}"
         )
     _say("[dbt] build and publish: ok")
+    run_ids.append(result.run_id)
+    warnings = cli_ops.warning_lines(instance, run_ids)
+    if warnings:
+        _say("Warnings (non-blocking checks that failed; details in `barometre status`):")
+        for line in warnings:
+            _say(f"  {line}")
 
     from barometre.status import warehouse_summary
 

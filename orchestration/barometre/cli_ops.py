@@ -108,6 +108,15 @@ def _run_checks(instance, run_id: str) -> tuple[int, list[str], list[str]]:
     return passed, failed, warned
 
 
+def warning_lines(instance, run_ids: list[str], most: int = 10) -> list[str]:
+    """The non-blocking checks that failed in these runs, as 'asset: check' (at most `most`)."""
+    warned = [name for run_id in run_ids for name in _run_checks(instance, run_id)[2]]
+    shown = warned[:most]
+    if len(warned) > most:
+        shown.append(f"… and {len(warned) - most} more (see the Dagster UI)")
+    return shown
+
+
 def _run_failure(instance, run_id: str) -> str | None:
     from dagster import DagsterEventType
 
