@@ -22,6 +22,19 @@ def test_log_keeps_everything_terminal_gets_the_essentials(tmp_path: Path, monke
     assert "START sql table model core.fct_answers" in text and text.endswith("partial")
     assert terminal.getvalue().splitlines() == [
         "  dbt: 2 of 3 ERROR creating sql table model marts.x",
+        "  dbt: 1/3 nodes done",
         "  dbt: Done. PASS=2 WARN=0 ERROR=1 SKIP=0 TOTAL=3",
         "after",
+    ]
+
+
+def test_terminal_gets_a_progress_line_each_tenth_of_a_build(tmp_path: Path, monkeypatch) -> None:
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    with captured(new_log_path(tmp_path / "logs")):
+        for node in range(1, 41):
+            print(f"{node} of 40 START sql view model staging.m{node} ..... [RUN]")
+            print(f"{node} of 40 OK created sql view model staging.m{node} ..... [OK in 0.1s]")
+    assert terminal.getvalue().splitlines() == [
+        f"  dbt: {done}/40 nodes done" for done in range(4, 41, 4)
     ]

@@ -1,8 +1,8 @@
 """The full log of a `barometre run` goes to a file; the terminal gets the essentials.
 
 dbt's own output (hundreds of lines per build) is written by dagster-dbt to
-sys.stdout; during a run it goes to the log file, and only dbt's summary and error
-lines reach the terminal.
+sys.stdout; during a run it goes to the log file; only dbt's summary and error lines,
+and a progress line each tenth of the build (nodes done / total), reach the terminal.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from barometre.file_modes import open_private, private_dir
 
 _ESSENTIAL = re.compile(r"^(Done\. PASS=|Completed with \d+ error|.*\b(ERROR|FAIL)\b)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NODE_DONE = re.compile(r"^\d+ of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)\b")
 
 
 class _Tee(io.TextIOBase):
@@ -34,6 +35,8 @@ class _Tee(io.TextIOBase):
         self, log: TextIO | None, terminal: TextIO, path: Path, stderr: TextIO | None = None
     ) -> None:
         self._log, self._terminal, self._path, self._pending = log, terminal, path, ""
+        self._nodes_done, self._next_step = 0, 1
+        """progress of a dbt build: nodes finished, and the next tenth to report"""
         self._stderr = stderr or sys.stderr
         """the real terminal's standard error (fd 2 itself goes to the log meanwhile)"""
 
@@ -63,7 +66,16 @@ class _Tee(io.TextIOBase):
             clean = _ANSI.sub("", line).strip()
             if _ESSENTIAL.match(clean):
                 self._terminal.write(f"  dbt: {clean}\n")
+            if done := _NODE_DONE.match(clean):
+                self._progress(int(done.group(1)))
         return len(text)
+
+    def _progress(self, total: int) -> None:
+        """A progress line each tenth of a dbt build (nodes finish in any order)."""
+        self._nodes_done += 1
+        if self._nodes_done * 10 >= self._next_step * total:
+            self._next_step = self._nodes_done * 10 // total + 1
+            self._terminal.write(f"  dbt: {self._nodes_done}/{total} nodes done\n")
 
     def flush(self) -> None:
         if self._log is not None:
