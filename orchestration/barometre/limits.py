@@ -216,3 +216,12 @@ XLSX_MAX_SHARED_STRINGS_BYTES = register(
         "the uncompressed size of an XLSX workbook's shared strings",
     )
 )
+ANSWER_TEXTS = register(
+    Limit(
+        "BAROMETRE_LIMIT_ANSWER_TEXTS",
+        10_000,
+        "texts",
+        "the distinct texts found in the question columns of an edition (codes, labels, "
+        "not-concerned and no-answer tokens: a few dozen in a real export)",
+    )
+)

@@ -155,3 +155,21 @@ def test_a_reader_that_loses_rows_is_refused(
         "reconciliation failed: the reader loaded 2 data rows but the file holds 3 "
         "(counted independently); nothing was written"
     )
+
+
+def test_free_text_in_the_answer_columns_is_refused_before_python_decodes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each response types its own text in one question column: 12 free texts and the
+    # default code A3 of every other cell make 13 distinct texts, above a limit of 10.
+    monkeypatch.setenv("BAROMETRE_LIMIT_ANSWER_TEXTS", "10")
+    # (the refusal comes before any collectivity is resolved: names need not be real)
+    responses = [
+        Response(f"Collectivité {i}", "METRO", overrides={"T01[SQ001]": f"texte libre {i}"})
+        for i in range(12)
+    ]
+    folder = write_limesurvey(tmp_path / "2021", responses)
+    with pytest.raises(IngestError) as caught:
+        load_edition(folder, tmp_path / "w.duckdb", SEEDS, dry_run=True)
+    assert "(BAROMETRE_LIMIT_ANSWER_TEXTS); found 13" in caught.value.problem
+    assert not (tmp_path / "w.duckdb").exists()

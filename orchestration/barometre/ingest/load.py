@@ -24,6 +24,7 @@ from barometre.ingest.raw_tables import create_raw_schema
 from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
+from barometre.limits import ANSWER_TEXTS
 from barometre.one_row import one_row
 from barometre.settings import DEFAULT_MAX_BAD_SHARE
 
@@ -228,6 +229,15 @@ def _answer_tokens(
         for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_answers").fetchall()
     ]
     used = sorted({int(table) for _, table in columns})
+    # Python decodes the distinct texts, not the cells: bounded, since a real export has
+    # a few dozen (free text in the answer columns would otherwise come here whole).
+    (texts,) = one_row(con.execute("SELECT count(DISTINCT raw_answer) FROM stage_answers"))
+    ANSWER_TEXTS.check(
+        int(texts),
+        file=manifest.folder,
+        hint="the question columns should hold answer codes or labels only: check the "
+        "manifest's question mapping and the export",
+    )
     rows: list[tuple[str, str, str | None, str | None]] = []
     for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM stage_answers").fetchall():
         key = normalize_text(raw)
