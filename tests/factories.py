@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from barometre.sample.writers import LIMESURVEY_COLUMNS, save_workbook
+from barometre.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from barometre.settings import PROJECT_ROOT
 
 SEEDS = PROJECT_ROOT / "seeds"
@@ -146,17 +146,7 @@ def write_surveymonkey(
     folder.mkdir(parents=True, exist_ok=True)
     labels = seed_level_labels("2018")
     questions = [q["wording_fr"] for q in seed_questions("2018")]
-    meta = [
-        "Respondent ID",
-        "Collector ID",
-        "Start Date",
-        "End Date",
-        "IP Address",
-        "Email Address",
-        "First Name",
-        "Last Name",
-        "Custom Data 1",
-    ]
+    meta = list(SURVEYMONKEY_COLUMNS)
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.append([*meta, *questions])

@@ -30,7 +30,7 @@ import yaml
 
 from barometre.ingest.load import load_edition
 from barometre.new_edition import create_edition, new_question_key
-from barometre.sample.writers import LIMESURVEY_COLUMNS, save_workbook
+from barometre.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from barometre.settings import PROJECT_ROOT
 from tests.factories import QUALTRICS_COLUMNS
 from tests.project_copy import (
@@ -297,17 +297,7 @@ def _export(
         _write_csv(folder / name, rows, "utf-8-sig", ";", quote_all=True)
         return name, {}
     if layout == "surveymonkey_xlsx":
-        meta = [
-            "Respondent ID",
-            "Collector ID",
-            "Start Date",
-            "End Date",
-            "IP Address",
-            "Email Address",
-            "First Name",
-            "Last Name",
-            "Custom Data 1",
-        ]
+        meta = list(SURVEYMONKEY_COLUMNS)
         rows = [[*meta, *wordings], [""] * len(meta) + ["Response"] * len(wordings)]
         for i, ((name, _), answers) in enumerate(zip(RESPONDENTS, grid, strict=True), 1):
             start, end = _times(i)

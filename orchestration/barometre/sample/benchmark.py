@@ -18,6 +18,7 @@ from typing import Any
 
 from .writers import (
     LIMESURVEY_COLUMNS,
+    SURVEYMONKEY_COLUMNS,
     limesurvey_manifest,
     surveymonkey_manifest,
     write_limesurvey_csv,
@@ -381,17 +382,7 @@ def _write_edition(
         )
     else:
         name = f"benchmark_{edition['code']}_surveymonkey.xlsx"
-        meta = [
-            "Respondent ID",
-            "Collector ID",
-            "Start Date",
-            "End Date",
-            "IP Address",
-            "Email Address",
-            "First Name",
-            "Last Name",
-            "Custom Data 1",
-        ]
+        meta = list(SURVEYMONKEY_COLUMNS)
         row1 = meta + [_wording(t, o) for t, o in qs]
         row2 = [""] * len(meta) + ["Response"] * len(qs)
         labels = {k: f"Niveau synthétique {k}" for k in range(1, scale + 1)}

@@ -36,6 +36,7 @@ from .seeds import Edition, load_crosswalk, load_editions
 from .targets import NARRATIVE_2018, NARRATIVE_2021, THEME_MEAN_2021, THEME_SHIFT_2018
 from .writers import (
     LIMESURVEY_COLUMNS,
+    SURVEYMONKEY_COLUMNS,
     limesurvey_manifest,
     surveymonkey_manifest,
     write_limesurvey_csv,
@@ -330,17 +331,7 @@ def _write_2018(
         alias = ALIASES_2018.get(r.siren)
         subs.append((began, began + _duration(rng), r, alias[0] if alias else r.collectivity.name))
     subs.sort(key=lambda s: s[0])
-    meta = [
-        "Respondent ID",
-        "Collector ID",
-        "Start Date",
-        "End Date",
-        "IP Address",
-        "Email Address",
-        "First Name",
-        "Last Name",
-        "Custom Data 1",
-    ]
+    meta = list(SURVEYMONKEY_COLUMNS)
     row1 = meta + [q.wording_fr for q in edition.questions]
     row2 = [""] * len(meta) + ["Response"] * len(edition.questions)
     labels = edition.level_labels

@@ -164,6 +164,19 @@ LIMESURVEY_COLUMNS = (
 )
 """The columns before the questions in the LimeSurvey exports this package writes."""
 
+SURVEYMONKEY_COLUMNS = (
+    "Respondent ID",
+    "Collector ID",
+    "Start Date",
+    "End Date",
+    "IP Address",
+    "Email Address",
+    "First Name",
+    "Last Name",
+    "Custom Data 1",
+)
+"""The columns before the questions in the SurveyMonkey exports this package writes."""
+
 LIMESURVEY_PATTERN = r"^(?P<theme>T\d{2})\[SQ(?P<order>\d{3})\]$"
 
 
