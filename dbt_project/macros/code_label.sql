@@ -16,3 +16,28 @@
           and code_labels.code = {{ code }}
     )
 {%- endmacro %}
+
+
+{#
+  The label columns appended to the segmented marts (theme and transverse maturity):
+  edition year, segment type label and order, segment order (report groups in the
+  report's order from code_labels; population bands by segment_order; ALL first) and
+  the suppression reason's label. One home for both marts' identical columns.
+#}
+{% macro segment_label_columns(cells, editions) -%}
+    cast({{ editions }}.edition_year as {{ dbt.type_int() }}) as edition_year,
+    cast({{ code_label('segment_type', cells ~ '.segment_type') }} as {{ dbt.type_string() }})
+        as segment_type_label_fr,
+    cast({{ code_label('segment_type', cells ~ '.segment_type', 'display_order') }} as {{ dbt.type_int() }})
+        as segment_type_display_order,
+    cast(
+        case
+            when {{ cells }}.segment_type = 'REPORT_GROUP'
+                then {{ code_label('report_group', cells ~ '.segment_code', 'display_order') }}
+            else {{ cells }}.segment_order
+        end
+        as {{ dbt.type_int() }}
+    ) as segment_display_order,
+    cast({{ code_label('suppression_reason', cells ~ '.suppression_reason') }} as {{ dbt.type_string() }})
+        as suppression_reason_label_fr
+{%- endmacro %}

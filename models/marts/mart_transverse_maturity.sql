@@ -65,23 +65,7 @@ select
     cells.is_suppressed,
     cells.suppression_reason,
     -- labels for the BI tools (appended: the columns above keep their order and values)
-    cast(editions.edition_year as {{ dbt.type_int() }}) as edition_year,
-    cast({{ code_label('segment_type', 'cells.segment_type') }} as {{ dbt.type_string() }})
-        as segment_type_label_fr,
-    cast({{ code_label('segment_type', 'cells.segment_type', 'display_order') }} as {{ dbt.type_int() }})
-        as segment_type_display_order,
-    -- report groups in the report's order (seed code_labels); population bands from the
-    -- smallest (segment_order); ALL first
-    cast(
-        case
-            when cells.segment_type = 'REPORT_GROUP'
-                then {{ code_label('report_group', 'cells.segment_code', 'display_order') }}
-            else cells.segment_order
-        end
-        as {{ dbt.type_int() }}
-    ) as segment_display_order,
-    cast({{ code_label('suppression_reason', 'cells.suppression_reason') }} as {{ dbt.type_string() }})
-        as suppression_reason_label_fr
+    {{ segment_label_columns('cells', 'editions') }}
 from cells
 left join transverse_themes
     on cells.subject_code = transverse_themes.transverse_code
