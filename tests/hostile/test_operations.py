@@ -394,13 +394,17 @@ def test_personal_patterns_spare_ordinary_cells() -> None:
     assert time.monotonic() - started < 5
 
 
-def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
+def _ingest_export_named_after_a_person(
+    tmp_path: Path, response: Response
+) -> tuple[bool, str, Path]:
+    """Ingest one response from `jean-dupont-export.csv` through the Dagster asset:
+    (success, the run's whole event log as text, the warehouse)."""
     from dagster import DagsterInstance, materialize
 
     from barometre.assets.ingestion import raw_edition
     from barometre.resources import WarehouseResource
 
-    folder = write_limesurvey(tmp_path / "raw" / "2021", [Response("Bordeaux Métropole", "METRO")])
+    folder = write_limesurvey(tmp_path / "raw" / "2021", [response])
     (folder / "export.csv").rename(folder / "jean-dupont-export.csv")
     manifest = folder / "manifest.yml"
     manifest.write_text(
@@ -414,16 +418,23 @@ def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
             [raw_edition],
             partition_key="2021",
             instance=instance,
+            raise_on_error=False,
             resources={
                 "warehouse": WarehouseResource(
                     data_dir=str(tmp_path / "raw"), warehouse=str(warehouse)
                 )
             },
         )
-        assert result.success
-        stored = " ".join(
-            str(entry) for entry in instance.all_logs(result.run_id)
-        )  # the run's whole event log, metadata included
+        # the run's whole event log, metadata and failure messages included
+        stored = " ".join(str(entry) for entry in instance.all_logs(result.run_id))
+    return result.success, stored, warehouse
+
+
+def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
+    success, stored, warehouse = _ingest_export_named_after_a_person(
+        tmp_path, Response("Bordeaux Métropole", "METRO")
+    )
+    assert success
     assert "jean-dupont" not in stored and "2021/file-1" in stored
     con = duckdb.connect(str(warehouse))
     con.execute("CREATE SCHEMA marts; CREATE TABLE marts.m AS SELECT 1 AS x")
@@ -514,37 +525,12 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
 
 
 def test_a_failed_ingestion_stores_no_file_name_nor_personal_value(tmp_path: Path) -> None:
-    from dagster import DagsterInstance, materialize
-
-    from barometre.assets.ingestion import raw_edition
-    from barometre.resources import WarehouseResource
-
     # An unknown answer token refuses the whole edition: its message names file and value.
-    folder = write_limesurvey(
-        tmp_path / "raw" / "2021",
-        [Response("Bordeaux Métropole", "METRO", overrides={"T01[SQ001]": "jean@dupont.fr"})],
+    success, stored, _ = _ingest_export_named_after_a_person(
+        tmp_path,
+        Response("Bordeaux Métropole", "METRO", overrides={"T01[SQ001]": "jean@dupont.fr"}),
     )
-    (folder / "export.csv").rename(folder / "jean-dupont-export.csv")
-    manifest = folder / "manifest.yml"
-    manifest.write_text(
-        manifest.read_text(encoding="utf-8").replace("export.csv", "jean-dupont-export.csv"),
-        encoding="utf-8",
-    )
-    with DagsterInstance.ephemeral() as instance:
-        instance.add_dynamic_partitions("edition", ["2021"])
-        result = materialize(
-            [raw_edition],
-            partition_key="2021",
-            instance=instance,
-            raise_on_error=False,
-            resources={
-                "warehouse": WarehouseResource(
-                    data_dir=str(tmp_path / "raw"), warehouse=str(tmp_path / "w.duckdb")
-                )
-            },
-        )
-        assert not result.success
-        stored = " ".join(str(entry) for entry in instance.all_logs(result.run_id))
+    assert not success
     assert "answer not known to the manifest" in stored
     assert "2021/file-1" in stored and "email:sha256:" in stored
     assert "jean-dupont" not in stored and "jean@dupont.fr" not in stored
