@@ -114,7 +114,10 @@ def writer_lock(
         try:
             yield
         finally:
-            _held[path] -= 1
+            # The outer holder may already be gone: an asset body suspended by Ctrl-C is
+            # closed by the garbage collector after `barometre run` released the lock.
+            if path in _held:
+                _held[path] -= 1
         return
 
     private_dir(warehouse.parent, searchable=keep_dir_searchable)
@@ -150,7 +153,7 @@ def writer_lock(
         try:
             yield
         finally:
-            del _held[path]
+            _held.pop(path, None)
             secure_working_files(warehouse)
     finally:
         os.close(fd)  # releases the flock
