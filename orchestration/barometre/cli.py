@@ -18,6 +18,7 @@ from barometre.console import fail as _fail
 from barometre.console import say as _say
 from barometre.editions import discover_editions
 from barometre.file_modes import PRIVATE_UMASK
+from barometre.interrupt_watch import InterruptWatch
 from barometre.report import cli as report_cli
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
 
@@ -137,8 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         # One writer at a time: a second run waits (BAROMETRE_WRITER_WAIT_SECONDS), then
         # refuses in one line; the assets executed below find the lock already held.
-        with hold_working_warehouse(on_wait=_say):
-            return _run(settings, available, editions)
+        with hold_working_warehouse(on_wait=_say), InterruptWatch() as watch:
+            return _run(settings, available, editions, watch)
     except WarehouseBusy as err:
         return _fail(str(err))
 
@@ -191,7 +192,9 @@ def _ingest_outcome(edition: str, success: bool, before, after, failure: str) ->
     return "kept", f"[ingest] edition {edition} NOT loaded ({kept}):\n{failure}"
 
 
-def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
+def _run(
+    settings: Settings, available: list[str], editions: list[str], watch: InterruptWatch
+) -> int:
     """The run proper, under the writer lock."""
     if _manifest_is_stale(settings):
         _say("dbt project changed since its manifest was built: rebuilding it (dbt parse)…")
@@ -232,7 +235,7 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
         except KeyboardInterrupt:
             result = None
         after = edition_loads(settings.warehouse, edition)
-        if result is None or _interrupted(result):
+        if result is None or _interrupted(result) or watch.received():
             replaced = after is None or (after != before and bool(after))
             raise RunInterrupted(
                 f"during the ingestion of edition {edition}: "
@@ -268,7 +271,7 @@ def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
             )
     except KeyboardInterrupt:
         result = None
-    if result is None or _interrupted(result):
+    if result is None or _interrupted(result) or watch.received():
         raise RunInterrupted(
             f"during dbt build or publish: {cli_ops.unchanged_publication_note(settings)}"
         )

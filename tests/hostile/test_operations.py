@@ -147,9 +147,12 @@ def test_an_inner_holder_closed_after_the_outer_one_is_harmless(env) -> None:
     outer.close()
     inner.__exit__(None, None, None)
     with writer_lock(env["warehouse"], "again"):  # taken afresh, not as a re-entry
-        assert subprocess.run(
-            [sys.executable, "-c", HOLD, str(env["warehouse"]), "0"], capture_output=True
-        ).returncode != 0
+        assert (
+            subprocess.run(
+                [sys.executable, "-c", HOLD, str(env["warehouse"]), "0"], capture_output=True
+            ).returncode
+            != 0
+        )
 
 
 def test_run_summary_is_derived_from_the_load_log() -> None:
@@ -554,3 +557,20 @@ def test_a_failed_ingestion_stores_no_file_name_nor_personal_value(tmp_path: Pat
     assert "2021/file-1" in stored and "email:sha256:" in stored
     assert "jean-dupont" not in stored and "jean@dupont.fr" not in stored
     assert "barometre validate" in stored
+
+
+def test_an_interrupt_swallowed_by_dagster_is_still_seen() -> None:
+    # Dagster's capture_interrupts() only sets a flag, and clears it on leaving: a Ctrl-C
+    # landing there would be lost and `barometre run` would go on to the next phase.
+    from dagster._utils.interrupts import capture_interrupts
+
+    from barometre.interrupt_watch import InterruptWatch
+
+    with InterruptWatch() as watch:
+        assert not watch.received()
+        with capture_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert watch.received() and watch.received()  # sticky
+    with InterruptWatch() as fresh:
+        assert not fresh.received()
