@@ -8,13 +8,14 @@ misprinted rows). One seed, one output: every file is byte-identical across runs
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from barometre.ingest.reference import seed_rows
 
 from .answers import mean_level, rounded_pct
 from .calibration import calibrate_published
@@ -584,8 +585,9 @@ answer, date, name, e-mail and IP address is fabricated** by `barometre sample`
 
 def _report_groups(panel: Sequence[Collectivity], seeds_dir: Path) -> dict[str, int]:
     """Respondents per report group (seeds/collectivity_types.csv)."""
-    with open(seeds_dir / "collectivity_types.csv", encoding="utf-8", newline="") as fh:
-        group_of = {r["type_code"]: r["report_group"] for r in csv.DictReader(fh)}
+    group_of = {
+        r["type_code"]: r["report_group"] for r in seed_rows(seeds_dir, "collectivity_types.csv")
+    }
     out: dict[str, int] = {}
     for c in panel:
         out[group_of[c.type_code]] = out.get(group_of[c.type_code], 0) + 1
