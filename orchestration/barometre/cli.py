@@ -123,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not available:
         return _fail(
             f"no edition folder with a manifest.yml under {settings.data_dir} "
-            "(set BAROMETRE_DATA_DIR, or run `barometre sample`)"
+            "(set BAROMETRE_DATA_DIR, or restore the bundled sample: git checkout data/raw)"
         )
     if args.edition and args.edition not in available:
         return _fail(
@@ -412,32 +412,6 @@ def cmd_status(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sample(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    if args.benchmark:
-        from barometre.sample import generate_benchmark
-
-        out = Path(args.out).resolve() if args.out else PROJECT_ROOT / "benchmarks" / "output"
-        summary = generate_benchmark(
-            out,
-            respondents=args.respondents,
-            questions_per_theme=args.questions_per_theme,
-            editions=args.editions,
-            seed=args.seed,
-        )
-    else:
-        from barometre.sample import generate_sample
-
-        summary = generate_sample(
-            settings.data_dir,
-            settings.seeds_dir,
-            PROJECT_ROOT / "data" / "reference" / "published_distributions_2021.csv",
-            seed=args.seed,
-        )
-    _say(f"sample written: {summary}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="barometre",
@@ -479,20 +453,6 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make setup`)")
     prepare.set_defaults(func=cmd_prepare)
 
-    sample = sub.add_parser(
-        "sample",
-        help="regenerate the bundled synthetic sample "
-        "(deterministic), or a large one for benchmarks",
-    )
-    sample.add_argument("--seed", type=int, default=20210131)
-    sample.add_argument(
-        "--benchmark", action="store_true", help="write a large synthetic warehouse input instead"
-    )
-    sample.add_argument("--out", help="benchmark output folder")
-    sample.add_argument("--respondents", type=int, default=2000)
-    sample.add_argument("--questions-per-theme", type=int, default=10)
-    sample.add_argument("--editions", type=int, default=3)
-    sample.set_defaults(func=cmd_sample)
     cli_ops.register(sub)
     report_cli.register(sub)
     return parser

@@ -46,6 +46,9 @@ from .writers import (
 
 SAMPLE_SEED = 20210131
 EDITION_NEW, EDITION_OLD = "2021", "2018"
+WRITTEN_BY = (
+    "SYNTHETIC sample export (answers fabricated), written by `python -m barometre_dev.sample`."
+)
 CSV_NAME = "barometre_2021_limesurvey.csv"
 XLSX_NAME = "barometre_2018_surveymonkey.xlsx"
 EDUCATION_THEME = "T03"  # e-Education: not every collectivity's competence
@@ -237,8 +240,7 @@ def _write_2021(
             files=[CSV_NAME],
             timestamp_format=LS_TIME,
             codes=levels,
-            comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
-            "Layout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
+            comment=f"{WRITTEN_BY}\nLayout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
         ),
         encoding="utf-8",
         newline="\n",
@@ -368,7 +370,7 @@ def _write_2018(
             files=[XLSX_NAME],
             timestamp_format=SM_TIME,
             not_concerned=NOT_CONCERNED_LABEL,
-            comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
+            comment=f"{WRITTEN_BY}\n"
             "Layout of a SurveyMonkey 'All responses data' XLSX (expanded): see NOTE.md.",
         ),
         encoding="utf-8",
@@ -534,8 +536,8 @@ def generate_sample(
 `{CSV_NAME}` imitates a LimeSurvey "Export responses" CSV
 (UTF-8 with BOM, `;`, every field quoted, CRLF). The collectivities are real (official
 reference, Etalab); **every answer, date, e-mail, token and IP address is fabricated**
-by `barometre sample` (seed {seed}). The addresses 192.0.2.0/24 and 198.51.100.0/24 and
-the domain example.org are reserved for documentation.
+by `python -m barometre_dev.sample` (seed {seed}). The addresses 192.0.2.0/24 and
+198.51.100.0/24 and the domain example.org are reserved for documentation.
 
 - {info_new["data_rows"]} data rows for {info_new["respondents"]} respondents.
 - Row id {dup["earlier_id"]}: an earlier complete submission of {dup["collectivity"]},
@@ -555,7 +557,7 @@ the 2021 report prints are reproduced (see docs/sample-data.md).
 `{XLSX_NAME}` imitates a SurveyMonkey "All responses data"
 XLSX export (row 1: column names and question wordings, row 2: `Response` sub-headers,
 data from row 3). The collectivities are real (official reference, Etalab); **every
-answer, date, name, e-mail and IP address is fabricated** by `barometre sample`
+answer, date, name, e-mail and IP address is fabricated** by `python -m barometre_dev.sample`
 (seed {seed}).
 
 - {info_old["data_rows"]} respondents; {info_old["continuing"]} of them also answer the 2021 sample.
