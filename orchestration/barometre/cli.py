@@ -77,41 +77,29 @@ def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazil
     return DagsterInstance.get()
 
 
-def _dbt_parse(settings: Settings) -> int:
-    """Build dbt_project/target/manifest.json (install time, not code-load time)."""
-    command = [
-        str(settings.dbt_executable),
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.dbt_profiles_dir),
-    ]
-    return subprocess.call(command, cwd=settings.dbt_project_dir)
+def _prepare_dbt_project(settings: Settings) -> int:
+    """Make the dbt manifest with dagster-dbt's own preparation (as `dagster-dbt project
+    prepare-and-package` does): install time, never when the code location loads."""
+    export_environment(settings)
+    from dagster_dbt.errors import DagsterDbtError
 
+    from barometre.dbt_project import dbt_project
 
-def _manifest_is_stale(settings: Settings) -> bool:
-    """True when a dbt file changed after the manifest was built (or it is missing)."""
-    manifest = settings.dbt_project_dir / "target" / "manifest.json"
-    if not manifest.is_file():
-        return True
-    built = manifest.stat().st_mtime
-    roots = [settings.dbt_project_dir / d for d in ("macros", "tests")]
-    roots += [settings.dbt_project_dir.parent / "models", settings.seeds_dir]
-    files = [p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
-    files += [
-        settings.dbt_project_dir / "dbt_project.yml",
-        settings.dbt_profiles_dir / "profiles.yml",
-    ]
-    return any(p.stat().st_mtime > built for p in files if p.exists())
+    try:
+        dbt_project.preparer.prepare(dbt_project)
+    except DagsterDbtError as err:
+        first = str(err).strip().splitlines()[:1]
+        return _fail(
+            f"dbt could not parse the project ({first[0] if first else type(err).__name__}; "
+            "dbt's messages are above): fix it, then run `barometre prepare` again"
+        )
+    return 0
 
 
 def cmd_prepare(_args: argparse.Namespace) -> int:
     settings = get_settings()
-    export_environment(settings)
-    if _dbt_parse(settings) != 0:
-        return _fail("dbt parse failed: see the messages above")
+    if _prepare_dbt_project(settings) != 0:
+        return 1
     _say(f"dbt manifest ready: {settings.dbt_project_dir / 'target' / 'manifest.json'}")
     return 0
 
@@ -193,10 +181,11 @@ def _ingest_outcome(edition: str, success: bool, before, after, failure: str) ->
 
 def _run(settings: Settings, available: list[str], editions: list[str]) -> int:
     """The run proper, under the writer lock."""
-    if _manifest_is_stale(settings):
-        _say("dbt project changed since its manifest was built: rebuilding it (dbt parse)…")
-        if _dbt_parse(settings) != 0:
-            return _fail("dbt parse failed: see the messages above")
+    if not (settings.dbt_project_dir / "target" / "manifest.json").is_file():
+        # Not prepared at install time (no `make setup`): prepare it once, as it would.
+        _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
+        if _prepare_dbt_project(settings) != 0:
+            return 1
     _say("Loading the pipeline definitions…")
     instance = _prepare_instance(settings)
     from barometre.definitions import defs
@@ -382,8 +371,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     _ensure_dagster_home(settings)
-    if _manifest_is_stale(settings) and _dbt_parse(settings) != 0:
-        return _fail("dbt parse failed: see the messages above")
+    # `dagster dev` prepares the dbt manifest on each code load (barometre.dbt_project).
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster),
@@ -450,7 +438,9 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what the warehouse holds")
     status.set_defaults(func=cmd_status)
 
-    prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make setup`)")
+    prepare = sub.add_parser(
+        "prepare", help="prepare the dbt manifest with dagster-dbt (done by `make setup`)"
+    )
     prepare.set_defaults(func=cmd_prepare)
 
     cli_ops.register(sub)
