@@ -19,9 +19,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $(STAMP)
 
-# The dbt manifest is built here, at install time, never when Dagster loads the code.
+# The dbt manifest is prepared here, at install time, by dagster-dbt's own preparation
+# (dbt parse), and again when a dbt file changed; never when Dagster loads the code
+# (outside `dagster dev`). `barometre prepare` does the same. Owner-only files, as every
+# writing `barometre` verb (docs/operations.md).
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
-	$(BIN)/barometre prepare
+	umask 077 && $(BIN)/dagster-dbt project prepare-and-package \
+		--file orchestration/barometre/dbt_project.py
+	touch $(MANIFEST)
 
 run: setup
 	$(BIN)/barometre run

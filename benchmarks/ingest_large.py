@@ -14,7 +14,7 @@ from pathlib import Path
 
 from barometre.editions import discover_editions
 from barometre.ingest.load import load_edition
-from barometre.sample import generate_benchmark
+from barometre_dev.sample import generate_benchmark
 
 
 def main() -> None:

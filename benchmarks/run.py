@@ -6,7 +6,7 @@
 Prints one markdown table (the one kept in docs/performance.md):
 
 - P2: a synthetic LimeSurvey CSV edition of N answers (100 questions, N / 100
-  respondents; `barometre.sample.generate_benchmark`) goes through the project's
+  respondents; `barometre_dev.sample.generate_benchmark`) goes through the project's
   ingestion and validation — `load_edition` (read, unpivot, row contract, quarantine,
   write) then the blocking checks `verify_row_contract` and `verify_reconciliation` —
   and, side by side, through a bare DuckDB script that reads the same file, unpivots
@@ -114,7 +114,7 @@ def _child_validate(edition_dir: str, seeds_dir: str) -> dict:
 
 
 def _child_generate(folder: str, respondents: str, seed: str) -> dict:
-    from barometre.sample import generate_benchmark
+    from barometre_dev.sample import generate_benchmark
 
     generate_benchmark(Path(folder), int(respondents), QUESTIONS_PER_THEME, 1, int(seed))
     return {}

@@ -62,7 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = args.data or Path(tmp)
         if not (out / "raw").is_dir():
-            from barometre.sample import generate_benchmark
+            from barometre_dev.sample import generate_benchmark
 
             generate_benchmark(
                 out,

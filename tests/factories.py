@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from barometre.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from barometre.settings import PROJECT_ROOT
+from barometre_dev.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 
 SEEDS = PROJECT_ROOT / "seeds"
 

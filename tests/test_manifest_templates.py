@@ -61,6 +61,20 @@ def test_template_loads_through_the_model(tmp_path: Path, layout: str) -> None:
     jsonschema.validate(yaml.safe_load(filled), schema)
 
 
+def test_a_template_the_model_refuses_is_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from barometre import new_edition
+
+    good = new_edition.template_text("limesurvey_csv")
+    monkeypatch.setattr(
+        new_edition, "template_text", lambda layout: good.replace("by: code", "by: colour")
+    )
+    with pytest.raises(ValueError, match=r"not a valid manifest.*questions\.by"):
+        create_edition(tmp_path, SEEDS, "2031", "limesurvey_csv")
+    assert not (tmp_path / "2031").exists()
+
+
 def test_templates_point_editors_to_the_schema(tmp_path: Path) -> None:
     # data/raw/<edition>/manifest.yml → ../../../docs/manifest.schema.json
     for layout in LAYOUTS:
@@ -87,6 +101,22 @@ def test_existing_manifests_are_valid_for_editors_and_the_model() -> None:
         raw = yaml.safe_load((folder / "manifest.yml").read_text(encoding="utf-8"))
         jsonschema.validate(raw, schema)
         assert read_manifest(folder).edition == raw["edition"]
+
+
+def test_to_yaml_reads_back_to_the_same_model(tmp_path: Path) -> None:
+    """What writers of manifests (the sample generator) write is what the model reads."""
+    folders = [p.parent for p in (PROJECT_ROOT / "data" / "raw").glob("*/manifest.yml")]
+    folders += [p.parent for p in (PROJECT_ROOT / "tests" / "corpus").rglob("manifest.yml")]
+    for folder in folders:
+        manifest = read_manifest(folder)
+        copy = tmp_path / folder.name
+        copy.mkdir(exist_ok=True)
+        text = manifest.to_yaml("a comment\n\nover lines")
+        assert text.startswith("# a comment\n#\n# over lines\n")
+        (copy / "manifest.yml").write_text(text, encoding="utf-8")
+        again = read_manifest(copy)
+        assert again.model_dump() == manifest.model_dump(), folder
+        assert again.model_fields_set == manifest.model_fields_set, folder
 
 
 def test_schema_rejects_what_the_model_rejects() -> None:

@@ -30,8 +30,8 @@ import yaml
 
 from barometre.ingest.load import load_edition
 from barometre.new_edition import create_edition, new_question_key
-from barometre.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from barometre.settings import PROJECT_ROOT
+from barometre_dev.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from tests.factories import QUALTRICS_COLUMNS
 from tests.project_copy import (
     append_rows,

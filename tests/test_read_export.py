@@ -13,7 +13,7 @@ from barometre.ingest.errors import IngestError
 from barometre.ingest.load import load_edition
 from barometre.ingest.read_export import ReadSpec, read_export
 from barometre.ingest.verify import verify_reconciliation
-from barometre.sample.writers import save_workbook
+from barometre_dev.sample.writers import save_workbook
 from tests.factories import SEEDS, Response, write_limesurvey
 
 BLOCK = [

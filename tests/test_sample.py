@@ -21,10 +21,10 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
-    from barometre.sample import generate_benchmark, generate_sample
+    from barometre_dev.sample import generate_benchmark, generate_sample
 except ImportError:  # package not installed: use the source tree
     sys.path.insert(0, str(ROOT / "orchestration"))
-    from barometre.sample import generate_benchmark, generate_sample
+    from barometre_dev.sample import generate_benchmark, generate_sample
 
 SEEDS = ROOT / "seeds"
 REFERENCE = ROOT / "data" / "reference" / "published_distributions_2021.csv"
@@ -150,7 +150,7 @@ def test_committed_sample_equals_a_fresh_generation(sample: Path) -> None:
     committed = ROOT / "data" / "raw"
     for name, content in _files(sample).items():
         assert (committed / name).read_bytes() == content, (
-            f"data/raw/{name} drifted: run `barometre sample`"
+            f"data/raw/{name} drifted: run `python -m barometre_dev.sample`"
         )
 
 
@@ -347,7 +347,7 @@ def test_manifests(sample: Path) -> None:
         and m21["files"] == [CSV_2021.name]
     )
     assert (
-        m21["encoding"] == "utf-8-sig"
+        m21["encoding"] == "utf-8"  # the manifest model's spelling; it reads the BOM
         and m21["delimiter"] == ";"
         and m21["duplicates"] == "latest_complete"
     )
@@ -400,3 +400,15 @@ def test_benchmark_small(tmp_path: Path) -> None:
             (Path(e["file"]).parent / "manifest.yml").read_text(encoding="utf-8")
         )
         assert manifest["layout"] == e["layout"] and manifest["files"] == [Path(e["file"]).name]
+
+
+def test_one_entry_point_writes_benchmark_data_and_prints_sizes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from barometre_dev.sample.__main__ import main
+
+    argv = ["--benchmark", "--out", str(tmp_path), "--respondents", "12"]
+    assert main([*argv, "--questions-per-theme", "1", "--editions", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "seeds in" in printed and "total export size" in printed
+    assert (tmp_path / "raw" / "2101" / "manifest.yml").is_file()

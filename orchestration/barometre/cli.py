@@ -78,41 +78,29 @@ def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazil
     return DagsterInstance.get()
 
 
-def _dbt_parse(settings: Settings) -> int:
-    """Build dbt_project/target/manifest.json (install time, not code-load time)."""
-    command = [
-        str(settings.dbt_executable),
-        "parse",
-        "--quiet",
-        "--project-dir",
-        str(settings.dbt_project_dir),
-        "--profiles-dir",
-        str(settings.dbt_profiles_dir),
-    ]
-    return subprocess.call(command, cwd=settings.dbt_project_dir)
+def _prepare_dbt_project(settings: Settings) -> int:
+    """Make the dbt manifest with dagster-dbt's own preparation (as `dagster-dbt project
+    prepare-and-package` does): install time, never when the code location loads."""
+    export_environment(settings)
+    from dagster_dbt.errors import DagsterDbtError
 
+    from barometre.dbt_project import dbt_project
 
-def _manifest_is_stale(settings: Settings) -> bool:
-    """True when a dbt file changed after the manifest was built (or it is missing)."""
-    manifest = settings.dbt_project_dir / "target" / "manifest.json"
-    if not manifest.is_file():
-        return True
-    built = manifest.stat().st_mtime
-    roots = [settings.dbt_project_dir / d for d in ("macros", "tests")]
-    roots += [settings.dbt_project_dir.parent / "models", settings.seeds_dir]
-    files = [p for root in roots if root.is_dir() for p in root.rglob("*") if p.is_file()]
-    files += [
-        settings.dbt_project_dir / "dbt_project.yml",
-        settings.dbt_profiles_dir / "profiles.yml",
-    ]
-    return any(p.stat().st_mtime > built for p in files if p.exists())
+    try:
+        dbt_project.preparer.prepare(dbt_project)
+    except DagsterDbtError as err:
+        first = str(err).strip().splitlines()[:1]
+        return _fail(
+            f"dbt could not parse the project ({first[0] if first else type(err).__name__}; "
+            "dbt's messages are above): fix it, then run `barometre prepare` again"
+        )
+    return 0
 
 
 def cmd_prepare(_args: argparse.Namespace) -> int:
     settings = get_settings()
-    export_environment(settings)
-    if _dbt_parse(settings) != 0:
-        return _fail("dbt parse failed: see the messages above")
+    if _prepare_dbt_project(settings) != 0:
+        return 1
     _say(f"dbt manifest ready: {settings.dbt_project_dir / 'target' / 'manifest.json'}")
     return 0
 
@@ -124,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not available:
         return _fail(
             f"no edition folder with a manifest.yml under {settings.data_dir} "
-            "(set BAROMETRE_DATA_DIR, or run `barometre sample`)"
+            "(set BAROMETRE_DATA_DIR, or restore the bundled sample: git checkout data/raw)"
         )
     if args.edition and args.edition not in available:
         return _fail(
@@ -196,10 +184,11 @@ def _run(
     settings: Settings, available: list[str], editions: list[str], watch: InterruptWatch
 ) -> int:
     """The run proper, under the writer lock."""
-    if _manifest_is_stale(settings):
-        _say("dbt project changed since its manifest was built: rebuilding it (dbt parse)…")
-        if _dbt_parse(settings) != 0:
-            return _fail("dbt parse failed: see the messages above")
+    if not (settings.dbt_project_dir / "target" / "manifest.json").is_file():
+        # Not prepared at install time (no `make setup`): prepare it once, as it would.
+        _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
+        if _prepare_dbt_project(settings) != 0:
+            return 1
     _say("Loading the pipeline definitions…")
     instance = _prepare_instance(settings)
     from barometre.definitions import defs
@@ -385,8 +374,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     _ensure_dagster_home(settings)
-    if _manifest_is_stale(settings) and _dbt_parse(settings) != 0:
-        return _fail("dbt parse failed: see the messages above")
+    # `dagster dev` prepares the dbt manifest on each code load (barometre.dbt_project).
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster),
@@ -412,32 +400,6 @@ def cmd_status(_args: argparse.Namespace) -> int:
     _say(warehouse_summary(settings.warehouse))
     _say(f"Warehouse file: {settings.warehouse}")
     _say(cli_ops.published_status(settings))
-    return 0
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    settings = get_settings()
-    if args.benchmark:
-        from barometre.sample import generate_benchmark
-
-        out = Path(args.out).resolve() if args.out else PROJECT_ROOT / "benchmarks" / "output"
-        summary = generate_benchmark(
-            out,
-            respondents=args.respondents,
-            questions_per_theme=args.questions_per_theme,
-            editions=args.editions,
-            seed=args.seed,
-        )
-    else:
-        from barometre.sample import generate_sample
-
-        summary = generate_sample(
-            settings.data_dir,
-            settings.seeds_dir,
-            PROJECT_ROOT / "data" / "reference" / "published_distributions_2021.csv",
-            seed=args.seed,
-        )
-    _say(f"sample written: {summary}")
     return 0
 
 
@@ -479,23 +441,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what the warehouse holds")
     status.set_defaults(func=cmd_status)
 
-    prepare = sub.add_parser("prepare", help="build the dbt manifest (done by `make setup`)")
+    prepare = sub.add_parser(
+        "prepare", help="prepare the dbt manifest with dagster-dbt (done by `make setup`)"
+    )
     prepare.set_defaults(func=cmd_prepare)
 
-    sample = sub.add_parser(
-        "sample",
-        help="regenerate the bundled synthetic sample "
-        "(deterministic), or a large one for benchmarks",
-    )
-    sample.add_argument("--seed", type=int, default=20210131)
-    sample.add_argument(
-        "--benchmark", action="store_true", help="write a large synthetic warehouse input instead"
-    )
-    sample.add_argument("--out", help="benchmark output folder")
-    sample.add_argument("--respondents", type=int, default=2000)
-    sample.add_argument("--questions-per-theme", type=int, default=10)
-    sample.add_argument("--editions", type=int, default=3)
-    sample.set_defaults(func=cmd_sample)
     cli_ops.register(sub)
     report_cli.register(sub)
     return parser

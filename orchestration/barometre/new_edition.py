@@ -17,7 +17,10 @@ import csv
 import re
 from pathlib import Path
 
-from barometre.ingest.manifest import MANIFEST_NAME
+import yaml
+
+from barometre.ingest.errors import IngestError
+from barometre.ingest.manifest import MANIFEST_NAME, parse_manifest
 from barometre.templates import LAYOUTS, template_text
 
 STUBS_DIR = "seed_stubs"
@@ -166,6 +169,20 @@ def fill_template(layout: str, edition: str, folder: Path, codes: str) -> str:
     return text
 
 
+def _check_template(text: str, path: Path, edition: str, layout: str) -> None:
+    """The filled template read by the manifest model, as the run will read it: a
+    template the model refuses is never written (the templates are ours, packaged)."""
+    try:
+        manifest = parse_manifest(yaml.safe_load(text), path)
+    except IngestError as err:
+        raise ValueError(f"template {layout!r} is not a valid manifest: {err}") from None
+    if (manifest.edition, manifest.layout) != (edition, layout):
+        raise ValueError(
+            f"template {layout!r} writes edition {manifest.edition!r} and layout "
+            f"{manifest.layout!r}, not {edition!r} and {layout!r}"
+        )
+
+
 def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -> list[Path]:
     """Create `data_dir/<edition>/` with a manifest template and seed stubs; the files."""
     if layout not in LAYOUTS:
@@ -190,13 +207,15 @@ def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -
                 skipped.append(name)
                 del stubs[name]
 
-    folder.mkdir(parents=True)
     _, editions = _read_seed(Path(seeds_dir), "editions")
     own = [r for r in editions if r["edition_code"] == edition]
     scale = int((own or [max(editions, key=lambda r: int(r["edition_number"]))])[0]["scale_size"])
     codes = ", ".join(f"A{i}: {i}" for i in range(1, scale + 1))
+    text = fill_template(layout, edition, folder, codes)
+    _check_template(text, folder / MANIFEST_NAME, edition, layout)
+    folder.mkdir(parents=True)
     written = [folder / MANIFEST_NAME]
-    written[0].write_text(fill_template(layout, edition, folder, codes), encoding="utf-8")
+    written[0].write_text(text, encoding="utf-8")
     (folder / STUBS_DIR).mkdir()
     for name, (header, rows) in stubs.items():
         path = folder / STUBS_DIR / f"{name}.csv"

@@ -89,7 +89,13 @@ def _seconds_from_env(name: str, default: float) -> float:
 
 
 def export_environment(settings: Settings) -> None:
-    """Publish the resolved settings to child processes (dbt reads BAROMETRE_WAREHOUSE)."""
+    """Publish the resolved settings to child processes (dbt reads BAROMETRE_WAREHOUSE),
+    and put the folder of this Python's dbt first on PATH: dagster-dbt's own project
+    preparation runs `dbt` from PATH, and must run the dbt installed with the project."""
+    bin_dir = str(settings.dbt_executable.parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
     os.environ[ENV_DATA_DIR] = str(settings.data_dir)
     os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
     os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)

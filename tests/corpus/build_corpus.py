@@ -20,7 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from barometre.sample.writers import save_workbook  # noqa: E402
+from barometre_dev.sample.writers import save_workbook  # noqa: E402
 from tests.factories import (  # noqa: E402 - after the path fix for direct runs
     Response,
     limesurvey_header,

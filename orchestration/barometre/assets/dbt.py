@@ -1,7 +1,7 @@
 """The dbt project as Dagster assets; dbt tests become asset checks.
 
-The manifest is built at install time (`make setup` runs `dbt parse`), never when
-this code location loads.
+The manifest is prepared at install time by dagster-dbt (barometre.dbt_project), never
+when this code location loads outside `dagster dev`.
 """
 
 import hashlib
@@ -21,16 +21,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from barometre.dbt_project import dbt_project
 from barometre.settings import get_settings
 from barometre.writer_lock import dagster_writer
 
-_settings = get_settings()
 PARTIAL_PARSE = "partial_parse.msgpack"
-
-dbt_project = DbtProject(
-    project_dir=_settings.dbt_project_dir,
-    profiles_dir=_settings.dbt_profiles_dir,
-)
 
 if not dbt_project.manifest_path.is_file():
     raise FileNotFoundError(

@@ -2,7 +2,8 @@
 
 `Manifest` (pydantic) is the one definition of `manifest.yml`: ingestion, the Dagster
 sensor (automation.py) and the `new-edition` templates all read it through
-`load_manifest`/`parse_manifest`, and docs/manifest.schema.json is generated from it
+`load_manifest`/`parse_manifest`, the sample generator writes its manifests through
+`Manifest.to_yaml`, and docs/manifest.schema.json is generated from it
 (`python -m barometre.ingest.manifest_schema`). Format: docs/adding-an-edition.md.
 
 Everything in the file is untrusted: it is read by a bounded YAML loader (safe_yaml.py),
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Annotated, Any, Literal, TypeGuard
 
 import re2
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -362,6 +364,27 @@ class Manifest(_Part):
 
     def file_paths(self) -> list[Path]:
         return [self.resolve_file(name) for name in self.files]
+
+    # -- what writers of manifests use ----------------------------------------------------
+
+    def to_yaml(self, comment: str = "") -> str:
+        """This manifest as manifest.yml text: the keys it was given (aliases as written in
+        the file, values as the model holds them), `comment` as leading `#` lines.
+        `parse_manifest` reads it back to an equal model."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        lines = [f"# {line}" if line else "#" for line in comment.splitlines()]
+        text = yaml.dump(
+            data, Dumper=_IndentedDumper, sort_keys=False, allow_unicode=True, width=100
+        )
+        return "\n".join([*lines, text]) if lines else text
+
+
+class _IndentedDumper(yaml.SafeDumper):
+    """Safe YAML with list items indented under their key, as docs/adding-an-edition.md
+    writes them."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
 
 
 class SafePattern:

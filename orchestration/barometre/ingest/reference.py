@@ -47,7 +47,9 @@ class Reference:
         return {(q.theme_code, q.order_in_theme): q for q in self.questions}
 
 
-def _rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+def seed_rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of seed `name` (e.g. "questions.csv"): the project's one reader of seed
+    files (ingestion, the sample generator); a missing file is an IngestError."""
     path = seeds_dir / name
     if not path.is_file():
         raise IngestError(
@@ -61,7 +63,7 @@ def _rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
 
 def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
     """Load the seeds for `edition_code`; an edition missing from the seeds is an error."""
-    editions = {r["edition_code"]: r for r in _rows(seeds_dir, "editions.csv")}
+    editions = {r["edition_code"]: r for r in seed_rows(seeds_dir, "editions.csv")}
     if edition_code not in editions:
         raise IngestError(
             f"edition {edition_code!r} is not in the seeds",
@@ -72,7 +74,7 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
     scale_size = int(editions[edition_code]["scale_size"])
     level_labels = {
         int(r["level"]): r["label_fr"]
-        for r in _rows(seeds_dir, "scale_levels.csv")
+        for r in seed_rows(seeds_dir, "scale_levels.csv")
         if r["edition_code"] == edition_code
     }
     if sorted(level_labels) != list(range(1, scale_size + 1)):
@@ -90,7 +92,7 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
             int(r["order_in_theme"]),
             r["wording_fr"],
         )
-        for r in _rows(seeds_dir, "questions.csv")
+        for r in seed_rows(seeds_dir, "questions.csv")
         if r["edition_code"] == edition_code
     )
     if not questions:
@@ -104,18 +106,18 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
     number = int(editions[edition_code]["edition_number"])
     type_codes = frozenset(
         r["type_code"]
-        for r in _rows(seeds_dir, "collectivity_types.csv")
+        for r in seed_rows(seeds_dir, "collectivity_types.csv")
         if int(r["first_edition_number"] or 1) <= number
     )
     official = {
         r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
-        for r in _rows(seeds_dir, "collectivities.csv")
+        for r in seed_rows(seeds_dir, "collectivities.csv")
     }
     names: dict[str, tuple[Collectivity, ...]] = {}
     for c in official.values():
         key = normalize_name(c.name)
         names[key] = (*names.get(key, ()), c)
-    for alias in _rows(seeds_dir, "collectivity_aliases.csv"):
+    for alias in seed_rows(seeds_dir, "collectivity_aliases.csv"):
         target = official.get(alias["siren"])
         if target is None:
             raise IngestError(

@@ -9,12 +9,13 @@ makes a respondent's answers correlated across questions.
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from barometre.ingest.reference import seed_rows
 
 # Collectivities whose good practice the 2021 report tells (testimonials): always in
 # the 2021 panel, and leaning towards the leaders. SIRENs, not names: names are read
@@ -88,22 +89,20 @@ class Respondent:
 
 def load_collectivities(seeds_dir: Path) -> list[Collectivity]:
     """The official reference, in file order."""
-    with open(seeds_dir / "collectivities.csv", encoding="utf-8", newline="") as fh:
-        return [
-            Collectivity(
-                r["siren"], r["name"], r["type_code"], int(r["population"] or 0), r["region_name"]
-            )
-            for r in csv.DictReader(fh)
-        ]
+    return [
+        Collectivity(
+            r["siren"], r["name"], r["type_code"], int(r["population"] or 0), r["region_name"]
+        )
+        for r in seed_rows(seeds_dir, "collectivities.csv")
+    ]
 
 
 def load_aliases(seeds_dir: Path) -> dict[str, tuple[str, str]]:
     """alias → (siren, type_code) from seeds/collectivity_aliases.csv."""
-    path = seeds_dir / "collectivity_aliases.csv"
-    if not path.exists():
+    if not (seeds_dir / "collectivity_aliases.csv").exists():
         return {}
-    with open(path, encoding="utf-8", newline="") as fh:
-        return {r["alias"]: (r["siren"], r["type_code"]) for r in csv.DictReader(fh)}
+    rows = seed_rows(seeds_dir, "collectivity_aliases.csv")
+    return {r["alias"]: (r["siren"], r["type_code"]) for r in rows}
 
 
 def weighted_sample(

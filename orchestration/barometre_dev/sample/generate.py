@@ -8,13 +8,14 @@ misprinted rows). One seed, one output: every file is byte-identical across runs
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import random
 import string
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from barometre.ingest.reference import seed_rows
 
 from .answers import mean_level, rounded_pct
 from .calibration import calibrate_published
@@ -45,6 +46,9 @@ from .writers import (
 
 SAMPLE_SEED = 20210131
 EDITION_NEW, EDITION_OLD = "2021", "2018"
+WRITTEN_BY = (
+    "SYNTHETIC sample export (answers fabricated), written by `python -m barometre_dev.sample`."
+)
 CSV_NAME = "barometre_2021_limesurvey.csv"
 XLSX_NAME = "barometre_2018_surveymonkey.xlsx"
 EDUCATION_THEME = "T03"  # e-Education: not every collectivity's competence
@@ -236,8 +240,7 @@ def _write_2021(
             files=[CSV_NAME],
             timestamp_format=LS_TIME,
             codes=levels,
-            comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
-            "Layout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
+            comment=f"{WRITTEN_BY}\nLayout of a LimeSurvey 'Export responses' CSV: see NOTE.md.",
         ),
         encoding="utf-8",
         newline="\n",
@@ -367,7 +370,7 @@ def _write_2018(
             files=[XLSX_NAME],
             timestamp_format=SM_TIME,
             not_concerned=NOT_CONCERNED_LABEL,
-            comment="SYNTHETIC sample export (answers fabricated), written by `barometre sample`.\n"
+            comment=f"{WRITTEN_BY}\n"
             "Layout of a SurveyMonkey 'All responses data' XLSX (expanded): see NOTE.md.",
         ),
         encoding="utf-8",
@@ -533,8 +536,8 @@ def generate_sample(
 `{CSV_NAME}` imitates a LimeSurvey "Export responses" CSV
 (UTF-8 with BOM, `;`, every field quoted, CRLF). The collectivities are real (official
 reference, Etalab); **every answer, date, e-mail, token and IP address is fabricated**
-by `barometre sample` (seed {seed}). The addresses 192.0.2.0/24 and 198.51.100.0/24 and
-the domain example.org are reserved for documentation.
+by `python -m barometre_dev.sample` (seed {seed}). The addresses 192.0.2.0/24 and
+198.51.100.0/24 and the domain example.org are reserved for documentation.
 
 - {info_new["data_rows"]} data rows for {info_new["respondents"]} respondents.
 - Row id {dup["earlier_id"]}: an earlier complete submission of {dup["collectivity"]},
@@ -554,7 +557,7 @@ the 2021 report prints are reproduced (see docs/sample-data.md).
 `{XLSX_NAME}` imitates a SurveyMonkey "All responses data"
 XLSX export (row 1: column names and question wordings, row 2: `Response` sub-headers,
 data from row 3). The collectivities are real (official reference, Etalab); **every
-answer, date, name, e-mail and IP address is fabricated** by `barometre sample`
+answer, date, name, e-mail and IP address is fabricated** by `python -m barometre_dev.sample`
 (seed {seed}).
 
 - {info_old["data_rows"]} respondents; {info_old["continuing"]} of them also answer the 2021 sample.
@@ -584,8 +587,9 @@ answer, date, name, e-mail and IP address is fabricated** by `barometre sample`
 
 def _report_groups(panel: Sequence[Collectivity], seeds_dir: Path) -> dict[str, int]:
     """Respondents per report group (seeds/collectivity_types.csv)."""
-    with open(seeds_dir / "collectivity_types.csv", encoding="utf-8", newline="") as fh:
-        group_of = {r["type_code"]: r["report_group"] for r in csv.DictReader(fh)}
+    group_of = {
+        r["type_code"]: r["report_group"] for r in seed_rows(seeds_dir, "collectivity_types.csv")
+    }
     out: dict[str, int] = {}
     for c in panel:
         out[group_of[c.type_code]] = out.get(group_of[c.type_code], 0) + 1

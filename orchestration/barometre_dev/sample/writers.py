@@ -1,7 +1,8 @@
 """Writers that reproduce the byte layout of the two survey tools' exports.
 
 LimeSurvey: UTF-8 with BOM, ';' separator, every field quoted, CRLF line ends.
-SurveyMonkey: an XLSX with two header rows. The XLSX is a zip whose entries carry
+SurveyMonkey: an XLSX with two header rows. Their manifests are built as the runtime's
+manifest model (barometre.ingest.manifest) and written by it. The XLSX is a zip whose entries carry
 timestamps and whose core properties carry a modification date; both are pinned so
 that a fixed seed yields byte-identical files.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.writer.excel import ExcelWriter
+
+from barometre.ingest.manifest import Answers, Manifest, Questions, RespondentColumns
 
 FIXED_DOC_TIME = dt.datetime(2021, 1, 31, 12, 0, 0)
 _ZIP_TIME = (2021, 1, 31, 12, 0, 0)
@@ -84,71 +86,6 @@ def save_workbook(wb: Workbook, path: Path) -> None:
     path.write_bytes(buf.getvalue())
 
 
-def _q(value: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _sq(value: str) -> str:
-    """A YAML single-quoted scalar (no escapes: regexes stay readable)."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _list(key: str, items: Sequence[str], indent: str = "") -> list[str]:
-    if not items:
-        return [f"{indent}{key}: []"]
-    return [f"{indent}{key}:"] + [f"{indent}  - {_q(i)}" for i in items]
-
-
-def manifest_text(
-    *,
-    edition: str,
-    layout: str,
-    files: Sequence[str],
-    fmt: str,
-    header_rows: int,
-    timestamp_format: str,
-    respondent: dict[str, str],
-    metadata_columns: Sequence[str],
-    personal_columns: Sequence[str],
-    answers: dict[str, Any],
-    questions: dict[str, str],
-    duplicates: str = "latest_complete",
-    encoding: str | None = None,
-    delimiter: str | None = None,
-    sheet: str | None = None,
-    comment: str = "",
-) -> str:
-    """The manifest.yml of an edition folder, in the order of docs/adding-an-edition.md."""
-    lines: list[str] = []
-    if comment:
-        lines += [f"# {c}" if c else "#" for c in comment.splitlines()]
-    lines += [f"edition: {_q(edition)}", f"layout: {layout}"]
-    lines += _list("files", files)
-    lines.append(f"format: {fmt}")
-    if fmt == "csv":
-        lines += [f"encoding: {encoding}", f"delimiter: {_q(delimiter or ',')}"]
-    lines.append(f"header_rows: {header_rows}")
-    if fmt == "xlsx":
-        lines.append(f"sheet: {_q(sheet) if sheet else 'null'}")
-    lines.append(f"timestamp_format: {_q(timestamp_format)}")
-    lines += ["", "respondent:"]
-    lines += [f"  {k}: {_q(v)}" for k, v in respondent.items()]
-    lines += _list("metadata_columns", metadata_columns)
-    lines += _list("personal_columns", personal_columns)
-    lines += ["", "answers:", f"  encoding: {answers['encoding']}"]
-    if answers["encoding"] == "codes":
-        codes = ", ".join(f"{k}: {v}" for k, v in answers["codes"].items())
-        lines.append(f"  codes: {{{codes}}}")
-    lines.append("  not_concerned: [" + ", ".join(_q(t) for t in answers["not_concerned"]) + "]")
-    lines.append("  no_answer: [" + ", ".join(_q(t) for t in answers["no_answer"]) + "]")
-    lines += ["", "questions:", f"  by: {questions['by']}"]
-    if "pattern" in questions:
-        lines.append(f"  pattern: {_sq(questions['pattern'])}")
-    lines += ["", f"duplicates: {duplicates}", ""]
-    return "\n".join(lines)
-
-
 LIMESURVEY_COLUMNS = (
     "id",
     "submitdate",
@@ -189,50 +126,53 @@ def limesurvey_manifest(
     comment: str,
 ) -> str:
     """manifest.yml of a LimeSurvey CSV export as this package writes it (sample, benchmark)."""
-    return manifest_text(
-        comment=comment,
+    manifest = Manifest(
         edition=edition,
         layout="limesurvey_csv",
-        files=files,
-        fmt="csv",
+        files=list(files),
+        format="csv",
         encoding="utf-8-sig",
         delimiter=";",
         header_rows=1,
         timestamp_format=timestamp_format,
-        respondent={
-            "response_id": "id",
-            "collectivity": "Collectivité",
-            "type": "Type de collectivité",
-            "started_at": "startdate",
-            "submitted_at": "submitdate",
-        },
+        respondent=RespondentColumns(
+            response_id="id",
+            collectivity="Collectivité",
+            type="Type de collectivité",
+            started_at="startdate",
+            submitted_at="submitdate",
+        ),
         metadata_columns=["lastpage", "startlanguage", "datestamp"],
         personal_columns=["ipaddr", "token", "Courriel du contact"],
-        answers={"encoding": "codes", "codes": codes, "not_concerned": ["NC"], "no_answer": [""]},
-        questions={"by": "code", "pattern": LIMESURVEY_PATTERN},
+        answers=Answers(encoding="codes", codes=codes, not_concerned=["NC"], no_answer=[""]),
+        questions=Questions(by="code", pattern=LIMESURVEY_PATTERN),
+        duplicates="latest_complete",
     )
+    return manifest.to_yaml(comment)
 
 
 def surveymonkey_manifest(
     *, edition: str, files: Sequence[str], timestamp_format: str, not_concerned: str, comment: str
 ) -> str:
     """manifest.yml of a SurveyMonkey XLSX export as this package writes it."""
-    return manifest_text(
-        comment=comment,
+    manifest = Manifest(
         edition=edition,
         layout="surveymonkey_xlsx",
-        files=files,
-        fmt="xlsx",
+        files=list(files),
+        format="xlsx",
         header_rows=2,
+        sheet=None,
         timestamp_format=timestamp_format,
-        respondent={
-            "response_id": "Respondent ID",
-            "collectivity": "Custom Data 1",
-            "started_at": "Start Date",
-            "submitted_at": "End Date",
-        },
+        respondent=RespondentColumns(
+            response_id="Respondent ID",
+            collectivity="Custom Data 1",
+            started_at="Start Date",
+            submitted_at="End Date",
+        ),
         metadata_columns=["Collector ID"],
         personal_columns=["IP Address", "Email Address", "First Name", "Last Name"],
-        answers={"encoding": "labels", "not_concerned": [not_concerned], "no_answer": [""]},
-        questions={"by": "wording"},
+        answers=Answers(encoding="labels", not_concerned=[not_concerned], no_answer=[""]),
+        questions=Questions(by="wording"),
+        duplicates="latest_complete",
     )
+    return manifest.to_yaml(comment)

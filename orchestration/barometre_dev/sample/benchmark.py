@@ -25,6 +25,12 @@ from .writers import (
     write_surveymonkey_xlsx,
 )
 
+DEFAULT_RESPONDENTS = 5000
+DEFAULT_QUESTIONS_PER_THEME = 20
+DEFAULT_EDITIONS = 4
+DEFAULT_SEED = 1
+"""The one set of defaults of benchmark data (`python -m barometre_dev.sample --benchmark`)."""
+
 THEMES = 10
 STAGES = (
     "NON_ABORDE",

@@ -2,7 +2,8 @@
 
 `generate_sample` writes data/raw/2021 (LimeSurvey CSV) and data/raw/2018 (SurveyMonkey
 XLSX) calibrated on the 2021 report; `generate_benchmark` writes a large synthetic seed
-set and editions to measure the pipeline. The answers are fabricated, always.
+set and editions to measure the pipeline. The answers are fabricated, always. Entry
+point: `python -m barometre_dev.sample` (__main__.py).
 """
 
 from .benchmark import generate_benchmark

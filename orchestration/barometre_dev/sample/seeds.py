@@ -1,25 +1,18 @@
-"""Read the reference seeds the generator needs (questions, scales, crosswalk).
+"""The reference seeds the generator needs (questions, scales, crosswalk), as it needs them.
 
-Everything edition-specific comes from here at run time: the generator never
-names a question wording, a level label or an edition in code.
+Read through the runtime's one seed reader (barometre.ingest.reference): everything
+edition-specific comes from the seeds at run time, so the generator never names a
+question wording, a level label or an edition in code.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from barometre.ingest.reference import Question, seed_rows
 
-@dataclass(frozen=True)
-class Question:
-    """One row of seeds/questions.csv."""
-
-    edition_code: str
-    question_code: str
-    theme_code: str
-    order_in_theme: int
-    wording_fr: str
+__all__ = ["Edition", "Question", "load_crosswalk", "load_editions"]
 
 
 @dataclass(frozen=True)
@@ -39,11 +32,6 @@ class Edition:
         return tuple(dict.fromkeys(q.theme_code for q in self.questions))
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def load_editions(seeds_dir: Path) -> dict[str, Edition]:
     """Editions keyed by code, questions in theme/order order."""
     questions = [
@@ -54,13 +42,13 @@ def load_editions(seeds_dir: Path) -> dict[str, Edition]:
             int(r["order_in_theme"]),
             r["wording_fr"],
         )
-        for r in _rows(seeds_dir / "questions.csv")
+        for r in seed_rows(seeds_dir, "questions.csv")
     ]
     labels: dict[str, dict[int, str]] = {}
-    for r in _rows(seeds_dir / "scale_levels.csv"):
+    for r in seed_rows(seeds_dir, "scale_levels.csv"):
         labels.setdefault(r["edition_code"], {})[int(r["level"])] = r["label_fr"]
     out: dict[str, Edition] = {}
-    for r in _rows(seeds_dir / "editions.csv"):
+    for r in seed_rows(seeds_dir, "editions.csv"):
         code = r["edition_code"]
         qs = sorted(
             (q for q in questions if q.edition_code == code),
@@ -82,5 +70,5 @@ def load_crosswalk(seeds_dir: Path) -> dict[tuple[str, str], str]:
     """(edition_code, question_code) → question_key."""
     return {
         (r["edition_code"], r["question_code"]): r["question_key"]
-        for r in _rows(seeds_dir / "question_crosswalk.csv")
+        for r in seed_rows(seeds_dir, "question_crosswalk.csv")
     }
