@@ -226,12 +226,16 @@ def _answer_tokens(
     no_answer = {normalize_text(t) for t in manifest.no_answer} | {""}
     columns = [
         (column, str(0 if (group := manifest.group_of(column)) is None else group + 1))
-        for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_answers").fetchall()
+        for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_columns").fetchall()
     ]
     used = sorted({int(table) for _, table in columns})
+    # The one pass over the answers here: their distinct (column, text) pairs, in DuckDB.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE answer_pairs AS
+        SELECT DISTINCT source_column, raw_answer FROM stage_answers""")
     # Python decodes the distinct texts, not the cells: bounded, since a real export has
     # a few dozen (free text in the answer columns would otherwise come here whole).
-    (texts,) = one_row(con.execute("SELECT count(DISTINCT raw_answer) FROM stage_answers"))
+    (texts,) = one_row(con.execute("SELECT count(DISTINCT raw_answer) FROM answer_pairs"))
     ANSWER_TEXTS.check(
         int(texts),
         file=manifest.folder,
@@ -239,7 +243,7 @@ def _answer_tokens(
         "manifest's question mapping and the export",
     )
     rows: list[tuple[str, str, str | None, str | None]] = []
-    for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM stage_answers").fetchall():
+    for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM answer_pairs").fetchall():
         key = normalize_text(raw)
         for table in used:
             levels = tables[table]
@@ -258,10 +262,11 @@ def _answer_tokens(
     con.execute("""
         CREATE OR REPLACE TEMP TABLE answer_tokens AS
         SELECT p.source_column, p.raw_answer, d.answer_state, d.level
-        FROM (SELECT DISTINCT source_column, raw_answer FROM stage_answers) p
+        FROM answer_pairs p
         JOIN answer_columns c USING (source_column)
         JOIN answer_decoded d ON d.level_table = c.level_table AND d.raw_answer = p.raw_answer
     """)
+    con.execute("DROP TABLE answer_pairs")
 
 
 def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> None:
@@ -326,18 +331,25 @@ def _stage_edition(
     spec = manifest.read_spec()
     files = []
     responses, answers = [], []
+    columns: list[tuple[str, str, str]] = []
     for index, path in enumerate(manifest.file_paths()):
         export = read_export(con, path, spec, f"export_{index}")
         plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
+        columns += [(path.name, h, q.question_code) for h, q in plan.questions.items()]
         if export.rows_read != export.rows_counted:  # caught here for dry runs too
             raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
         files.append((path.name, _sha256(path), export.rows_read, export.rows_counted))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_responses AS " + "\nUNION ALL\n".join(responses)
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_answers AS " + "\nUNION ALL\n".join(answers))
+    # The long answers stay a view over the wide exports: materialised, 10 M answers
+    # outgrow the memory limit and spill, which made time superlinear. Each pass
+    # re-unpivots (cheap, streamed); the passes are few (tokens, contract, write).
+    con.execute("CREATE OR REPLACE TEMP VIEW stage_answers AS " + "\nUNION ALL\n".join(answers))
+    # The question columns of each file, from the column plans (no pass over the answers).
+    _register_rows(con, "stage_columns", ["source_file", "source_column", "question_code"], columns)
     return files
 
 
@@ -357,6 +369,10 @@ def _quarantine_failures(
     or None when the rows name it themselves (`source_column`, answers).
     """
     from barometre.ingest.contract import RULES
+
+    (failures,) = one_row(con.execute(f"SELECT count(*) FROM {failing}"))
+    if not failures:  # no combination fails: no row to look for
+        return
 
     def case(mapping: dict[str, str], quoted: bool) -> str:
         whens = " ".join(
@@ -435,24 +451,32 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
     (columns_per_question,) = one_row(
         con.execute("""
         SELECT coalesce(max(n), 1) FROM (
-            SELECT count(DISTINCT source_column) AS n FROM stage_answers
+            SELECT count(DISTINCT source_column) AS n FROM stage_columns
             GROUP BY source_file, question_code)
     """)
     )
     names = [path.name for path in manifest.file_paths()]
     exact = columns_per_question > 1 or len(set(names)) < len(names)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE answer_copies AS
-        SELECT source_file, source_row, question_code, count(*) AS copies
-        FROM stage_answers WHERE {"true" if exact else "false"}
-        GROUP BY ALL HAVING count(*) > 1
-    """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE answer_copies (source_file VARCHAR, source_row INTEGER, "
+        "question_code VARCHAR, copies BIGINT)"
+    )
+    if exact:
+        con.execute("""
+            INSERT INTO answer_copies
+            SELECT source_file, source_row, question_code, count(*) AS copies
+            FROM stage_answers GROUP BY ALL HAVING count(*) > 1
+        """)
+    copies = "coalesce(c.copies, 1)" if exact else "CAST(1 AS BIGINT)"
+    join_copies = (
+        "LEFT JOIN answer_copies c USING (source_file, source_row, question_code)" if exact else ""
+    )
     answers = f"""
         SELECT a.source_file, a.source_row, a.source_column, a.question_code, a.raw_answer,
                coalesce(t.answer_state, 'unknown') AS answer_state,
-               CAST(t.level AS INTEGER) AS level, coalesce(c.copies, 1) AS copies
+               CAST(t.level AS INTEGER) AS level, {copies} AS copies
         FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
-        LEFT JOIN answer_copies c USING (source_file, source_row, question_code)
+        {join_copies}
         WHERE {_NOT_QUARANTINED.format(alias="a")}"""
     schema = answer_schema(reference)
     failing_combinations(con, answers, schema, "failing_answers")
@@ -480,6 +504,11 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
 
 
 def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    (any_unknown,) = one_row(
+        con.execute("SELECT count(*) > 0 FROM answer_tokens WHERE answer_state IS NULL")
+    )
+    if not any_unknown:  # the pass over the answers below finds nothing: skip it
+        return
     unknown = con.execute("""
         SELECT a.source_file, a.source_row, a.source_column, a.raw_answer, count(*) OVER ()
         FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
