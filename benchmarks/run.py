@@ -41,7 +41,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS_PER_THEME = 10  # 10 themes: 100 questions per edition
 NOT_MEASURED = {
-    "P3": "XLSX ingestion vs CSV ingestion of the same answers (≤ 2×): see the XLSX section",
     "P5": "re-run after one changed edition of ten (≤ 30 % of a full run)",
 }
 
@@ -113,10 +112,24 @@ def _child_validate(edition_dir: str, seeds_dir: str) -> dict:
     return {"quarantined": result.rows_quarantined, "refused": bool(result.refused)}
 
 
-def _child_generate(folder: str, respondents: str, seed: str) -> dict:
+def _child_read(edition_dir: str) -> dict:
+    """The read alone (`read_export`: guard, reader, table of text in DuckDB)."""
+    import duckdb
+
+    from barometre.ingest.manifest import load_manifest
+    from barometre.ingest.read_export import read_export
+
+    manifest = load_manifest(Path(edition_dir))
+    table = read_export(duckdb.connect(), manifest.file_paths()[0], manifest.read_spec(), "t")
+    return {"rows": table.rows_read}
+
+
+def _child_generate(folder: str, respondents: str, seed: str, editions: str = "1") -> dict:
     from barometre.sample import generate_benchmark
 
-    generate_benchmark(Path(folder), int(respondents), QUESTIONS_PER_THEME, 1, int(seed))
+    generate_benchmark(
+        Path(folder), int(respondents), QUESTIONS_PER_THEME, int(editions), int(seed)
+    )
     return {}
 
 
@@ -125,6 +138,7 @@ CHILDREN = {
     "baseline": _child_baseline,
     "project": _child_project,
     "validate": _child_validate,
+    "read": _child_read,
 }
 
 
@@ -230,6 +244,46 @@ def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
                 "",
                 "",
                 "time ∝ answers, memory bounded",
+            ]
+        )
+    return rows
+
+
+def p3_rows(respondents: int, out: Path, seed: int) -> list[list[str]]:
+    """XLSX against CSV: two editions of the same size (LimeSurvey CSV, SurveyMonkey XLSX)."""
+    folder = out / f"p3_{respondents}"
+    if not (folder / "raw").is_dir():
+        print(f"… writing a CSV and an XLSX edition ({respondents:,} respondents)", file=sys.stderr)
+        generate = ["--child", "generate", str(folder), str(respondents), str(seed), "2"]
+        measure([sys.executable, __file__, *generate])
+    csv_dir, xlsx_dir = sorted((folder / "raw").iterdir())
+    seeds = folder / "seeds"
+    results = {}
+    for name, edition in (("csv", csv_dir), ("xlsx", xlsx_dir)):
+        warehouse = folder / f"{name}.duckdb"
+        warehouse.unlink(missing_ok=True)
+        print(f"… P3 {name}: read, then ingestion + validation", file=sys.stderr)
+        results[name, "read"] = run_child("read", str(edition))
+        results[name, "load"] = run_child("project", str(edition), str(seeds), str(warehouse))
+    rows = []
+    for step, what in (("load", "ingest + validate"), ("read", "read alone (`read_export`)")):
+        (x_wall, _, x_rss, x_out), (c_wall, _, c_rss, _) = (
+            results["xlsx", step],
+            results["csv", step],
+        )
+        answers = x_out.get("answers", x_out.get("rows"))
+        ratio = x_wall / c_wall
+        rows.append(
+            [
+                "P3",
+                f"XLSX vs CSV, {what}, {respondents:,} respondents × 100 questions "
+                f"({answers:,} {'answers' if step == 'load' else 'rows'})",
+                f"{x_wall:.1f} s / {x_rss:,.0f} MiB",
+                f"CSV: {c_wall:.1f} s / {c_rss:,.0f} MiB",
+                f"{ratio:.1f}× time, {x_rss / c_rss:.1f}× memory",
+                ("≤ 2× time: " + ("met" if ratio <= 2 else "NOT met"))
+                if step == "load"
+                else "context",
             ]
         )
     return rows
@@ -341,6 +395,86 @@ def p4_rows(repeats: int) -> list[list[str]]:
     ]
 
 
+UI_QUERY = {"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}
+
+
+def ui_rows(out: Path, timeout: float = 180.0) -> list[list[str]]:
+    """`barometre ui`: seconds until the web server answers, and until the location loaded."""
+    import signal
+    import socket
+    import urllib.request
+
+    folder = out / "ui"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "BAROMETRE_WAREHOUSE": str(folder / "w.duckdb"),
+        "DAGSTER_HOME": str(folder / "dagster"),
+    }
+    base = f"http://127.0.0.1:{port}"
+    argv = [str(Path(sys.executable).with_name("barometre")), "ui", "--port", str(port)]
+    print("… P4: `barometre ui` until it serves", file=sys.stderr)
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    serving = loaded = None
+    try:
+        while time.perf_counter() - began < timeout and loaded is None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"`barometre ui` exited with {proc.returncode}")
+            try:
+                if serving is None:
+                    with urllib.request.urlopen(base + "/server_info", timeout=2) as answer:
+                        if answer.status == 200:
+                            serving = time.perf_counter() - began
+                request = urllib.request.Request(
+                    base + "/graphql",
+                    data=json.dumps(UI_QUERY).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    entries = json.load(answer)["data"]["workspaceOrError"]["locationEntries"]
+                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                    loaded = time.perf_counter() - began
+            except (OSError, KeyError, TypeError, ValueError):
+                pass
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)  # dagster dev stops its webserver and daemon
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.1f} s" if value is not None else f"not within {timeout:.0f} s"
+
+    return [
+        [
+            "P4",
+            "`barometre ui`: start until the web server answers (`/server_info`)",
+            seconds(serving),
+            "",
+            "",
+            "≤ 8 s: " + ("met" if serving is not None and serving <= 8 else "NOT met"),
+        ],
+        [
+            "P4",
+            "context: `barometre ui` until the code location is loaded (GraphQL)",
+            seconds(loaded),
+            "",
+            "",
+            "context",
+        ],
+    ]
+
+
 def render(rows: list[list[str]]) -> str:
     head = ["target", "case", "project (time / peak RSS)", "floor", "ratio", "target"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -352,7 +486,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1M", help="answers per P2 edition, e.g. 1M,3M,10M")
     p.add_argument("--imports", type=int, default=5, help="P4 runs of each import")
-    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P4)")
+    p.add_argument(
+        "--p3-respondents", type=int, default=20000, help="respondents per P3 edition (× 100)"
+    )
+    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P3,P4)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "output" / "run")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -370,8 +507,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += p1_rows(args.out)
     if "P2" not in skip:
         rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
+    if "P3" not in skip:
+        rows += p3_rows(args.p3_respondents, args.out, args.seed)
     if "P4" not in skip:
         rows += p4_rows(args.imports)
+        rows += ui_rows(args.out)
     rows += [[t, what, "not measured yet", "", "", ""] for t, what in NOT_MEASURED.items()]
     print(render(rows))
     print(

@@ -126,23 +126,34 @@ def _responses_select(
         FROM {export.table}"""
 
 
-def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
+def _answers_select(
+    export: ExportTable, plan: ColumnPlan, source_file: str, *, kept: bool = False
+) -> str:
     """Long form of the question columns (one row per response × question), by UNPIVOT.
 
     The positional columns are unpivoted (empty cells kept as ''), then named by a
-    small VALUES table: header text never becomes an SQL identifier.
+    small VALUES table: header text never becomes an SQL identifier. With `kept`, only
+    the rows of the kept responses (table stage_kept), with their ids: the join is made
+    on the wide rows (one per response), before the unpivot multiplies them.
     """
     positions = [export.column_of(header) for header in plan.questions]
-    cells = ", ".join(f"coalesce({c}, '') AS {c}" for c in positions)
+    cells = ", ".join(f"coalesce(e.{c}, '') AS {c}" for c in positions)
     names = ", ".join(
         f"({_sql_str(export.column_of(header))}, {_sql_str(header)}, "
         f"{_sql_str(question.question_code)})"
         for header, question in plan.questions.items()
     )
+    ids, join = "", ""
+    if kept:
+        ids = "k.response_id, k.respondent_id, "
+        join = (
+            f"JOIN stage_kept k ON k.source_file = {_sql_str(source_file)} "
+            "AND k.source_row = e.source_row"
+        )
     return f"""
-        SELECT {_sql_str(source_file)} AS source_file, u.source_row, q.source_column,
-               q.question_code, u.raw_answer
-        FROM (UNPIVOT (SELECT source_row, {cells} FROM {export.table})
+        SELECT {_sql_str(source_file)} AS source_file, u.source_row, {ids.replace("k.", "u.")}
+               q.source_column, q.question_code, u.raw_answer
+        FROM (UNPIVOT (SELECT e.source_row, {ids}{cells} FROM {export.table} e {join})
               ON {", ".join(positions)} INTO NAME position VALUE raw_answer) u
         JOIN (VALUES {names}) q(position, source_column, question_code) USING (position)"""
 
@@ -330,13 +341,14 @@ def _stage_edition(
     _check_manifest_against_seeds(manifest, reference)
     spec = manifest.read_spec()
     files = []
-    responses, answers = [], []
+    responses, answers, kept = [], [], []
     columns: list[tuple[str, str, str]] = []
     for index, path in enumerate(manifest.file_paths()):
         export = read_export(con, path, spec, f"export_{index}")
         plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
+        kept.append(_answers_select(export, plan, path.name, kept=True))
         columns += [(path.name, h, q.question_code) for h, q in plan.questions.items()]
         if export.rows_read != export.rows_counted:  # caught here for dry runs too
             raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
@@ -348,6 +360,12 @@ def _stage_edition(
     # outgrow the memory limit and spill, which made time superlinear. Each pass
     # re-unpivots (cheap, streamed); the passes are few (tokens, contract, write).
     con.execute("CREATE OR REPLACE TEMP VIEW stage_answers AS " + "\nUNION ALL\n".join(answers))
+    # The answers written: those of the responses kept (filled in by _apply_rules).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_kept (source_file VARCHAR, source_row INTEGER, "
+        "response_id VARCHAR, respondent_id VARCHAR)"
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW stage_kept_answers AS " + "\nUNION ALL\n".join(kept))
     # The question columns of each file, from the column plans (no pass over the answers).
     _register_rows(con, "stage_columns", ["source_file", "source_column", "question_code"], columns)
     return files
@@ -478,8 +496,20 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
         FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
         {join_copies}
         WHERE {_NOT_QUARANTINED.format(alias="a")}"""
+    # Without repeated questions every copy count is 1 and the combinations come from the
+    # distinct (column, answer) pairs already decoded: a superset of those of the rows
+    # (it includes the rows set aside above), so no pass over the answers is needed; a
+    # combination that fails matches only the rows that really hold it.
+    combinations = (
+        answers
+        if exact
+        else """
+        SELECT DISTINCT c.question_code, coalesce(t.answer_state, 'unknown') AS answer_state,
+               CAST(t.level AS INTEGER) AS level, CAST(1 AS BIGINT) AS copies
+        FROM answer_tokens t JOIN stage_columns c USING (source_column)"""
+    )
     schema = answer_schema(reference)
-    failing_combinations(con, answers, schema, "failing_answers")
+    failing_combinations(con, combinations, schema, "failing_answers")
     _quarantine_failures(con, answers, "failing_answers", schema, ANSWER_VALUE_COLUMNS, None)
 
     # Documented duplicate rule (manifest `duplicates: latest_complete`): among the rows
@@ -501,6 +531,10 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
                || '): only its latest complete submission is kept'
         FROM stage_ranked WHERE rank > 1
     """)
+    con.execute("""
+        INSERT INTO stage_kept
+        SELECT source_file, source_row, response_id, respondent_id FROM stage_ranked
+        WHERE rank = 1""")
 
 
 def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
@@ -560,19 +594,19 @@ def _write(
         """,
             [edition, manifest.layout],
         )
+        # Row order in raw tables carries no meaning: DuckDB may write in parallel.
+        con.execute("SET preserve_insertion_order = false")
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.answers
-            SELECT ?, r.response_id, r.respondent_id, a.question_code, a.source_column,
+            SELECT ?, a.response_id, a.respondent_id, a.question_code, a.source_column,
                    a.raw_answer, t.answer_state, CAST(t.level AS INTEGER),
                    a.source_file, a.source_row
-            FROM stage_answers a
-            JOIN stage_ranked r ON r.source_file = a.source_file AND r.source_row = a.source_row
-            JOIN answer_tokens t USING (source_column, raw_answer)
-            WHERE r.rank = 1
+            FROM stage_kept_answers a JOIN answer_tokens t USING (source_column, raw_answer)
         """,
             [edition],
         )
+        con.execute("RESET preserve_insertion_order")
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine
