@@ -126,36 +126,46 @@ def _responses_select(
         FROM {export.table}"""
 
 
-def _answers_select(
-    export: ExportTable, plan: ColumnPlan, source_file: str, *, kept: bool = False
-) -> str:
-    """Long form of the question columns (one row per response × question), by UNPIVOT.
+def _unpivot(export: ExportTable, plan: ColumnPlan, ids: str = "", join: str = "") -> str:
+    """The question cells of `export` as (source_row, [ids,] position, raw_answer) rows.
 
-    The positional columns are unpivoted (empty cells kept as ''), then named by a
-    small VALUES table: header text never becomes an SQL identifier. With `kept`, only
-    the rows of the kept responses (table stage_kept), with their ids: the join is made
-    on the wide rows (one per response), before the unpivot multiplies them.
+    Positional columns are unpivoted (empty cells kept as ''): header text never becomes
+    an SQL identifier. `join` may restrict the wide rows and bring `ids` along.
     """
     positions = [export.column_of(header) for header in plan.questions]
     cells = ", ".join(f"coalesce(e.{c}, '') AS {c}" for c in positions)
+    return f"""(UNPIVOT (SELECT e.source_row, {ids}{cells} FROM {export.table} e {join})
+              ON {", ".join(positions)} INTO NAME position VALUE raw_answer)"""
+
+
+def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
+    """Long form of the question columns (one row per response × question), by UNPIVOT,
+    the positions named by a small VALUES table."""
     names = ", ".join(
         f"({_sql_str(export.column_of(header))}, {_sql_str(header)}, "
         f"{_sql_str(question.question_code)})"
         for header, question in plan.questions.items()
     )
-    ids, join = "", ""
-    if kept:
-        ids = "k.response_id, k.respondent_id, "
-        join = (
-            f"JOIN stage_kept k ON k.source_file = {_sql_str(source_file)} "
-            "AND k.source_row = e.source_row"
-        )
     return f"""
-        SELECT {_sql_str(source_file)} AS source_file, u.source_row, {ids.replace("k.", "u.")}
-               q.source_column, q.question_code, u.raw_answer
-        FROM (UNPIVOT (SELECT e.source_row, {ids}{cells} FROM {export.table} e {join})
-              ON {", ".join(positions)} INTO NAME position VALUE raw_answer) u
+        SELECT {_sql_str(source_file)} AS source_file, u.source_row, q.source_column,
+               q.question_code, u.raw_answer
+        FROM {_unpivot(export, plan)} u
         JOIN (VALUES {names}) q(position, source_column, question_code) USING (position)"""
+
+
+def _kept_answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
+    """The answers to write: those of the kept responses (stage_kept), with their ids and
+    decoding. The ids join the wide rows (one per response) before the unpivot multiplies
+    them, and one lookup by (position, raw answer) gives column, question and decoding:
+    one join per answer instead of three."""
+    file = _sql_str(source_file)
+    kept = f"JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
+    return f"""
+        SELECT {file} AS source_file, u.source_row, u.response_id, u.respondent_id,
+               l.source_column, l.question_code, u.raw_answer, l.answer_state, l.level
+        FROM {_unpivot(export, plan, "k.response_id, k.respondent_id, ", kept)} u
+        JOIN answer_lookup l
+          ON l.source_file = {file} AND l.position = u.position AND l.raw_answer = u.raw_answer"""
 
 
 def _register_rows(
@@ -278,6 +288,11 @@ def _answer_tokens(
         JOIN answer_decoded d ON d.level_table = c.level_table AND d.raw_answer = p.raw_answer
     """)
     con.execute("DROP TABLE answer_pairs")
+    con.execute("""
+        INSERT INTO answer_lookup
+        SELECT c.source_file, c.position, t.raw_answer, c.source_column, c.question_code,
+               t.answer_state, CAST(t.level AS INTEGER)
+        FROM stage_columns c JOIN answer_tokens t USING (source_column)""")
 
 
 def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> None:
@@ -342,14 +357,16 @@ def _stage_edition(
     spec = manifest.read_spec()
     files = []
     responses, answers, kept = [], [], []
-    columns: list[tuple[str, str, str]] = []
+    columns: list[tuple[str, str, str, str]] = []
     for index, path in enumerate(manifest.file_paths()):
         export = read_export(con, path, spec, f"export_{index}")
         plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
-        kept.append(_answers_select(export, plan, path.name, kept=True))
-        columns += [(path.name, h, q.question_code) for h, q in plan.questions.items()]
+        kept.append(_kept_answers_select(export, plan, path.name))
+        columns += [
+            (path.name, h, q.question_code, export.column_of(h)) for h, q in plan.questions.items()
+        ]
         if export.rows_read != export.rows_counted:  # caught here for dry runs too
             raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
         files.append((path.name, _sha256(path), export.rows_read, export.rows_counted))
@@ -360,14 +377,22 @@ def _stage_edition(
     # outgrow the memory limit and spill, which made time superlinear. Each pass
     # re-unpivots (cheap, streamed); the passes are few (tokens, contract, write).
     con.execute("CREATE OR REPLACE TEMP VIEW stage_answers AS " + "\nUNION ALL\n".join(answers))
-    # The answers written: those of the responses kept (filled in by _apply_rules).
+    # The question columns of each file, from the column plans (no pass over the answers).
+    _register_rows(
+        con, "stage_columns", ["source_file", "source_column", "question_code", "position"], columns
+    )
+    # The answers written: those of the responses kept (stage_kept, filled in by
+    # _apply_rules), decoded through answer_lookup (filled in by _answer_tokens).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_kept (source_file VARCHAR, source_row INTEGER, "
         "response_id VARCHAR, respondent_id VARCHAR)"
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE answer_lookup (source_file VARCHAR, position VARCHAR, "
+        "raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
+        "answer_state VARCHAR, level INTEGER)"
+    )
     con.execute("CREATE OR REPLACE TEMP VIEW stage_kept_answers AS " + "\nUNION ALL\n".join(kept))
-    # The question columns of each file, from the column plans (no pass over the answers).
-    _register_rows(con, "stage_columns", ["source_file", "source_column", "question_code"], columns)
     return files
 
 
@@ -599,10 +624,9 @@ def _write(
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.answers
-            SELECT ?, a.response_id, a.respondent_id, a.question_code, a.source_column,
-                   a.raw_answer, t.answer_state, CAST(t.level AS INTEGER),
-                   a.source_file, a.source_row
-            FROM stage_kept_answers a JOIN answer_tokens t USING (source_column, raw_answer)
+            SELECT ?, response_id, respondent_id, question_code, source_column, raw_answer,
+                   answer_state, level, source_file, source_row
+            FROM stage_kept_answers
         """,
             [edition],
         )
