@@ -396,12 +396,32 @@ def p4_rows(repeats: int) -> list[list[str]]:
     ]
 
 
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop `proc` and everything it started (its own process group): Ctrl-C first, as a
+    user would, then SIGTERM, then SIGKILL for what is left (code servers, daemon)."""
+    import signal
+
+    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            proc.poll()
+            try:
+                os.killpg(proc.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+    proc.wait()
+
+
 UI_QUERY = {"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}
 
 
 def ui_rows(out: Path, timeout: float = 180.0) -> list[list[str]]:
     """`barometre ui`: seconds until the web server answers, and until the location loaded."""
-    import signal
     import socket
     import urllib.request
 
@@ -446,12 +466,7 @@ def ui_rows(out: Path, timeout: float = 180.0) -> list[list[str]]:
                 pass
             time.sleep(0.1)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)  # dagster dev stops its webserver and daemon
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        _stop_group(proc)
 
     def seconds(value: float | None) -> str:
         return f"{value:.1f} s" if value is not None else f"not within {timeout:.0f} s"
