@@ -80,7 +80,7 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         # the number of distinct seed questions among them (a bit set, one group per
         # response: cheap); when they agree for every response, every copy count is 1.
         # Otherwise (a repeat, or a question outside the seeds) they are counted exactly.
-        codes = sorted({q.question_code for q in reference.questions})
+        codes = sorted({q.question_code for q in reference.questions}) or [""]
         (distinct_keys,) = one_row(
             con.execute(
                 """SELECT count(*) = 0 FROM (
