@@ -41,7 +41,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS_PER_THEME = 10  # 10 themes: 100 questions per edition
 NOT_MEASURED = {
-    "P3": "XLSX ingestion vs CSV ingestion of the same answers (≤ 2×): see the XLSX section",
     "P5": "re-run after one changed edition of ten (≤ 30 % of a full run)",
 }
 
@@ -113,10 +112,24 @@ def _child_validate(edition_dir: str, seeds_dir: str) -> dict:
     return {"quarantined": result.rows_quarantined, "refused": bool(result.refused)}
 
 
-def _child_generate(folder: str, respondents: str, seed: str) -> dict:
+def _child_read(edition_dir: str) -> dict:
+    """The read alone (`read_export`: guard, reader, table of text in DuckDB)."""
+    import duckdb
+
+    from barometre.ingest.manifest import load_manifest
+    from barometre.ingest.read_export import read_export
+
+    manifest = load_manifest(Path(edition_dir))
+    table = read_export(duckdb.connect(), manifest.file_paths()[0], manifest.read_spec(), "t")
+    return {"rows": table.rows_read}
+
+
+def _child_generate(folder: str, respondents: str, seed: str, editions: str = "1") -> dict:
     from barometre_dev.sample import generate_benchmark
 
-    generate_benchmark(Path(folder), int(respondents), QUESTIONS_PER_THEME, 1, int(seed))
+    generate_benchmark(
+        Path(folder), int(respondents), QUESTIONS_PER_THEME, int(editions), int(seed)
+    )
     return {}
 
 
@@ -125,6 +138,7 @@ CHILDREN = {
     "baseline": _child_baseline,
     "project": _child_project,
     "validate": _child_validate,
+    "read": _child_read,
 }
 
 
@@ -188,21 +202,22 @@ def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
         warehouse = folder / "bench.duckdb"
         warehouse.unlink(missing_ok=True)
         print(f"… P2 {label(size)}: baseline", file=sys.stderr)
-        b_wall, _, b_rss, base = run_child("baseline", str(edition))
+        b_wall, b_cpu, b_rss, base = run_child("baseline", str(edition))
         print(f"… P2 {label(size)}: project ingestion + validation", file=sys.stderr)
-        p_wall, _, p_rss, proj = run_child("project", str(edition), str(seeds), str(warehouse))
+        p_wall, p_cpu, p_rss, proj = run_child("project", str(edition), str(seeds), str(warehouse))
         print(f"… P2 {label(size)}: validate (dry run)", file=sys.stderr)
-        v_wall, _, v_rss, _ = run_child("validate", str(edition), str(seeds))
+        v_wall, v_cpu, v_rss, _ = run_child("validate", str(edition), str(seeds))
         answers = proj["answers"]
-        per_answer.append((answers, p_wall, p_rss))
+        per_answer.append((answers, p_wall, p_cpu, p_rss))
         ok = p_wall <= 3 * b_wall and p_rss <= 1024
         rows.append(
             [
                 "P2",
                 f"ingest + validate, {label(size)}-answer CSV ({answers:,} loaded)",
-                f"{p_wall:.1f} s / {p_rss:,.0f} MiB",
-                f"{b_wall:.1f} s / {b_rss:,.0f} MiB",
-                f"{p_wall / b_wall:.1f}× time, {p_rss / b_rss:.1f}× memory",
+                f"{p_wall:.1f} s (CPU {p_cpu:.1f} s) / {p_rss:,.0f} MiB",
+                f"{b_wall:.1f} s (CPU {b_cpu:.1f} s) / {b_rss:,.0f} MiB",
+                f"{p_wall / b_wall:.1f}× time (CPU {p_cpu / b_cpu:.1f}×), "
+                f"{p_rss / b_rss:.1f}× memory",
                 "≤ 3× time, ≤ 1024 MiB: "
                 + ("met" if ok else "NOT met")
                 + ("" if proj["checks_pass"] else " (checks FAILED)"),
@@ -212,7 +227,7 @@ def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
             [
                 "P2",
                 f"`validate` (dry run) alone, {label(size)} answers",
-                f"{v_wall:.1f} s / {v_rss:,.0f} MiB",
+                f"{v_wall:.1f} s (CPU {v_cpu:.1f} s) / {v_rss:,.0f} MiB",
                 "",
                 f"{v_wall / b_wall:.1f}× baseline time",
                 "finishes in bounded memory",
@@ -221,15 +236,55 @@ def p2_rows(sizes: list[int], out: Path, seed: int) -> list[list[str]]:
         if base["answers"] < answers:
             raise RuntimeError(f"baseline saw {base['answers']} answers, project {answers}")
     if len(per_answer) > 1:
-        (a0, t0, m0), (a1, t1, m1) = per_answer[0], per_answer[-1]
+        (a0, t0, c0, m0), (a1, t1, c1, m1) = per_answer[0], per_answer[-1]
         rows.append(
             [
                 "P2",
                 f"linearity {label(sizes[0])} → {label(sizes[-1])} ({a1 / a0:.1f}× the answers)",
-                f"{t1 / t0:.1f}× time, {m1 / m0:.1f}× memory",
+                f"{t1 / t0:.1f}× time (CPU {c1 / c0:.1f}×), {m1 / m0:.1f}× memory",
                 "",
                 "",
                 "time ∝ answers, memory bounded",
+            ]
+        )
+    return rows
+
+
+def p3_rows(respondents: int, out: Path, seed: int) -> list[list[str]]:
+    """XLSX against CSV: two editions of the same size (LimeSurvey CSV, SurveyMonkey XLSX)."""
+    folder = out / f"p3_{respondents}"
+    if not (folder / "raw").is_dir():
+        print(f"… writing a CSV and an XLSX edition ({respondents:,} respondents)", file=sys.stderr)
+        generate = ["--child", "generate", str(folder), str(respondents), str(seed), "2"]
+        measure([sys.executable, __file__, *generate])
+    csv_dir, xlsx_dir = sorted((folder / "raw").iterdir())
+    seeds = folder / "seeds"
+    results = {}
+    for name, edition in (("csv", csv_dir), ("xlsx", xlsx_dir)):
+        warehouse = folder / f"{name}.duckdb"
+        warehouse.unlink(missing_ok=True)
+        print(f"… P3 {name}: read, then ingestion + validation", file=sys.stderr)
+        results[name, "read"] = run_child("read", str(edition))
+        results[name, "load"] = run_child("project", str(edition), str(seeds), str(warehouse))
+    rows = []
+    for step, what in (("load", "ingest + validate"), ("read", "read alone (`read_export`)")):
+        (x_wall, x_cpu, x_rss, x_out), (c_wall, c_cpu, c_rss, _) = (
+            results["xlsx", step],
+            results["csv", step],
+        )
+        answers = x_out.get("answers", x_out.get("rows"))
+        ratio = x_wall / c_wall
+        rows.append(
+            [
+                "P3",
+                f"XLSX vs CSV, {what}, {respondents:,} respondents × 100 questions "
+                f"({answers:,} {'answers' if step == 'load' else 'rows'})",
+                f"{x_wall:.1f} s (CPU {x_cpu:.1f} s) / {x_rss:,.0f} MiB",
+                f"CSV: {c_wall:.1f} s (CPU {c_cpu:.1f} s) / {c_rss:,.0f} MiB",
+                f"{ratio:.1f}× time (CPU {x_cpu / c_cpu:.1f}×), {x_rss / c_rss:.1f}× memory",
+                ("≤ 2× time: " + ("met" if ratio <= 2 else "NOT met"))
+                if step == "load"
+                else "context",
             ]
         )
     return rows
@@ -341,6 +396,101 @@ def p4_rows(repeats: int) -> list[list[str]]:
     ]
 
 
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Stop `proc` and everything it started (its own process group): Ctrl-C first, as a
+    user would, then SIGTERM, then SIGKILL for what is left (code servers, daemon)."""
+    import signal
+
+    for sig, grace in ((signal.SIGINT, 15.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            proc.poll()
+            try:
+                os.killpg(proc.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                return
+            time.sleep(0.2)
+    proc.wait()
+
+
+UI_QUERY = {"query": "{ workspaceOrError { ... on Workspace { locationEntries { loadStatus } } } }"}
+
+
+def ui_rows(out: Path, timeout: float = 180.0) -> list[list[str]]:
+    """`barometre ui`: seconds until the web server answers, and until the location loaded."""
+    import socket
+    import urllib.request
+
+    folder = out / "ui"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    with socket.socket() as probe:  # a free port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "BAROMETRE_WAREHOUSE": str(folder / "w.duckdb"),
+        "DAGSTER_HOME": str(folder / "dagster"),
+    }
+    base = f"http://127.0.0.1:{port}"
+    argv = [str(Path(sys.executable).with_name("barometre")), "ui", "--port", str(port)]
+    print("… P4: `barometre ui` until it serves", file=sys.stderr)
+    began = time.perf_counter()
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    serving = loaded = None
+    try:
+        while time.perf_counter() - began < timeout and loaded is None:
+            if proc.poll() is not None:
+                raise RuntimeError(f"`barometre ui` exited with {proc.returncode}")
+            try:
+                if serving is None:
+                    with urllib.request.urlopen(base + "/server_info", timeout=2) as answer:
+                        if answer.status == 200:
+                            serving = time.perf_counter() - began
+                request = urllib.request.Request(
+                    base + "/graphql",
+                    data=json.dumps(UI_QUERY).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(request, timeout=5) as answer:
+                    entries = json.load(answer)["data"]["workspaceOrError"]["locationEntries"]
+                if entries and all(e["loadStatus"] == "LOADED" for e in entries):
+                    loaded = time.perf_counter() - began
+            except (OSError, KeyError, TypeError, ValueError):
+                pass
+            time.sleep(0.1)
+    finally:
+        _stop_group(proc)
+
+    def seconds(value: float | None) -> str:
+        return f"{value:.1f} s" if value is not None else f"not within {timeout:.0f} s"
+
+    return [
+        [
+            "P4",
+            "`barometre ui`: start until the web server answers (`/server_info`)",
+            seconds(serving),
+            "",
+            "",
+            "≤ 8 s: " + ("met" if serving is not None and serving <= 8 else "NOT met"),
+        ],
+        [
+            "P4",
+            "context: `barometre ui` until the code location is loaded (GraphQL)",
+            seconds(loaded),
+            "",
+            "",
+            "context",
+        ],
+    ]
+
+
 def render(rows: list[list[str]]) -> str:
     head = ["target", "case", "project (time / peak RSS)", "floor", "ratio", "target"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -352,7 +502,10 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1M", help="answers per P2 edition, e.g. 1M,3M,10M")
     p.add_argument("--imports", type=int, default=5, help="P4 runs of each import")
-    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P4)")
+    p.add_argument(
+        "--p3-respondents", type=int, default=20000, help="respondents per P3 edition (× 100)"
+    )
+    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P3,P4)")
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "output" / "run")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -370,8 +523,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += p1_rows(args.out)
     if "P2" not in skip:
         rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
+    if "P3" not in skip:
+        rows += p3_rows(args.p3_respondents, args.out, args.seed)
     if "P4" not in skip:
         rows += p4_rows(args.imports)
+        rows += ui_rows(args.out)
     rows += [[t, what, "not measured yet", "", "", ""] for t, what in NOT_MEASURED.items()]
     print(render(rows))
     print(

@@ -40,12 +40,12 @@ def test_ingestion_is_partitioned_by_edition_and_jobs_exist() -> None:
 
 
 def test_loading_the_code_location_does_not_import_heavy_libraries() -> None:
-    # pandas, pandera and great-expectations are imported by the steps that use them
-    # (issue 10, P4); a fresh interpreter shows what loading the location really imports.
+    # pandas, pandera, great-expectations and duckdb are imported by the steps that use
+    # them (issue 10, P4); a fresh interpreter shows what loading the location imports.
     import subprocess
     import sys
 
-    heavy = ("pandas", "pandera", "great_expectations", "openpyxl")
+    heavy = ("pandas", "pandera", "great_expectations", "openpyxl", "duckdb", "python_calamine")
     code = (
         "import sys, barometre.definitions; "
         f"print(','.join(m for m in {heavy!r} if m in sys.modules))"

@@ -6,9 +6,10 @@ query (a damaged file, a table emptied behind our back), not a value to unpack.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+if TYPE_CHECKING:  # imported by modules the code location loads: duckdb stays unloaded
+    import duckdb
 
 
 def one_row(result: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:

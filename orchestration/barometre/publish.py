@@ -49,13 +49,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from barometre.file_modes import PUBLIC_DIR, PUBLIC_FILE
 from barometre.ingest.personal import file_label
 from barometre.one_row import one_row
+
+if TYPE_CHECKING:  # imported where used: the code location loads this module (issue 10 P4)
+    import duckdb
 
 PUBLISHED_DB = "barometre.duckdb"
 PUBLISHED_JSON = "published.json"
@@ -199,6 +200,8 @@ def check_publication(published_dir: Path) -> tuple[PublishedVersion | None, str
 
     Reads published.json, then opens the published DuckDB file as a BI tool would and
     checks that it is the version published.json names, with every recorded table."""
+    import duckdb
+
     try:
         version = current_version(published_dir)
     except PublicationDamaged as err:
@@ -239,6 +242,8 @@ def storage_header(path: Path) -> tuple[bytes, int]:
 
 def connect_published(published_dir: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the published file (what BI tools should do)."""
+    import duckdb
+
     return duckdb.connect(str(published_dir / PUBLISHED_DB), read_only=True)
 
 
@@ -300,6 +305,8 @@ def _publish_lock(published_dir: Path) -> Iterator[None]:
 
 def _attach_working(con: duckdb.DuckDBPyConnection, working: Path, lock_timeout: float) -> None:
     """Attach the working file read-only, waiting while a writer holds its lock."""
+    import duckdb
+
     deadline = time.monotonic() + lock_timeout
     while True:
         try:
@@ -424,6 +431,8 @@ def _build(
 
 def _verify(staging: Path, version: str, counts: dict[str, int]) -> None:
     """Re-open the staged file as a reader would, before anyone can see it."""
+    import duckdb
+
     db = staging / PUBLISHED_DB
     if (db.parent / (db.name + ".wal")).exists():
         raise PublishError(f"a write-ahead log was left beside {db}")
@@ -532,6 +541,8 @@ def publish(
 
     Raises PublishError when anything fails, the previous publication left untouched.
     """
+    import duckdb
+
     say = say or (lambda _message: None)
     working = Path(working).resolve()
     published_dir = Path(published_dir).resolve()

@@ -126,14 +126,21 @@ def _responses_select(
         FROM {export.table}"""
 
 
-def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
-    """Long form of the question columns (one row per response × question), by UNPIVOT.
+def _unpivot(export: ExportTable, plan: ColumnPlan, ids: str = "", join: str = "") -> str:
+    """The question cells of `export` as (source_row, [ids,] position, raw_answer) rows.
 
-    The positional columns are unpivoted (empty cells kept as ''), then named by a
-    small VALUES table: header text never becomes an SQL identifier.
+    Positional columns are unpivoted (empty cells kept as ''): header text never becomes
+    an SQL identifier. `join` may restrict the wide rows and bring `ids` along.
     """
     positions = [export.column_of(header) for header in plan.questions]
-    cells = ", ".join(f"coalesce({c}, '') AS {c}" for c in positions)
+    cells = ", ".join(f"coalesce(e.{c}, '') AS {c}" for c in positions)
+    return f"""(UNPIVOT (SELECT e.source_row, {ids}{cells} FROM {export.table} e {join})
+              ON {", ".join(positions)} INTO NAME position VALUE raw_answer)"""
+
+
+def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
+    """Long form of the question columns (one row per response × question), by UNPIVOT,
+    the positions named by a small VALUES table."""
     names = ", ".join(
         f"({_sql_str(export.column_of(header))}, {_sql_str(header)}, "
         f"{_sql_str(question.question_code)})"
@@ -142,9 +149,23 @@ def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> 
     return f"""
         SELECT {_sql_str(source_file)} AS source_file, u.source_row, q.source_column,
                q.question_code, u.raw_answer
-        FROM (UNPIVOT (SELECT source_row, {cells} FROM {export.table})
-              ON {", ".join(positions)} INTO NAME position VALUE raw_answer) u
+        FROM {_unpivot(export, plan)} u
         JOIN (VALUES {names}) q(position, source_column, question_code) USING (position)"""
+
+
+def _kept_answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
+    """The answers to write: those of the kept responses (stage_kept), with their ids and
+    decoding. The ids join the wide rows (one per response) before the unpivot multiplies
+    them, and one lookup by (position, raw answer) gives column, question and decoding:
+    one join per answer instead of three."""
+    file = _sql_str(source_file)
+    kept = f"JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
+    return f"""
+        SELECT {file} AS source_file, u.source_row, u.response_id, u.respondent_id,
+               l.source_column, l.question_code, u.raw_answer, l.answer_state, l.level
+        FROM {_unpivot(export, plan, "k.response_id, k.respondent_id, ", kept)} u
+        JOIN answer_lookup l
+          ON l.source_file = {file} AND l.position = u.position AND l.raw_answer = u.raw_answer"""
 
 
 def _register_rows(
@@ -226,12 +247,16 @@ def _answer_tokens(
     no_answer = {normalize_text(t) for t in manifest.no_answer} | {""}
     columns = [
         (column, str(0 if (group := manifest.group_of(column)) is None else group + 1))
-        for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_answers").fetchall()
+        for (column,) in con.execute("SELECT DISTINCT source_column FROM stage_columns").fetchall()
     ]
     used = sorted({int(table) for _, table in columns})
+    # The one pass over the answers here: their distinct (column, text) pairs, in DuckDB.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE answer_pairs AS
+        SELECT DISTINCT source_column, raw_answer FROM stage_answers""")
     # Python decodes the distinct texts, not the cells: bounded, since a real export has
     # a few dozen (free text in the answer columns would otherwise come here whole).
-    (texts,) = one_row(con.execute("SELECT count(DISTINCT raw_answer) FROM stage_answers"))
+    (texts,) = one_row(con.execute("SELECT count(DISTINCT raw_answer) FROM answer_pairs"))
     ANSWER_TEXTS.check(
         int(texts),
         file=manifest.folder,
@@ -239,7 +264,7 @@ def _answer_tokens(
         "manifest's question mapping and the export",
     )
     rows: list[tuple[str, str, str | None, str | None]] = []
-    for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM stage_answers").fetchall():
+    for (raw,) in con.execute("SELECT DISTINCT raw_answer FROM answer_pairs").fetchall():
         key = normalize_text(raw)
         for table in used:
             levels = tables[table]
@@ -258,10 +283,16 @@ def _answer_tokens(
     con.execute("""
         CREATE OR REPLACE TEMP TABLE answer_tokens AS
         SELECT p.source_column, p.raw_answer, d.answer_state, d.level
-        FROM (SELECT DISTINCT source_column, raw_answer FROM stage_answers) p
+        FROM answer_pairs p
         JOIN answer_columns c USING (source_column)
         JOIN answer_decoded d ON d.level_table = c.level_table AND d.raw_answer = p.raw_answer
     """)
+    con.execute("DROP TABLE answer_pairs")
+    con.execute("""
+        INSERT INTO answer_lookup
+        SELECT c.source_file, c.position, t.raw_answer, c.source_column, c.question_code,
+               t.answer_state, CAST(t.level AS INTEGER)
+        FROM stage_columns c JOIN answer_tokens t USING (source_column)""")
 
 
 def _check_manifest_against_seeds(manifest: Manifest, reference: Reference) -> None:
@@ -325,19 +356,43 @@ def _stage_edition(
     _check_manifest_against_seeds(manifest, reference)
     spec = manifest.read_spec()
     files = []
-    responses, answers = [], []
+    responses, answers, kept = [], [], []
+    columns: list[tuple[str, str, str, str]] = []
     for index, path in enumerate(manifest.file_paths()):
         export = read_export(con, path, spec, f"export_{index}")
         plan = plan_columns(path, export.headers, manifest, reference, export.wordings)
         responses.append(_responses_select(export, plan, manifest, path.name))
         answers.append(_answers_select(export, plan, path.name))
+        kept.append(_kept_answers_select(export, plan, path.name))
+        columns += [
+            (path.name, h, q.question_code, export.column_of(h)) for h, q in plan.questions.items()
+        ]
         if export.rows_read != export.rows_counted:  # caught here for dry runs too
             raise _count_mismatch(manifest, path.name, export.rows_read, export.rows_counted)
         files.append((path.name, _sha256(path), export.rows_read, export.rows_counted))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_responses AS " + "\nUNION ALL\n".join(responses)
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE stage_answers AS " + "\nUNION ALL\n".join(answers))
+    # The long answers stay a view over the wide exports: materialised, 10 M answers
+    # outgrow the memory limit and spill, which made time superlinear. Each pass
+    # re-unpivots (cheap, streamed); the passes are few (tokens, contract, write).
+    con.execute("CREATE OR REPLACE TEMP VIEW stage_answers AS " + "\nUNION ALL\n".join(answers))
+    # The question columns of each file, from the column plans (no pass over the answers).
+    _register_rows(
+        con, "stage_columns", ["source_file", "source_column", "question_code", "position"], columns
+    )
+    # The answers written: those of the responses kept (stage_kept, filled in by
+    # _apply_rules), decoded through answer_lookup (filled in by _answer_tokens).
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_kept (source_file VARCHAR, source_row INTEGER, "
+        "response_id VARCHAR, respondent_id VARCHAR)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE answer_lookup (source_file VARCHAR, position VARCHAR, "
+        "raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
+        "answer_state VARCHAR, level INTEGER)"
+    )
+    con.execute("CREATE OR REPLACE TEMP VIEW stage_kept_answers AS " + "\nUNION ALL\n".join(kept))
     return files
 
 
@@ -357,6 +412,10 @@ def _quarantine_failures(
     or None when the rows name it themselves (`source_column`, answers).
     """
     from barometre.ingest.contract import RULES
+
+    (failures,) = one_row(con.execute(f"SELECT count(*) FROM {failing}"))
+    if not failures:  # no combination fails: no row to look for
+        return
 
     def case(mapping: dict[str, str], quoted: bool) -> str:
         whens = " ".join(
@@ -435,27 +494,47 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
     (columns_per_question,) = one_row(
         con.execute("""
         SELECT coalesce(max(n), 1) FROM (
-            SELECT count(DISTINCT source_column) AS n FROM stage_answers
+            SELECT count(DISTINCT source_column) AS n FROM stage_columns
             GROUP BY source_file, question_code)
     """)
     )
     names = [path.name for path in manifest.file_paths()]
     exact = columns_per_question > 1 or len(set(names)) < len(names)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE answer_copies AS
-        SELECT source_file, source_row, question_code, count(*) AS copies
-        FROM stage_answers WHERE {"true" if exact else "false"}
-        GROUP BY ALL HAVING count(*) > 1
-    """)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE answer_copies (source_file VARCHAR, source_row INTEGER, "
+        "question_code VARCHAR, copies BIGINT)"
+    )
+    if exact:
+        con.execute("""
+            INSERT INTO answer_copies
+            SELECT source_file, source_row, question_code, count(*) AS copies
+            FROM stage_answers GROUP BY ALL HAVING count(*) > 1
+        """)
+    copies = "coalesce(c.copies, 1)" if exact else "CAST(1 AS BIGINT)"
+    join_copies = (
+        "LEFT JOIN answer_copies c USING (source_file, source_row, question_code)" if exact else ""
+    )
     answers = f"""
         SELECT a.source_file, a.source_row, a.source_column, a.question_code, a.raw_answer,
                coalesce(t.answer_state, 'unknown') AS answer_state,
-               CAST(t.level AS INTEGER) AS level, coalesce(c.copies, 1) AS copies
+               CAST(t.level AS INTEGER) AS level, {copies} AS copies
         FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
-        LEFT JOIN answer_copies c USING (source_file, source_row, question_code)
+        {join_copies}
         WHERE {_NOT_QUARANTINED.format(alias="a")}"""
+    # Without repeated questions every copy count is 1 and the combinations come from the
+    # distinct (column, answer) pairs already decoded: a superset of those of the rows
+    # (it includes the rows set aside above), so no pass over the answers is needed; a
+    # combination that fails matches only the rows that really hold it.
+    combinations = (
+        answers
+        if exact
+        else """
+        SELECT DISTINCT c.question_code, coalesce(t.answer_state, 'unknown') AS answer_state,
+               CAST(t.level AS INTEGER) AS level, CAST(1 AS BIGINT) AS copies
+        FROM answer_tokens t JOIN stage_columns c USING (source_column)"""
+    )
     schema = answer_schema(reference)
-    failing_combinations(con, answers, schema, "failing_answers")
+    failing_combinations(con, combinations, schema, "failing_answers")
     _quarantine_failures(con, answers, "failing_answers", schema, ANSWER_VALUE_COLUMNS, None)
 
     # Documented duplicate rule (manifest `duplicates: latest_complete`): among the rows
@@ -477,9 +556,18 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: 
                || '): only its latest complete submission is kept'
         FROM stage_ranked WHERE rank > 1
     """)
+    con.execute("""
+        INSERT INTO stage_kept
+        SELECT source_file, source_row, response_id, respondent_id FROM stage_ranked
+        WHERE rank = 1""")
 
 
 def _check_answers(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> None:
+    (any_unknown,) = one_row(
+        con.execute("SELECT count(*) > 0 FROM answer_tokens WHERE answer_state IS NULL")
+    )
+    if not any_unknown:  # the pass over the answers below finds nothing: skip it
+        return
     unknown = con.execute("""
         SELECT a.source_file, a.source_row, a.source_column, a.raw_answer, count(*) OVER ()
         FROM stage_answers a JOIN answer_tokens t USING (source_column, raw_answer)
@@ -531,19 +619,18 @@ def _write(
         """,
             [edition, manifest.layout],
         )
+        # Row order in raw tables carries no meaning: DuckDB may write in parallel.
+        con.execute("SET preserve_insertion_order = false")
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.answers
-            SELECT ?, r.response_id, r.respondent_id, a.question_code, a.source_column,
-                   a.raw_answer, t.answer_state, CAST(t.level AS INTEGER),
-                   a.source_file, a.source_row
-            FROM stage_answers a
-            JOIN stage_ranked r ON r.source_file = a.source_file AND r.source_row = a.source_row
-            JOIN answer_tokens t USING (source_column, raw_answer)
-            WHERE r.rank = 1
+            SELECT ?, response_id, respondent_id, question_code, source_column, raw_answer,
+                   answer_state, level, source_file, source_row
+            FROM stage_kept_answers
         """,
             [edition],
         )
+        con.execute("RESET preserve_insertion_order")
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine

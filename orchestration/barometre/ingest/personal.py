@@ -20,8 +20,6 @@ date cell), and name export files after themselves. This module is the one home 
 
 from __future__ import annotations
 
-import duckdb
-
 from barometre.one_row import one_row
 
 PERSONAL_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -74,6 +72,8 @@ def mask_value(value: str | None) -> str | None:
     """`mask_sql` applied to one Python value (for messages and tests)."""
     if value is None:
         return None
+    import duckdb  # here, not at module load: publish (so the code location) imports this
+
     (masked,) = one_row(duckdb.execute(f"SELECT {mask_sql('$v::VARCHAR')}", {"v": value}))
     return None if masked is None else str(masked)
 

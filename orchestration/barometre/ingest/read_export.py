@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from barometre.ingest.errors import IngestError
 from barometre.limits import MAX_COLUMNS, MAX_FIELD_CHARS, MAX_HEADER_ROWS
 from barometre.one_row import one_row
+
+if TYPE_CHECKING:  # the manifest (so the code location) imports ReadSpec: no duckdb there
+    import duckdb
 
 
 @dataclass(frozen=True)

@@ -76,18 +76,38 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
             "bad_responses",
             [edition],
         )
-        answers = failing_combinations(
-            con,
-            # Copies counted for the repeated keys only (a group, cheaper than a window).
-            """SELECT a.question_code, a.answer_state, a.level, coalesce(d.copies, 1) AS copies
+        # Copies of a (response, question) key. First, per response: its answers against
+        # the number of distinct seed questions among them (a bit set, one group per
+        # response: cheap); when they agree for every response, every copy count is 1.
+        # Otherwise (a repeat, or a question outside the seeds) they are counted exactly.
+        codes = sorted({q.question_code for q in reference.questions}) or [""]
+        (distinct_keys,) = one_row(
+            con.execute(
+                """SELECT count(*) = 0 FROM (
+                       SELECT count(*) AS n,
+                              coalesce(bit_count(bitstring_agg(q.i, 1, $2)), 0) AS b
+                       FROM wh.raw.answers a LEFT JOIN (
+                           SELECT $3[i] AS question_code, i FROM range(1, $2 + 1) t(i)
+                       ) q USING (question_code)
+                       WHERE a.edition_code = $1 GROUP BY a.response_id)
+                   WHERE n <> b""",
+                [edition, len(codes), codes],
+            )
+        )
+        rows = (
+            """SELECT question_code, answer_state, level, CAST(1 AS BIGINT) AS copies
+               FROM wh.raw.answers WHERE edition_code = $1"""
+            if distinct_keys
+            else """SELECT a.question_code, a.answer_state, a.level,
+                      coalesce(d.copies, 1) AS copies
                FROM wh.raw.answers a LEFT JOIN (
                    SELECT response_id, question_code, count(*) AS copies FROM wh.raw.answers
                    WHERE edition_code = $1 GROUP BY ALL HAVING count(*) > 1
                ) d USING (response_id, question_code)
-               WHERE a.edition_code = $1""",
-            answer_schema(reference),
-            "bad_answers",
-            [edition],
+               WHERE a.edition_code = $1"""
+        )
+        answers = failing_combinations(
+            con, rows, answer_schema(reference), "bad_answers", [edition]
         )
         failures = sorted(
             rule
