@@ -48,8 +48,34 @@ def ensure_instance_config(dagster_home: Path) -> Path:
     return config
 
 
+def server_problem(settings: Settings) -> str | None:
+    """PostgreSQL target: why the server cannot be used (in one line), or None."""
+    from barometre.postgres.connection import ServerError, connect
+
+    try:
+        connect(settings.pg_dsn).close()
+    except ServerError as err:
+        return str(err)
+    return None
+
+
+def published_location(settings: Settings) -> str:
+    """Where BI tools read the published marts."""
+    if settings.target == "postgres":
+        from barometre.postgres.connection import connection_params, describe
+
+        server = describe(connection_params(settings.pg_dsn))
+        return f"schema marts on {server} (role bi_reader)"
+    return str(settings.published_dir / "barometre.duckdb")
+
+
 def unchanged_publication_note(settings: Settings) -> str:
     """One line for failed runs: the published data were not replaced."""
+    if settings.target == "postgres":
+        return (
+            "The marts published for BI were NOT changed (schema marts on the server "
+            "keeps the previous publication)."
+        )
     from barometre.publish import check_publication
 
     current, problem = check_publication(settings.published_dir)

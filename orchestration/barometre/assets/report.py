@@ -32,6 +32,14 @@ def barometre_report(context: AssetExecutionContext) -> MaterializeResult:
     from barometre.report.build import ReportError, build_report
 
     settings = get_settings()
+    if settings.target != "duckdb":
+        # The report reads the DuckDB publication (barometre.publish); on a server target
+        # the marts are published on the server (docs/scaling.md) and no report is built.
+        context.log.warning(
+            f"target {settings.target}: the HTML report reads the DuckDB publication and "
+            "is not built (docs/scaling.md)"
+        )
+        return MaterializeResult(metadata={"built": False, "target": settings.target})
     try:
         built = build_report(settings.published_dir, settings.report_dir, say=context.log.info)
     except ReportError as err:
