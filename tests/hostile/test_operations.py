@@ -147,9 +147,12 @@ def test_an_inner_holder_closed_after_the_outer_one_is_harmless(env) -> None:
     outer.close()
     inner.__exit__(None, None, None)
     with writer_lock(env["warehouse"], "again"):  # taken afresh, not as a re-entry
-        assert subprocess.run(
-            [sys.executable, "-c", HOLD, str(env["warehouse"]), "0"], capture_output=True
-        ).returncode != 0
+        assert (
+            subprocess.run(
+                [sys.executable, "-c", HOLD, str(env["warehouse"]), "0"], capture_output=True
+            ).returncode
+            != 0
+        )
 
 
 def test_run_summary_is_derived_from_the_load_log() -> None:
