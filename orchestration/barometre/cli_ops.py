@@ -220,12 +220,29 @@ def cmd_publish(_args: argparse.Namespace) -> int:
     from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
 
     settings = get_settings()
+    if settings.target == "postgres":
+        return _publish_on_server(settings)
     try:
         with hold_working_warehouse("barometre publish", on_wait=_say):
             version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
     except (PublishError, WarehouseBusy) as err:
         return _fail(str(err))
     _say(f"Published version {version.version}: {version.path}")
+    return 0
+
+
+def _publish_on_server(settings: Settings) -> int:
+    """PostgreSQL target: swap the marts of the last build (schema marts_build) into marts."""
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.publish import ServerPublishError, publish_marts
+    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+
+    try:
+        with hold_working_warehouse("barometre publish", on_wait=_say):
+            published = publish_marts(settings.pg_dsn)
+    except (ServerError, ServerPublishError, WarehouseBusy) as err:
+        return _fail(str(err))
+    _say(f"Published {len(published.tables)} marts: schema marts on {published.server}")
     return 0
 
 
