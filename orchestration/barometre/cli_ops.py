@@ -89,7 +89,26 @@ def unchanged_publication_note(settings: Settings) -> str:
     )
 
 
+def _server_published_lines(settings: Settings) -> list[str]:
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.publish import current_publication
+
+    try:
+        current = current_publication(settings.pg_dsn)
+    except ServerError as err:
+        return [f"Published for BI: unknown ({err})."]
+    if current is None:
+        return [f"Published for BI: nothing yet on {published_location(settings)}."]
+    comment, counts = current
+    lines = [f"Published for BI: {published_location(settings)}", f"  {comment}"]
+    width = max((len(name) for name in counts), default=0)
+    lines += [f"  {name:<{width}} {rows:>8} rows" for name, rows in sorted(counts.items())]
+    return lines
+
+
 def _published_lines(settings: Settings) -> list[str]:
+    if settings.target == "postgres":
+        return _server_published_lines(settings)
     from barometre.publish import check_publication
 
     current, problem = check_publication(settings.published_dir)

@@ -103,3 +103,29 @@ def publish_marts(dsn: str, run_id: str = "") -> ServerPublication:
         )
         # leaving the `with connect(...)` block commits: the swap becomes visible at once
     return ServerPublication(describe(connection_params(dsn)), published_at, run_id, counts)
+
+
+def current_publication(dsn: str) -> tuple[str, dict[str, int]] | None:
+    """What `marts` holds on the server: its comment (when and by which run it was
+    published) and rows per mart; None when nothing is published yet."""
+    from psycopg import sql
+
+    with connect(dsn) as pg, pg.cursor() as cur:
+        if not _schema_exists(cur, PUBLISHED_SCHEMA):
+            return None
+        cur.execute("SELECT obj_description(%s::regnamespace, 'pg_namespace')", [PUBLISHED_SCHEMA])
+        comment = str(cur.fetchone()[0] or "")
+        cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s "
+            "ORDER BY table_name",
+            [PUBLISHED_SCHEMA],
+        )
+        counts = {}
+        for (table,) in cur.fetchall():
+            cur.execute(
+                sql.SQL("SELECT count(*) FROM {}.{}").format(
+                    sql.Identifier(PUBLISHED_SCHEMA), sql.Identifier(table)
+                )
+            )
+            counts[table] = int(cur.fetchone()[0])
+    return comment, counts
