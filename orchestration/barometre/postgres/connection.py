@@ -80,7 +80,8 @@ def connect(dsn: str, **kwargs: Any) -> Any:
 
     params = connection_params(dsn)
     try:
-        conn = psycopg.connect(**params, connect_timeout=10, **kwargs)
+        conninfo = psycopg.conninfo.make_conninfo(**params, connect_timeout=10)
+        conn = psycopg.connect(conninfo, **kwargs)
     except psycopg.OperationalError as err:
         reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
         raise ServerError(

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 from barometre.postgres.connection import connect, connection_params, describe
 
@@ -40,9 +44,9 @@ class ServerPublication:
     """rows per published mart"""
 
 
-def _schema_exists(cur: object, name: str) -> bool:
-    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])  # type: ignore[attr-defined]
-    return cur.fetchone() is not None  # type: ignore[attr-defined]
+def _schema_exists(cur: psycopg.Cursor[Any], name: str) -> bool:
+    cur.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+    return cur.fetchone() is not None
 
 
 def publish_marts(dsn: str, run_id: str = "") -> ServerPublication:

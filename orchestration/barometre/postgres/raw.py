@@ -13,6 +13,10 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 from barometre.ingest.raw_tables import RAW_TABLES
 from barometre.postgres.connection import connect
@@ -31,12 +35,12 @@ def _columns(ddl: str) -> list[str]:
     return [line.split()[0] for line in ddl.strip().splitlines() if line.strip()]
 
 
-def create_raw_schema(cur: object) -> None:
+def create_raw_schema(cur: psycopg.Cursor[Any]) -> None:
     """Schema raw and its tables on the server: the DDL of barometre.ingest.raw_tables
     (VARCHAR, INTEGER and TIMESTAMP mean the same in both engines)."""
-    cur.execute("CREATE SCHEMA IF NOT EXISTS raw")  # type: ignore[attr-defined]
+    cur.execute("CREATE SCHEMA IF NOT EXISTS raw")
     for name, columns in RAW_TABLES.items():
-        cur.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")  # type: ignore[attr-defined]
+        cur.execute(f"CREATE TABLE IF NOT EXISTS raw.{name} ({columns})")
 
 
 def push_edition(warehouse: Path, edition: str, dsn: str) -> PushedEdition:
