@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,12 +39,17 @@ def _run(args: list[str], **kwargs: object) -> None:
 
 
 @contextmanager
-def throwaway_cluster(folder: Path, bin_dir: Path) -> Iterator[str]:
-    """Start a cluster in `folder`; yield its libpq DSN (superuser `barometre`, database
-    `warehouse`); stop it on exit. initdb refuses to run as root: as root, the cluster
-    belongs to `nobody`, who owns `folder`."""
+def throwaway_cluster(bin_dir: Path) -> Iterator[str]:
+    """Start a cluster in a new private temporary folder; yield its libpq DSN (superuser
+    `barometre`, database `warehouse`); stop it and remove the folder on exit.
+
+    The folder is not under pytest's basetemp: pytest prunes old numbered basetemps of
+    the same user when another session starts, which would pull the data folder from
+    under a running server. initdb refuses to run as root: as root, the cluster belongs
+    to `nobody`, who owns the folder."""
+    folder = Path(tempfile.mkdtemp(prefix="barometre-pg-"))
     data, sockets = folder / "data", folder / "sockets"
-    sockets.mkdir(parents=True)
+    sockets.mkdir()
     as_user: dict[str, object] = {}
     if os.geteuid() == 0:
         import pwd
@@ -52,62 +58,40 @@ def throwaway_cluster(folder: Path, bin_dir: Path) -> Iterator[str]:
         for path in (folder, sockets):
             os.chown(path, nobody.pw_uid, nobody.pw_gid)
         as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
-        folder.chmod(0o755)
-        parent = folder.parent
-        while parent != parent.parent:  # the temp path must be traversable by nobody
-            if parent.stat().st_mode & 0o001 == 0:
-                parent.chmod(parent.stat().st_mode | 0o011)
-            parent = parent.parent
     port = _free_port()
-    _run(
-        [
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "barometre",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale",
-            "C.UTF-8",
-        ],
-        **as_user,
-    )
-    options = f"-p {port} -k {sockets} -c listen_addresses='' -c fsync=off"
-    _run(
-        [
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(folder / "server.log"),
-            "-o",
-            options,
-            "-w",
-            "start",
-        ],
-        **as_user,
-    )
     try:
         _run(
             [
-                str(bin_dir / "createdb") if (bin_dir / "createdb").is_file() else "createdb",
-                "-h",
-                str(sockets),
-                "-p",
-                str(port),
-                "-U",
-                "barometre",
-                "warehouse",
+                str(bin_dir / "initdb"),
+                *("-D", str(data), "-U", "barometre", "-A", "trust"),
+                *("-E", "UTF8", "--locale", "C.UTF-8"),
             ],
+            **as_user,
         )
-        yield f"host={sockets} port={port} user=barometre dbname=warehouse"
+        options = f"-p {port} -k {sockets} -c listen_addresses='' -c fsync=off"
+        _run(
+            [
+                str(bin_dir / "pg_ctl"),
+                *("-D", str(data), "-l", str(folder / "server.log")),
+                *("-o", options, "-w", "start"),
+            ],
+            **as_user,
+        )
+        try:
+            createdb = bin_dir / "createdb"
+            _run(
+                [
+                    str(createdb) if createdb.is_file() else "createdb",
+                    *("-h", str(sockets), "-p", str(port), "-U", "barometre", "warehouse"),
+                ],
+            )
+            yield f"host={sockets} port={port} user=barometre dbname=warehouse"
+        finally:
+            subprocess.run(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                capture_output=True,
+                check=False,
+                **as_user,  # type: ignore[call-overload]
+            )
     finally:
-        subprocess.run(
-            [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            capture_output=True,
-            check=False,
-            **as_user,  # type: ignore[call-overload]
-        )
+        shutil.rmtree(folder, ignore_errors=True)

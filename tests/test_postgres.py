@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ PG_TYPES = {
 
 
 @pytest.fixture(scope="session")
-def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_dsn() -> Iterator[str]:
     """A throw-away cluster's DSN; skipped when the server binaries are not installed
     (`make postgres`), an error in CI, where `make test` installs them."""
     bin_dir = pg_bin_dir()
@@ -53,14 +55,23 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "PostgreSQL server binaries (initdb, pg_ctl) not installed: "
             "apt-get install postgresql, or `make postgres` as root"
         )
-    with throwaway_cluster(tmp_path_factory.mktemp("postgres"), bin_dir) as dsn:
+    with throwaway_cluster(bin_dir) as dsn:
         yield dsn
 
 
 @pytest.fixture(scope="session")
-def pg_run(pg_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """`barometre run --target postgres` on the bundled sample; its environment."""
-    home = tmp_path_factory.mktemp("pg-run")
+def pg_run(pg_dsn: str) -> Iterator[dict[str, str]]:
+    """`barometre run --target postgres` on the bundled sample; its environment.
+
+    In a temporary folder of its own, as the cluster (tests/postgres_cluster.py)."""
+    home = Path(tempfile.mkdtemp(prefix="barometre-pg-run-"))
+    try:
+        yield _run_on_server(pg_dsn, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _run_on_server(pg_dsn: str, home: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "BAROMETRE_DATA_DIR": str(PROJECT_ROOT / "data" / "raw"),
