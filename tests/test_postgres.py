@@ -223,3 +223,10 @@ def test_publishing_with_nothing_built_keeps_the_publication(pg_run: dict[str, s
         assert after == before
     finally:
         pg.close()
+
+
+def test_the_report_is_built_from_the_servers_publication(pg_run: dict[str, str]) -> None:
+    report_dir = Path(pg_run["BAROMETRE_REPORT_DIR"])
+    for edition in ("2018", "2021"):
+        page = (report_dir / edition / "index.html").read_text(encoding="utf-8")
+        assert "Figures tirées de la publication server " in page
