@@ -196,7 +196,9 @@ def test_a_failed_copy_leaves_the_earlier_raw_rows(pg_run: dict[str, str]) -> No
         before = pg.execute(count).fetchone()[0]
         assert before > 0
         # the server refuses one row half-way through: the whole edition must stay as it was
-        pg.execute("ALTER TABLE raw.answers ADD CONSTRAINT refuse_level_3 CHECK (level <> 3) NOT VALID")
+        pg.execute(
+            "ALTER TABLE raw.answers ADD CONSTRAINT refuse_level_3 CHECK (level <> 3) NOT VALID"
+        )
         try:
             with pytest.raises(Exception, match="refuse_level_3"):
                 push_edition(Path(pg_run["BAROMETRE_WAREHOUSE"]), "2021", dsn)
