@@ -190,10 +190,19 @@ def _push_to_server(
     from barometre.postgres.connection import ServerError
     from barometre.postgres.raw import push_edition
 
+    import psycopg
+
     try:
         pushed = push_edition(warehouse.warehouse_path(), edition, settings.pg_dsn)
     except ServerError as err:
         raise Failure(description=str(err), allow_retries=False) from None
+    except psycopg.Error as err:  # the copy was rolled back: the server is as it was
+        raise Failure(
+            description=f"copying edition {edition} to the server failed "
+            f"({type(err).__name__}: {str(err).strip().splitlines()[0]}); the server keeps "
+            "the edition's previous raw rows",
+            allow_retries=False,
+        ) from None
     context.log.info(f"edition {edition}: raw rows copied to the server {pushed.rows}")
 
 
