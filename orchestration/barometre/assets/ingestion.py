@@ -187,10 +187,10 @@ def _push_to_server(
     settings = get_settings()
     if settings.target != "postgres":
         return
+    import psycopg
+
     from barometre.postgres.connection import ServerError
     from barometre.postgres.raw import push_edition
-
-    import psycopg
 
     try:
         pushed = push_edition(warehouse.warehouse_path(), edition, settings.pg_dsn)
