@@ -9,7 +9,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find models seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) \
                dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: setup browser run test test-fast lint lint-checks ui clean
+.PHONY: setup browser postgres run test test-fast lint lint-checks ui clean
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -48,9 +48,28 @@ browser:
 		     "as root); the report's browser tests will be skipped"; \
 	fi
 
+# Debian's PostgreSQL server binaries (initdb, pg_ctl), for the slow tests of the
+# PostgreSQL target (tests/test_postgres.py): they start a throw-away cluster in a
+# temporary folder, no service. Installed like chromium above; in CI a missing server
+# is an error, never a skip. The package's own cluster service is not needed.
+PG_BIN_GLOB := /usr/lib/postgresql/*/bin/initdb
+postgres:
+	@if ls $(PG_BIN_GLOB) >/dev/null 2>&1; then \
+		:; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's postgresql for the PostgreSQL target's tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	elif [ -n "$$CI" ]; then \
+		echo "error: postgresql is missing and apt-get needs root; its tests must run in CI" >&2; \
+		exit 1; \
+	else \
+		echo "note: postgresql is not installed (sudo apt-get install postgresql, or make" \
+		     "postgres as root); the PostgreSQL target's tests will be skipped"; \
+	fi
+
 # Lint (what `make lint` runs), then everything, slow end-to-end tests included (plain
 # `pytest` runs the fast ones only). CI runs `make test`, so it lints too.
-test: setup browser
+test: setup browser postgres
 	$(MAKE) --no-print-directory lint-checks
 	$(BIN)/python -m pytest -m "slow or not slow"
 

@@ -19,3 +19,16 @@
         'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), '…', '...'), chr(160), ' ')
     ), '\s+', ' ', 'g')))
 {%- endmacro %}
+
+{#
+  PostgreSQL: the same folding without strip_accents (an extension there, unaccent):
+  NFD decomposition, then the combining marks (U+0300–U+036F) removed. Needs a UTF8
+  database (the default of initdb on a UTF-8 system).
+#}
+{% macro postgres__normalize_wording(expression) -%}
+    trim(lower(regexp_replace(regexp_replace(normalize(
+        replace(replace(replace(replace(replace(replace(
+            translate({{ expression }}, '‘’‚′´`“”„«»–—‑', '''''''''''''"""""---'),
+        'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), '…', '...'), chr(160), ' '),
+        NFD), '[\u0300-\u036f]', '', 'g'), '\s+', ' ', 'g')))
+{%- endmacro %}

@@ -119,7 +119,10 @@ severity error, or a failed blocking check on any of its upstream assets, skips 
 def published_warehouse(
     context: AssetExecutionContext, warehouse: WarehouseResource
 ) -> MaterializeResult:
-    published_dir = get_settings().published_dir
+    settings = get_settings()
+    if settings.target == "postgres":
+        return _publish_on_server(context, warehouse, settings.pg_dsn)
+    published_dir = settings.published_dir
     try:
         with dagster_writer(context, warehouse.warehouse_path()):
             version = publish(
@@ -139,6 +142,31 @@ def published_warehouse(
             "storage_version": version.storage_version,
             "marts": len(version.marts),
             "row_counts": MetadataValue.json(version.tables),
+        }
+    )
+
+
+def _publish_on_server(
+    context: AssetExecutionContext, warehouse: WarehouseResource, dsn: str
+) -> MaterializeResult:
+    """PostgreSQL target: swap the marts built in marts_build into marts, in one
+    transaction, and grant bi_reader read access (barometre.postgres.publish)."""
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.publish import ServerPublishError, publish_marts
+
+    try:
+        with dagster_writer(context, warehouse.warehouse_path()):
+            published = publish_marts(dsn, run_id=context.run.run_id)
+    except (ServerError, ServerPublishError) as err:
+        raise Failure(description=f"publishing failed: {err}", allow_retries=False) from None
+    context.log.info(f"marts published on {published.server}, schema marts")
+    return MaterializeResult(
+        metadata={
+            "server": published.server,
+            "schema": "marts",
+            "published_at": published.published_at,
+            "marts": len(published.tables),
+            "row_counts": MetadataValue.json(published.tables),
         }
     )
 

@@ -20,7 +20,14 @@ from barometre.editions import discover_editions
 from barometre.file_modes import PRIVATE_UMASK
 from barometre.interrupt_watch import InterruptWatch
 from barometre.report import cli as report_cli
-from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
+from barometre.settings import (
+    ENV_TARGET,
+    PROJECT_ROOT,
+    TARGETS,
+    Settings,
+    export_environment,
+    get_settings,
+)
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -106,8 +113,14 @@ def cmd_prepare(_args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.target:  # the same as BAROMETRE_TARGET, for this run (dbt and Dagster read it)
+        os.environ[ENV_TARGET] = args.target
     settings = get_settings()
     export_environment(settings)
+    if settings.target == "postgres":
+        problem = cli_ops.server_problem(settings)
+        if problem:
+            return _fail(problem)
     available = discover_editions(settings.data_dir)
     if not available:
         return _fail(
@@ -282,7 +295,7 @@ def _run(
     _say("")
     _say(warehouse_summary(settings.warehouse))
     _say(f"Warehouse file: {settings.warehouse} (working copy: runs only)")
-    _say(f"Published (BI): {settings.published_dir / 'barometre.duckdb'}")
+    _say(f"Published (BI): {cli_ops.published_location(settings)}")
     _say(f"Dagster UI:     {UI_HINT}")
     if failed:
         return _fail(f"edition(s) not loaded: {', '.join(failed)}")
@@ -413,6 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="main job: ingest the edition(s), then dbt build")
     run.add_argument("--edition", help="only this edition (folder name under the data dir)")
+    run.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="where to build the warehouse (default: BAROMETRE_TARGET, else duckdb); "
+        "postgres: the server of BAROMETRE_PG_DSN (docs/scaling.md)",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser(

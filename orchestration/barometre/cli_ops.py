@@ -48,8 +48,34 @@ def ensure_instance_config(dagster_home: Path) -> Path:
     return config
 
 
+def server_problem(settings: Settings) -> str | None:
+    """PostgreSQL target: why the server cannot be used (in one line), or None."""
+    from barometre.postgres.connection import ServerError, connect
+
+    try:
+        connect(settings.pg_dsn).close()
+    except ServerError as err:
+        return str(err)
+    return None
+
+
+def published_location(settings: Settings) -> str:
+    """Where BI tools read the published marts."""
+    if settings.target == "postgres":
+        from barometre.postgres.connection import connection_params, describe
+
+        server = describe(connection_params(settings.pg_dsn))
+        return f"schema marts on {server} (role bi_reader)"
+    return str(settings.published_dir / "barometre.duckdb")
+
+
 def unchanged_publication_note(settings: Settings) -> str:
     """One line for failed runs: the published data were not replaced."""
+    if settings.target == "postgres":
+        return (
+            "The marts published for BI were NOT changed (schema marts on the server "
+            "keeps the previous publication)."
+        )
     from barometre.publish import check_publication
 
     current, problem = check_publication(settings.published_dir)
@@ -63,7 +89,26 @@ def unchanged_publication_note(settings: Settings) -> str:
     )
 
 
+def _server_published_lines(settings: Settings) -> list[str]:
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.publish import current_publication
+
+    try:
+        current = current_publication(settings.pg_dsn)
+    except ServerError as err:
+        return [f"Published for BI: unknown ({err})."]
+    if current is None:
+        return [f"Published for BI: nothing yet on {published_location(settings)}."]
+    comment, counts = current
+    lines = [f"Published for BI: {published_location(settings)}", f"  {comment}"]
+    width = max((len(name) for name in counts), default=0)
+    lines += [f"  {name:<{width}} {rows:>8} rows" for name, rows in sorted(counts.items())]
+    return lines
+
+
 def _published_lines(settings: Settings) -> list[str]:
+    if settings.target == "postgres":
+        return _server_published_lines(settings)
     from barometre.publish import check_publication
 
     current, problem = check_publication(settings.published_dir)
@@ -194,12 +239,29 @@ def cmd_publish(_args: argparse.Namespace) -> int:
     from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
 
     settings = get_settings()
+    if settings.target == "postgres":
+        return _publish_on_server(settings)
     try:
         with hold_working_warehouse("barometre publish", on_wait=_say):
             version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
     except (PublishError, WarehouseBusy) as err:
         return _fail(str(err))
     _say(f"Published version {version.version}: {version.path}")
+    return 0
+
+
+def _publish_on_server(settings: Settings) -> int:
+    """PostgreSQL target: swap the marts of the last build (schema marts_build) into marts."""
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.publish import ServerPublishError, publish_marts
+    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+
+    try:
+        with hold_working_warehouse("barometre publish", on_wait=_say):
+            published = publish_marts(settings.pg_dsn)
+    except (ServerError, ServerPublishError, WarehouseBusy) as err:
+        return _fail(str(err))
+    _say(f"Published {len(published.tables)} marts: schema marts on {published.server}")
     return 0
 
 

@@ -20,6 +20,12 @@ ENV_MAX_BAD_SHARE = "BAROMETRE_MAX_BAD_SHARE"
 ENV_PUBLISHED_DIR = "BAROMETRE_PUBLISHED_DIR"
 ENV_WRITER_WAIT = "BAROMETRE_WRITER_WAIT_SECONDS"
 ENV_REPORT_DIR = "BAROMETRE_REPORT_DIR"
+ENV_TARGET = "BAROMETRE_TARGET"
+ENV_PG_DSN = "BAROMETRE_PG_DSN"
+
+TARGETS = ("duckdb", "postgres")
+"""Where the warehouse is built: the embedded DuckDB file (default) or a PostgreSQL
+server (barometre.postgres, docs/scaling.md). Also the dbt profile's output names."""
 
 DEFAULT_MAX_BAD_SHARE = 0.05
 """Above this share of rows breaking the row contract, an edition is not loaded."""
@@ -42,6 +48,11 @@ class Settings:
     """Where `barometre report` and the report asset write the HTML report."""
     max_bad_share: float = DEFAULT_MAX_BAD_SHARE
     writer_wait: float = DEFAULT_WRITER_WAIT
+    target: str = "duckdb"
+    """one of TARGETS (BAROMETRE_TARGET)"""
+    pg_dsn: str = ""
+    """libpq connection string or URI of the PostgreSQL warehouse (BAROMETRE_PG_DSN);
+    empty: libpq's own PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"""
 
     @property
     def published_inside_warehouse_dir(self) -> bool:
@@ -76,7 +87,19 @@ def get_settings() -> Settings:
         report_dir=_path_from_env(ENV_REPORT_DIR, PROJECT_ROOT / "build" / "report"),
         max_bad_share=float(os.environ.get(ENV_MAX_BAD_SHARE, DEFAULT_MAX_BAD_SHARE)),
         writer_wait=_seconds_from_env(ENV_WRITER_WAIT, DEFAULT_WRITER_WAIT),
+        target=_target_from_env(),
+        pg_dsn=os.environ.get(ENV_PG_DSN, "").strip(),
     )
+
+
+def _target_from_env() -> str:
+    value = os.environ.get(ENV_TARGET, "").strip().lower() or "duckdb"
+    if value not in TARGETS:
+        raise SystemExit(
+            f"error: setting {ENV_TARGET}={value!r} is not a known target; use one of "
+            f"{', '.join(TARGETS)}"
+        )
+    return value
 
 
 def _seconds_from_env(name: str, default: float) -> float:
@@ -101,3 +124,8 @@ def export_environment(settings: Settings) -> None:
     os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)
     os.environ[ENV_PUBLISHED_DIR] = str(settings.published_dir)
     os.environ[ENV_REPORT_DIR] = str(settings.report_dir)
+    os.environ[ENV_TARGET] = settings.target
+    if settings.target == "postgres":  # dbt's postgres output reads them (profiles.yml)
+        from barometre.postgres.connection import export_dbt_environment
+
+        export_dbt_environment(settings.pg_dsn)

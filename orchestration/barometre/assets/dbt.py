@@ -118,13 +118,15 @@ def _target_path(context: AssetExecutionContext) -> Path:
     return Path(dbt_project.project_dir) / "target" / name
 
 
-def partial_parse_cache(warehouse: Path) -> Path:
+def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
     """Where dbt's partial-parse state for this warehouse file is kept between runs.
 
     dbt invalidates partial parsing when the profile's connection keys change, and the
-    warehouse path is one of them: one cached state per warehouse path, so every run
-    after the first reuses the parsed project instead of parsing it again."""
-    key = hashlib.sha256(str(Path(warehouse).resolve()).encode()).hexdigest()[:16]
+    warehouse path is one of them: one cached state per warehouse path (per target
+    other than DuckDB), so every run after the first reuses the parsed project instead
+    of parsing it again."""
+    where = str(Path(warehouse).resolve()) if target == "duckdb" else target
+    key = hashlib.sha256(where.encode()).hexdigest()[:16]
     return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
 
 
@@ -159,7 +161,8 @@ def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     never feeds a mart; the failed step then stops `published_warehouse`, as does any
     failed blocking asset check (Great Expectations) on a dbt asset."""
     target = _target_path(context)
-    cache = partial_parse_cache(get_settings().warehouse)
+    settings = get_settings()
+    cache = partial_parse_cache(settings.warehouse, settings.target)
     _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
     with dagster_writer(context):

@@ -112,6 +112,7 @@ def _load_and_check(
         f"edition {edition}: {load.respondents} respondents, {load.answers} answers, "
         f"{load.rows_quarantined} row(s) quarantined"
     )
+    _push_to_server(context, warehouse, edition)
     # load.files is ordered by file name, as raw.load_log is: position = neutral label.
     labels = {f.source_file: file_label(edition, i) for i, f in enumerate(load.files, 1)}
     files = {
@@ -174,6 +175,35 @@ def _load_and_check(
         severity=AssetCheckSeverity.WARN,
         metadata={"by_check": MetadataValue.json(load.quarantine_checks)},
     )
+
+
+def _push_to_server(
+    context: AssetExecutionContext, warehouse: WarehouseResource, edition: str
+) -> None:
+    """PostgreSQL target: copy the edition's raw rows just loaded to the server, in one
+    transaction (barometre.postgres.raw); the DuckDB file is the ingestion's staging."""
+    from barometre.settings import get_settings
+
+    settings = get_settings()
+    if settings.target != "postgres":
+        return
+    import psycopg
+
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.raw import push_edition
+
+    try:
+        pushed = push_edition(warehouse.warehouse_path(), edition, settings.pg_dsn)
+    except ServerError as err:
+        raise Failure(description=str(err), allow_retries=False) from None
+    except psycopg.Error as err:  # the copy was rolled back: the server is as it was
+        raise Failure(
+            description=f"copying edition {edition} to the server failed "
+            f"({type(err).__name__}: {str(err).strip().splitlines()[0]}); the server keeps "
+            "the edition's previous raw rows",
+            allow_retries=False,
+        ) from None
+    context.log.info(f"edition {edition}: raw rows copied to the server {pushed.rows}")
 
 
 def _as_stored(err: IngestError, edition: str, folder: Path) -> IngestError:

@@ -29,11 +29,17 @@ PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
     "(BAROMETRE_REPORT_DIR/<edition>/index.html), built only from the published copy.",
 )
 def barometre_report(context: AssetExecutionContext) -> MaterializeResult:
-    from barometre.report.build import ReportError, build_report
+    from barometre.report.build import ReportError, build_report, server_publication
 
     settings = get_settings()
     try:
-        built = build_report(settings.published_dir, settings.report_dir, say=context.log.info)
+        # on PostgreSQL, what the server publishes (schema marts), not the DuckDB file
+        built = build_report(
+            settings.published_dir,
+            settings.report_dir,
+            say=context.log.info,
+            connection=server_publication(settings),
+        )
     except ReportError as err:
         raise Failure(
             description=f"the report could not be built ({err}); the publication itself "

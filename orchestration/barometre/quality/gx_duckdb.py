@@ -78,8 +78,28 @@ class GxDuckDB:
     context: Any
     datasource: Any
     warehouse: Path
+    schema_map: dict[str, str] = field(default_factory=dict)
+    """logical schema -> the schema it is read from (PostgreSQL: marts -> marts_build,
+    where the marts wait for their checks before publishing)"""
     _connection: Any = None
     _engines: list = field(default_factory=list)
+
+    def physical(self, relation: str) -> str:
+        """Where `relation` (`schema.table`, as the suites name it) is read from."""
+        schema, _, table = relation.partition(".")
+        return f"{self.schema_map.get(schema, schema)}.{table}"
+
+    def relations(self) -> set[str]:
+        """The relations that exist, under their logical names (a schema mapped away,
+        e.g. the published marts on the server, is not the one validated)."""
+        physical_to_logical = {v: k for k, v in self.schema_map.items()}
+        found = set()
+        for r in self.query("select table_schema, table_name from information_schema.tables"):
+            schema = str(r["table_schema"])
+            if schema in self.schema_map and schema not in physical_to_logical:
+                continue
+            found.add(f"{physical_to_logical.get(schema, schema)}.{r['table_name']}")
+        return found
 
     def add_query_asset(self, name: str, query: str) -> Any:
         """A data asset over `query` (use this instead of table assets, see the module doc)."""
@@ -168,3 +188,20 @@ def duckdb_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
         session.close()
         with contextlib.suppress(Exception):
             context.data_sources.delete(DATASOURCE_NAME)
+
+
+@contextlib.contextmanager
+def warehouse_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
+    """The GX session on the configured target: the DuckDB file `warehouse`, or the
+    PostgreSQL server (BAROMETRE_TARGET=postgres, barometre.postgres.gx)."""
+    from barometre.settings import get_settings
+
+    settings = get_settings()
+    if settings.target == "postgres":
+        from barometre.postgres.gx import postgres_gx
+
+        with postgres_gx(settings.pg_dsn, warehouse, context) as session:
+            yield session
+    else:
+        with duckdb_gx(warehouse, context) as session:
+            yield session

@@ -158,10 +158,7 @@ class QualityReport:
 
 def read_facts(session: Any, relations: Iterable[str]) -> tuple[WarehouseFacts, set[str]]:
     """Editions (reference.editions) and columns of `relations`; plus the relations that exist."""
-    existing = {
-        f"{r['table_schema']}.{r['table_name']}"
-        for r in session.query("select table_schema, table_name from information_schema.tables")
-    }
+    existing = session.relations()
     editions: tuple[EditionScale, ...] = ()
     if "reference.editions" in existing:
         editions = tuple(
@@ -174,15 +171,17 @@ def read_facts(session: Any, relations: Iterable[str]) -> tuple[WarehouseFacts, 
     wanted = sorted(set(relations) & existing)
     columns: dict[str, tuple[str, ...]] = {}
     if wanted:
-        in_list = ", ".join("'" + r.replace("'", "''") + "'" for r in wanted)
+        logical = {session.physical(r): r for r in wanted}
+        in_list = ", ".join("'" + r.replace("'", "''") + "'" for r in logical)
         for r in session.query(
             "select table_schema || '.' || table_name as relation, column_name "
             "from information_schema.columns "
             f"where table_schema || '.' || table_name in ({in_list}) "
             "order by relation, ordinal_position"
         ):
-            columns.setdefault(r["relation"], ())
-            columns[r["relation"]] += (r["column_name"],)
+            relation = logical[r["relation"]]
+            columns.setdefault(relation, ())
+            columns[relation] += (r["column_name"],)
     return WarehouseFacts(editions=editions, columns=columns), existing
 
 
@@ -373,12 +372,12 @@ def _validate(
     gx: Any, context: Any, warehouse: Path, wanted: Sequence[str]
 ) -> tuple[dict[str, SuiteResult], list[tuple[Suite, Any]], dict, dict]:
     """Run the wanted suites in one checkpoint; suites not built are reported, not run."""
-    from barometre.quality.gx_duckdb import duckdb_gx
+    from barometre.quality.gx_duckdb import warehouse_gx
 
     results: dict[str, SuiteResult] = {}
     to_run: list[tuple[Suite, Any]] = []
     by_suite: dict[str, Any] = {}
-    with duckdb_gx(warehouse, context) as session:
+    with warehouse_gx(warehouse, context) as session:
         all_relations = {r for s in build_suites(WarehouseFacts(editions=())) for r in s.relations}
         facts, existing = read_facts(session, all_relations)
         profile = read_profile(session, existing)
@@ -389,7 +388,9 @@ def _validate(
             if missing:
                 results[suite.name] = _not_built(suite, missing)
                 continue
-            asset = session.add_query_asset(suite.name, f"select * from {suite.relation}")
+            asset = session.add_query_asset(
+                suite.name, f"select * from {session.physical(suite.relation)}"
+            )
             batch = asset.add_batch_definition_whole_table(f"{suite.name}_all_rows")
             gx_suite = context.suites.add_or_update(_gx_suite(gx, suite))
             definition = context.validation_definitions.add(

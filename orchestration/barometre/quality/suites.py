@@ -8,7 +8,10 @@ columns whose set depends on the data (`share_stage_*`, …) are read from the c
 
 Custom rules are SQL (`UnexpectedRowsExpectation`: the query returns the offending rows,
 `{batch}` is the suite's relation). Column rules (`between`, `not null`, `in set`) use the
-stock column expectations, which run in DuckDB.
+stock column expectations, which run in DuckDB. The SQL runs on every target (DuckDB,
+PostgreSQL 15): in a query with a join `{batch}` takes an alias (`{batch} as b`; GX
+aliases it itself in a query without one), doubles are cast to decimal before round(),
+and a ratio of counts divides a double (no integer division).
 
 Severity: `error` (the default) means the numbers are wrong and downstream must not build
 or publish; `warning` means "look at it" (drift between editions): it never blocks.
@@ -289,7 +292,7 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             "each report group (type at that edition, raw.responses → "
             "reference.collectivity_types): a group at zero means a load lost a whole type.",
             f"""with answering as (
-                    select distinct edition_code, respondent_id from {{batch}}
+                    select distinct edition_code, respondent_id from {{batch}} as b
                 ),
                 counts as (
                     select answering.edition_code, types.report_group,
@@ -322,7 +325,7 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             "Every respondent of an edition has its kept response (raw.responses) with an "
             "official type (reference.collectivity_types).",
             """select answering.edition_code, answering.respondent_id, responses.type_code
-               from (select distinct edition_code, respondent_id from {batch}) as answering
+               from (select distinct edition_code, respondent_id from {batch} as b) as answering
                left join raw.responses as responses
                  on responses.edition_code = answering.edition_code
                 and responses.respondent_id = answering.respondent_id
@@ -338,12 +341,13 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             "is most likely mis-mapped.",
             f"""select edition_code, question_code, count(*) as n_respondents,
                        sum(case when answer_state = 'no_answer' then 1 else 0 end) as n_no_answer,
-                       round(1 - sum(case when answer_state = 'no_answer' then 1 else 0 end)
-                                 / count(*), 3) as response_rate
+                       round(cast(1 - cast(sum(case when answer_state = 'no_answer'
+                                                     then 1 else 0 end) as double precision)
+                                      / count(*) as decimal(18, 6)), 3) as response_rate
                 from {{batch}}
                 group by edition_code, question_code
-                having 1 - sum(case when answer_state = 'no_answer' then 1 else 0 end)
-                           / count(*) < {MIN_RESPONSE_RATE}
+                having 1 - cast(sum(case when answer_state = 'no_answer' then 1 else 0 end)
+                                as double precision) / count(*) < {MIN_RESPONSE_RATE}
                 order by response_rate, edition_code, question_code""",
         ),
         _unexpected(
@@ -353,13 +357,13 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             """select 'question without answers' as problem, questions.edition_code,
                       questions.question_code
                from reference.questions as questions
-               where questions.edition_code in (select distinct edition_code from {batch})
+               where questions.edition_code in (select distinct edition_code from {batch} as b)
                  and not exists (select 1 from {batch} as answers
                                  where answers.edition_code = questions.edition_code
                                    and answers.question_code = questions.question_code)
                union all
                select 'not in the questionnaire', asked.edition_code, asked.question_code
-               from (select distinct edition_code, question_code from {batch}) as asked
+               from (select distinct edition_code, question_code from {batch} as b) as asked
                left join reference.questions as questions
                  on questions.edition_code = asked.edition_code
                 and questions.question_code = asked.question_code
@@ -377,7 +381,7 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
                cells as (
                    select edition_code, respondent_id, count(*) as n_cells,
                           count(distinct question_code) as n_questions_answered
-                   from {batch} group by edition_code, respondent_id
+                   from {batch} as b group by edition_code, respondent_id
                )
                select cells.edition_code, cells.respondent_id, cells.n_cells,
                       expected.n_questions
@@ -422,7 +426,7 @@ def _levels_match_scale_query(max_levels: int) -> str:
                    left join reference.editions as editions
                      on editions.edition_code = b.edition_code
                )
-               select * from ({cases})
+               select * from ({cases}) as checked
                order by edition_code, question_code, share_column"""
 
 
@@ -451,7 +455,7 @@ def question_distribution_suite(facts: WarehouseFacts) -> Suite:
             f"{SHARE_SUM_TOLERANCE_POINTS:g} point (suppressed and unanswered questions "
             "excepted).",
             f"""select edition_code, question_code, n_answering,
-                       round(100 * ({exact_sum}), 2) as share_sum_pct
+                       round(cast(100 * ({exact_sum}) as decimal(18, 6)), 2) as share_sum_pct
                 from {{batch}}
                 where n_answering > 0 and share_level_1 is not null
                   and abs(100 * ({exact_sum}) - 100) > {SHARE_SUM_TOLERANCE_POINTS}
@@ -510,9 +514,10 @@ def question_drift_suite(facts: WarehouseFacts) -> Suite:
         gaps = " union all ".join(
             f"""select question_key, previous_edition_code, edition_code, question_code,
                        '{c}' as stage_share,
-                       round(100 * previous_{c}, 1) as previous_pct,
-                       round(100 * {c}, 1) as pct,
-                       round(100 * abs({c} - previous_{c}), 1) as gap_points
+                       round(cast(100 * previous_{c} as decimal(18, 6)), 1) as previous_pct,
+                       round(cast(100 * {c} as decimal(18, 6)), 1) as pct,
+                       round(cast(100 * abs({c} - previous_{c}) as decimal(18, 6)), 1)
+                           as gap_points
                 from pairs
                 where abs({c} - previous_{c}) > {threshold}"""
             for c in stage_shares
@@ -531,7 +536,7 @@ def question_drift_suite(facts: WarehouseFacts) -> Suite:
                         window w as (partition by b.question_key
                                      order by ranked_editions.edition_rank)
                     )
-                    select * from ({gaps})
+                    select * from ({gaps}) as gaps
                     order by gap_points desc, question_key, stage_share"""
     else:
         # no stage share column: make the expectation fail visibly rather than pass

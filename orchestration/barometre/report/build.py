@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -49,14 +50,41 @@ def dbt_vars(dbt_project_dir: Path | None = None) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def read_data(published_dir: Path, editions: list[str] | None) -> list[queries.ReportData]:
-    """Every requested edition's figures (all published editions when None)."""
-    if current_version(published_dir) is None or not (published_dir / PUBLISHED_DB).exists():
+def server_publication(settings: Any) -> Any:
+    """The target's publication as a DuckDB connection for read_data: None on DuckDB
+    (read the published file); on PostgreSQL, a snapshot of schema marts and the public
+    lookups (barometre.postgres.snapshot), or a ReportError when nothing is published."""
+    if settings.target != "postgres":
+        return None
+    from barometre.postgres.connection import ServerError
+    from barometre.postgres.snapshot import published_snapshot
+
+    try:
+        snapshot = published_snapshot(settings.pg_dsn)
+    except ServerError as err:
+        raise ReportError(str(err)) from None
+    if snapshot is None:
+        raise ReportError(
+            "nothing is published on the server (schema marts): run "
+            "`barometre run --target postgres` first"
+        )
+    return snapshot
+
+
+def read_data(
+    published_dir: Path, editions: list[str] | None, connection: Any = None
+) -> list[queries.ReportData]:
+    """Every requested edition's figures (all published editions when None), from the
+    published copy, or from `connection` (a DuckDB database laid out like it: the
+    server's publication, barometre.postgres.snapshot), closed after reading."""
+    if connection is None and (
+        current_version(published_dir) is None or not (published_dir / PUBLISHED_DB).exists()
+    ):
         raise ReportError(
             f"nothing is published under {published_dir}: run `barometre run` (or "
             "`barometre publish`) first; the report reads only the published copy"
         )
-    con = connect_published(published_dir)
+    con = connection if connection is not None else connect_published(published_dir)
     try:
         wanted = editions or [e["edition_code"] for e in queries.editions(con)]
         return [queries.load(con, edition) for edition in wanted]
@@ -95,15 +123,17 @@ def build_report(
     editions: list[str] | None = None,
     *,
     say: Callable[[str], None] | None = None,
+    connection: Any = None,
 ) -> list[BuiltReport]:
-    """Write the report of each edition (every published one when None) under `out`."""
+    """Write the report of each edition (every published one when None) under `out`,
+    from the published copy in `published_dir` or from `connection` (see read_data)."""
     from barometre.report.page import render_page  # altair, jinja2: only when building
 
     say = say or (lambda _message: None)
     published_dir, out = Path(published_dir), Path(out)
     variables = dbt_vars()
     built = []
-    for data in read_data(published_dir, editions):
+    for data in read_data(published_dir, editions, connection):
         edition = data.edition["edition_code"]
         say(f"[report] edition {edition}: rendering…")
         page = out / edition / PAGE

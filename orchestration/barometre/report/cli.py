@@ -11,13 +11,19 @@ from barometre.settings import get_settings
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from barometre.report.build import ReportError, build_report
+    from barometre.report.build import ReportError, build_report, server_publication
 
     settings = get_settings()
     out = Path(args.out).expanduser().resolve() if args.out else settings.report_dir
     editions = [args.edition] if args.edition else None
     try:
-        built = build_report(settings.published_dir, out, editions, say=_say)
+        built = build_report(
+            settings.published_dir,
+            out,
+            editions,
+            say=_say,
+            connection=server_publication(settings),
+        )
     except ReportError as err:
         return _fail(str(err))
     for report in built:
