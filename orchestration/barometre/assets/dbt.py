@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, Config
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -149,27 +149,44 @@ def _save_partial_parse(target: Path, cache: Path) -> None:
     os.replace(staging, cache)  # atomic: a concurrent run reads the old or the new file
 
 
+DBT_OP_NAME = "barometre_dbt"
+
+
+class DbtBuildConfig(Config):
+    """Run config of the dbt step (`barometre run --full-refresh` sets it)."""
+
+    full_refresh: bool = False
+    """Rebuild every edition of the incremental core models (macros/edition_incremental.sql),
+    not only those whose load changed."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    name="barometre_dbt",
+    name=DBT_OP_NAME,
     dagster_dbt_translator=translator,
 )
-def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def barometre_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
     """Seeds, staging, intermediate, core and marts with all their tests: ONE `dbt build`.
 
     One invocation (one parse, one connection) instead of one per layer. The blocking
     guarantee comes from dbt itself: a failed test of severity error makes dbt skip
     every model downstream of the model it tests, so a core table that fails its tests
     never feeds a mart; the failed step then stops `published_warehouse`, as does any
-    failed blocking asset check (Great Expectations) on a dbt asset."""
+    failed blocking asset check (Great Expectations) on a dbt asset.
+
+    Core models incremental by edition rebuild only the editions whose load changed
+    since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
     target = _target_path(context)
     cache = partial_parse_cache(get_settings().warehouse)
     _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
     with dagster_writer(context):
         try:
-            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+            args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+            yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
 
