@@ -150,6 +150,10 @@ def _save_partial_parse(target: Path, cache: Path) -> None:
 
 
 DBT_OP_NAME = "barometre_dbt"
+BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+"""dbt unit tests check the SQL of the models on fixed inputs, not the data: they run in
+the test suite and CI (`make test` builds the project with them), not in every run,
+as dbt recommends for production builds. Data tests all run, as asset checks."""
 
 
 class DbtBuildConfig(Config):
@@ -185,7 +189,7 @@ def barometre_dbt(
     # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
     with dagster_writer(context):
         try:
-            args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+            args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
             yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
