@@ -183,6 +183,36 @@ def test_first_tick_skips_content_already_ingested(instance, data_dir) -> None:
     ]
 
 
+def test_barometre_run_skips_an_edition_loaded_from_the_same_folder_and_seeds(
+    instance, data_dir
+) -> None:
+    # `barometre run` loads an edition again only when its folder, the seeds or the
+    # warehouse's raw.load_log tell a different story from its last successful load.
+    from barometre.automation import (
+        CONTENT_TAG,
+        SEEDS_TAG,
+        seeds_fingerprint,
+        unchanged_since_last_load,
+    )
+    from barometre.settings import PROJECT_ROOT
+
+    seeds = seeds_fingerprint(PROJECT_ROOT / "seeds")
+    state = edition_state(data_dir / "2021")
+    [(name, sha)] = state.files
+    assert name == "export.csv"
+    logged = [(name, sha, "2026-01-01 00:00:00")]
+    assert not unchanged_since_last_load(instance, state, seeds, logged)  # never ingested
+    _finished_run(instance, "ingest_edition", **{CONTENT_TAG: state.fingerprint, SEEDS_TAG: seeds})
+    assert unchanged_since_last_load(instance, state, seeds, logged)
+    assert not unchanged_since_last_load(instance, state, "other seeds", logged)
+    assert not unchanged_since_last_load(instance, state, seeds, [])  # warehouse lost it
+    assert not unchanged_since_last_load(instance, state, seeds, None)  # unreadable
+    restored = [(name, "0" * 64, "2025-01-01 00:00:00")]  # an older warehouse file
+    assert not unchanged_since_last_load(instance, state, seeds, restored)
+    write_limesurvey(data_dir / "2021", [Response("Nantes Métropole", "METRO")])
+    assert not unchanged_since_last_load(instance, edition_state(data_dir / "2021"), seeds, logged)
+
+
 # --------------------------------------------------------------------------- refresh
 
 
@@ -427,6 +457,37 @@ def test_surveymonkey_template_parses(tmp_path: Path) -> None:
     create_edition(tmp_path, PROJECT_ROOT / "seeds", "2025", "surveymonkey_xlsx")
     with pytest.raises(IngestError, match="missing"):
         load_manifest(tmp_path / "2025")
+
+
+def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
+    tmp_path: Path,
+) -> None:
+    from barometre.cli_ops import PREVIOUS_INSTANCE_CONFIG, ensure_instance_config
+    from barometre.instance_storage import KeptOpenSqliteEventLogStorage
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(PREVIOUS_INSTANCE_CONFIG, encoding="utf-8")
+    with DagsterInstance.from_config(str(home)) as before:  # Dagster's own storage
+        _, earlier = _finished_run(before, "ingest_edition")
+    ensure_instance_config(home)
+    assert "KeptOpenSqliteEventLogStorage" in (home / "dagster.yaml").read_text()
+    with DagsterInstance.from_config(str(home)) as inst:
+        assert isinstance(inst.event_log_storage, KeptOpenSqliteEventLogStorage)
+        _, run = _finished_run(inst, "ingest_edition")
+        # runs stored before the change are read from the same files
+        assert inst.all_logs(earlier.run_id, of_type=DagsterEventType.RUN_SUCCESS)
+        stored = inst.all_logs(run.run_id)
+    # and what it stored is read back by Dagster's own storage (the UI, another process)
+    (home / "dagster.yaml").write_text(PREVIOUS_INSTANCE_CONFIG, encoding="utf-8")
+    with DagsterInstance.from_config(str(home)) as plain:
+        assert [e.dagster_event_type for e in plain.all_logs(run.run_id)] == [
+            e.dagster_event_type for e in stored
+        ]
+    edited = PREVIOUS_INSTANCE_CONFIG + "# mine\n"
+    (home / "dagster.yaml").write_text(edited, encoding="utf-8")
+    ensure_instance_config(home)
+    assert (home / "dagster.yaml").read_text() == edited  # edited by hand: never rewritten
 
 
 def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

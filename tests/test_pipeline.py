@@ -48,7 +48,7 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     # dbt's long output goes to the run log; the terminal shows its summaries.
     assert "dbt: Done. PASS=" in result.stdout and "START sql" not in result.stdout
     [log] = (tmp_path / "logs").glob("run-*.log")
-    assert "START sql table model core.fct_answers" in log.read_text(encoding="utf-8")
+    assert "START sql incremental model core.fct_answers" in log.read_text(encoding="utf-8")
 
     con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
     counts = dict(
@@ -77,6 +77,13 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     assert tagged == {
         e: edition_state(PROJECT_ROOT / "data" / "raw" / e).fingerprint for e in ("2018", "2021")
     }
+
+    # Run again, nothing changed: no edition is loaded again, dbt still builds and publishes.
+    again = barometre("run", env=env, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    for edition in ("2018", "2021"):
+        assert f"[ingest] edition {edition}: unchanged since its load" in again.stdout
+    assert "[dbt] build and publish: ok" in again.stdout
 
 
 @pytest.mark.slow

@@ -20,6 +20,10 @@
 -- (macros suppress_cells and suppress_linked_cells; the ALL cell is never chosen).
 -- Ranks are computed among unsuppressed cells of the same edition ×
 -- subject type × segment.
+-- A table, not a view: two marts and its tests read it, and the disclosure-control
+-- search is the costliest query of the build (computed once instead of three times).
+{{ config(materialized='table') }}
+
 with respondent_subjects as (
 
     select * from {{ ref('int_respondent_subject_maturity') }}

@@ -200,6 +200,8 @@ class EditionState:
     """sha256 of the manifest and the files it lists; None when not ready"""
     waiting: str | None = None
     """why the edition is not ready (export missing, files still being written)"""
+    files: tuple[tuple[str, str], ...] = ()
+    """(file name, sha256) of each export file, as raw.load_log records them"""
 
 
 def edition_state(
@@ -221,13 +223,18 @@ def edition_state(
     if settle_seconds > 0 and max(p.stat().st_mtime for p in files) > now - settle_seconds:
         return EditionState(folder.name, None, "files still being written")
     digest = hashlib.sha256()
+    hashes = []
     for path in files:
         digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        own = hashlib.sha256()  # the file's own hash, as the ingester logs it
         with path.open("rb") as handle:
             while chunk := handle.read(_CHUNK):
                 digest.update(chunk)
+                own.update(chunk)
         digest.update(b"\0")
-    return EditionState(folder.name, digest.hexdigest())
+        if path.name != MANIFEST_NAME:
+            hashes.append((path.name, own.hexdigest()))
+    return EditionState(folder.name, digest.hexdigest(), files=tuple(sorted(hashes)))
 
 
 def scan_editions(data_dir: Path, *, settle_seconds: float = 0.0) -> list[EditionState]:
@@ -247,6 +254,51 @@ def _known_partitions(instance) -> set[str]:
 
 CONTENT_TAG = "barometre/content_sha256"
 """Tag of an ingestion run: the fingerprint (edition_state) of the folder it loaded."""
+
+
+SEEDS_TAG = "barometre/seeds_sha256"
+"""Tag of an ingestion run started by `barometre run`: the fingerprint of the seeds
+(reference tables) the ingestion resolved names and answers with."""
+
+
+def seeds_fingerprint(seeds_dir: Path) -> str:
+    """sha256 of every seed CSV (names included): a change may alter what a load writes."""
+    digest = hashlib.sha256()
+    for path in sorted(seeds_dir.rglob("*.csv")):
+        digest.update(str(path.relative_to(seeds_dir)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _last_ingestion_tags(instance, edition: str) -> dict[str, str]:
+    runs = instance.get_runs(
+        RunsFilter(
+            job_name=INGEST_JOB,
+            statuses=[DagsterRunStatus.SUCCESS],
+            tags={"dagster/partition": edition},
+        ),
+        limit=1,
+    )
+    return dict(runs[0].tags) if runs else {}
+
+
+def unchanged_since_last_load(
+    instance,
+    state: EditionState,
+    seeds_sha256: str,
+    loaded: Iterable[tuple[str, str, str]] | None,
+) -> bool:
+    """Whether loading the edition again would write what the warehouse holds already:
+    its last successful ingestion loaded this very folder content (manifest and files)
+    with these seeds, and raw.load_log still records those files (`loaded`: rows
+    (file, sha256, loaded_at) of barometre.status.edition_loads; a warehouse replaced or
+    restored since then shows other files or none)."""
+    if state.fingerprint is None or not loaded:
+        return False
+    tags = _last_ingestion_tags(instance, state.edition)
+    if tags.get(CONTENT_TAG) != state.fingerprint or tags.get(SEEDS_TAG) != seeds_sha256:
+        return False
+    return tuple(sorted((name, sha) for name, sha, _when in loaded)) == state.files
 
 
 def last_ingested(instance, editions: Iterable[str]) -> dict[str, str]:

@@ -38,6 +38,15 @@ def _quiet_run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
 
 
+def _transform_run_config(full_refresh: bool) -> dict:
+    config = _quiet_run_config()
+    if full_refresh:  # every edition of the incremental core models rebuilt
+        from barometre.assets.dbt import DBT_OP_NAME
+
+        config["ops"] = {DBT_OP_NAME: {"config": {"full_refresh": True}}}
+    return config
+
+
 def _error_summary(error) -> str:
     """The innermost cause of an unexpected error, in one line (the trace is in the log)."""
     while getattr(error, "cause", None) is not None:
@@ -140,7 +149,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         # One writer at a time: a second run waits (BAROMETRE_WRITER_WAIT_SECONDS), then
         # refuses in one line; the assets executed below find the lock already held.
         with hold_working_warehouse(on_wait=_say), InterruptWatch() as watch:
-            return _run(settings, available, editions, watch)
+            return _run(
+                settings,
+                available,
+                editions,
+                watch,
+                reload=args.reload or bool(args.edition),
+                full_refresh=args.full_refresh,
+            )
     except WarehouseBusy as err:
         return _fail(str(err))
 
@@ -194,9 +210,19 @@ def _ingest_outcome(edition: str, success: bool, before, after, failure: str) ->
 
 
 def _run(
-    settings: Settings, available: list[str], editions: list[str], watch: InterruptWatch
+    settings: Settings,
+    available: list[str],
+    editions: list[str],
+    watch: InterruptWatch,
+    *,
+    reload: bool = True,
+    full_refresh: bool = False,
 ) -> int:
-    """The run proper, under the writer lock."""
+    """The run proper, under the writer lock.
+
+    Without `reload`, an edition whose folder and seeds are those of its last successful
+    load (and which the warehouse still holds) is not loaded again: dbt then rebuilds
+    only what changed in core (incremental by edition) and the marts."""
     if not (settings.dbt_project_dir / "target" / "manifest.json").is_file():
         # Not prepared at install time (no `make setup`): prepare it once, as it would.
         _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
@@ -209,7 +235,14 @@ def _run(
     known = set(instance.get_dynamic_partitions("edition"))
     instance.add_dynamic_partitions("edition", [e for e in available if e not in known])
 
-    from barometre.automation import CONTENT_TAG, WRITER_TAGS, edition_state
+    from barometre.automation import (
+        CONTENT_TAG,
+        SEEDS_TAG,
+        WRITER_TAGS,
+        edition_state,
+        seeds_fingerprint,
+        unchanged_since_last_load,
+    )
     from barometre.run_log import captured, new_log_path
     from barometre.status import edition_loads
 
@@ -219,12 +252,18 @@ def _run(
     suspect: list[str] = []
     run_ids: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
+    seeds_sha256 = seeds_fingerprint(settings.seeds_dir)
     for edition in editions:
-        _say(f"[ingest] edition {edition}…")
         # The content fingerprint tells the sensor this content is loaded already.
         state = edition_state(settings.data_dir / edition)
-        tags = {**WRITER_TAGS, CONTENT_TAG: state.fingerprint} if state.fingerprint else {}
         before = edition_loads(settings.warehouse, edition)
+        if not reload and unchanged_since_last_load(instance, state, seeds_sha256, before):
+            _say(f"[ingest] edition {edition}: unchanged since its load (--reload loads it again)")
+            continue
+        _say(f"[ingest] edition {edition}…")
+        tags = {**WRITER_TAGS, SEEDS_TAG: seeds_sha256}
+        if state.fingerprint:
+            tags[CONTENT_TAG] = state.fingerprint
         try:
             with captured(log_path):
                 result = ingest.execute_in_process(
@@ -269,7 +308,9 @@ def _run(
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(
-                instance=instance, run_config=_quiet_run_config(), raise_on_error=False
+                instance=instance,
+                run_config=_transform_run_config(full_refresh),
+                raise_on_error=False,
             )
     except KeyboardInterrupt:
         result = None
@@ -431,6 +472,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=TARGETS,
         help="where to build the warehouse (default: BAROMETRE_TARGET, else duckdb); "
         "postgres: the server of BAROMETRE_PG_DSN (docs/scaling.md)",
+    )
+    run.add_argument(
+        "--reload",
+        action="store_true",
+        help="load every edition again, even those unchanged since their last load "
+        "(by default only new or changed editions are loaded; --edition always loads)",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every edition of the incremental core models (dbt --full-refresh), "
+        "not only those whose load changed",
     )
     run.set_defaults(func=cmd_run)
 

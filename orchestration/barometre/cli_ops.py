@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 from pathlib import Path
 
 from barometre.console import describe_os_error
@@ -22,7 +23,7 @@ from barometre.file_modes import open_private, private_dir
 from barometre.settings import Settings, get_settings
 from barometre.templates import LAYOUTS
 
-INSTANCE_CONFIG = """\
+PREVIOUS_INSTANCE_CONFIG = """\
 # Dagster instance of the barometre warehouse (written by `barometre`, edit freely).
 # DuckDB allows one writer at a time: runs are queued and started one by one
 # (docs/operations.md, "One writer at a time").
@@ -32,6 +33,20 @@ concurrency:
 telemetry:
   enabled: false
 """
+"""What earlier versions wrote: a file still holding exactly this is brought up to date."""
+
+INSTANCE_CONFIG = (
+    PREVIOUS_INSTANCE_CONFIG
+    + """\
+# Dagster's SQLite event log, with its connections kept open: a run stores its ~700
+# events several times faster (barometre.instance_storage; docs/performance.md, P1).
+event_log_storage:
+  module: barometre.instance_storage
+  class: KeptOpenSqliteEventLogStorage
+  config:
+    base_dir: {event_log_dir}
+"""
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -39,12 +54,15 @@ telemetry:
 
 def ensure_instance_config(dagster_home: Path) -> Path:
     """Create DAGSTER_HOME (owner-only: run logs and event history) and its dagster.yaml
-    (never overwrites an existing one)."""
+    (never overwrites one edited by hand; one exactly as an earlier version wrote it gets
+    the event log storage of barometre.instance_storage)."""
     private_dir(dagster_home)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or config.read_text(encoding="utf-8") == PREVIOUS_INSTANCE_CONFIG:
+        # the folder Dagster's default SQLite storage uses: runs stored before stay visible
+        event_log_dir = json.dumps(str(dagster_home.resolve() / "history" / "runs"))
         with open_private(config, "w") as handle:
-            handle.write(INSTANCE_CONFIG)
+            handle.write(INSTANCE_CONFIG.format(event_log_dir=event_log_dir))
     return config
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, Config
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -146,20 +146,40 @@ def _save_partial_parse(target: Path, cache: Path) -> None:
     os.replace(staging, cache)  # atomic: a concurrent run reads the old or the new file
 
 
+DBT_OP_NAME = "barometre_dbt"
+BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+"""dbt unit tests check the SQL of the models on fixed inputs, not the data: they run in
+the test suite and CI (`make test` builds the project with them), not in every run,
+as dbt recommends for production builds. Data tests all run, as asset checks."""
+
+
+class DbtBuildConfig(Config):
+    """Run config of the dbt step (`barometre run --full-refresh` sets it)."""
+
+    full_refresh: bool = False
+    """Rebuild every edition of the incremental core models (macros/edition_incremental.sql),
+    not only those whose load changed."""
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
-    name="barometre_dbt",
+    name=DBT_OP_NAME,
     dagster_dbt_translator=translator,
 )
-def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+def barometre_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
     """Seeds, staging, intermediate, core and marts with all their tests: ONE `dbt build`.
 
     One invocation (one parse, one connection) instead of one per layer. The blocking
     guarantee comes from dbt itself: a failed test of severity error makes dbt skip
     every model downstream of the model it tests, so a core table that fails its tests
     never feeds a mart; the failed step then stops `published_warehouse`, as does any
-    failed blocking asset check (Great Expectations) on a dbt asset."""
+    failed blocking asset check (Great Expectations) on a dbt asset.
+
+    Core models incremental by edition rebuild only the editions whose load changed
+    since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
     target = _target_path(context)
     settings = get_settings()
     cache = partial_parse_cache(settings.warehouse, settings.target)
@@ -167,7 +187,8 @@ def barometre_dbt(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # dbt writes the working warehouse: hold its writer lock (barometre.writer_lock).
     with dagster_writer(context):
         try:
-            yield from dbt.cli(["build"], context=context, target_path=target).stream()
+            args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
+            yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
 
