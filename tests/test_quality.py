@@ -19,8 +19,9 @@ import pytest
 from dagster import AssetChecksDefinition, AssetCheckSeverity, AssetKey
 
 from barometre.quality.checks import QUALITY_CHECKS, check_result
+from barometre.quality.facts import EditionScale, WarehouseFacts
 from barometre.quality.offline import make_offline, remote_assets, rewrite_page
-from barometre.quality.run import (
+from barometre.quality.results import (
     FAILED,
     NOT_BUILT,
     PASSED,
@@ -33,8 +34,6 @@ from barometre.quality.suites import (
     SUITE_NAMES,
     TARGETS,
     WARNING,
-    EditionScale,
-    WarehouseFacts,
     build_suites,
 )
 
@@ -262,7 +261,7 @@ def test_quality_checks_guard_their_assets_and_block_on_errors() -> None:
 
 def test_checks_module_does_not_import_great_expectations() -> None:
     code = (
-        "import sys, barometre.quality.checks, barometre.quality.run; "
+        "import sys, barometre.quality.checks, barometre.quality.validate; "
         "assert 'great_expectations' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -345,7 +344,7 @@ def _corrupt(warehouse: Path, *statements: str) -> None:
 def sample_report(
     sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> QualityReport:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     docs = tmp_path_factory.mktemp("data-docs")
     return run_warehouse_expectations(sample_warehouse, docs)
@@ -425,7 +424,7 @@ def test_row_counts_through_gx_equal_duckdb(sample_warehouse: Path) -> None:
 def test_a_share_of_150_fails_the_share_expectations(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -470,7 +469,7 @@ def test_a_share_of_150_fails_the_share_expectations(
 def test_losing_a_type_fails_respondents_per_edition_and_group(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -510,7 +509,7 @@ def test_losing_a_type_fails_respondents_per_edition_and_group(
 def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -540,7 +539,7 @@ def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
 
 @pytest.mark.slow
 def test_a_missing_mart_is_not_built_never_passed(sample_warehouse: Path, tmp_path: Path) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(broken, "drop table marts.mart_theme_maturity")
@@ -598,7 +597,7 @@ def test_checks_run_in_dagster(
 def test_restricted_failures_are_counted_never_listed_per_respondent(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(

@@ -3,7 +3,7 @@
 A suite is one relation of the warehouse (one GX query asset, one validation), the Dagster
 asset it guards and a list of expectations. Everything edition-specific comes from the
 warehouse's own reference tables (`reference.editions`: scale size, order of the
-editions), read by `run.py` into `WarehouseFacts`; no edition is named here. Mart
+editions), read by `facts.py` into `WarehouseFacts`; no edition is named here. Mart
 columns whose set depends on the data (`share_stage_*`, …) are read from the catalogue.
 
 Custom rules are SQL (`UnexpectedRowsExpectation`: the query returns the offending rows,
@@ -17,8 +17,10 @@ or publish; `warning` means "look at it" (drift between editions): it never bloc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from barometre.quality.facts import WarehouseFacts
 
 ERROR = "error"
 WARNING = "warning"
@@ -120,29 +122,6 @@ def _where(suite: str) -> dict[str, Any]:
         "asset_key": t.asset_key,
         "severity": t.severity,
     }
-
-
-@dataclass(frozen=True)
-class EditionScale:
-    """One edition of `reference.editions`: code and scale size, in edition order."""
-
-    edition_code: str
-    scale_size: int
-
-
-@dataclass(frozen=True)
-class WarehouseFacts:
-    """What the suites are built from: the editions and the columns of each relation."""
-
-    editions: tuple[EditionScale, ...]
-    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def max_scale_size(self) -> int:
-        return max((e.scale_size for e in self.editions), default=0)
-
-    def columns_like(self, relation: str, prefix: str) -> tuple[str, ...]:
-        return tuple(c for c in self.columns.get(relation, ()) if c.startswith(prefix))
 
 
 @dataclass(frozen=True)
