@@ -22,8 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_CSV = ROOT / "data" / "reference" / "published_distributions_2021.csv"
 SAMPLE_DOC = ROOT / "docs" / "sample-data.md"
-MARTS_YML = ROOT / "models" / "marts" / "_marts.yml"
-RESTRICTED_YML = ROOT / "models" / "marts" / "restricted" / "_restricted.yml"
+# one YAML per mart model beside its SQL, and the folder's _exposures.yml (CONTRIBUTING.md)
+MARTS_DIR = ROOT / "models" / "marts"
+RESTRICTED_DIR = MARTS_DIR / "restricted"
 DBT_PROJECT_YML = ROOT / "dbt_project" / "dbt_project.yml"
 MAX_RESPONDENTS = 34  # 2021 panel: a printed row is consistent if some n <= 34 reproduces it
 LEVELS = range(1, 7)
@@ -660,13 +661,24 @@ def test_suppression_is_exercised_on_the_sample(sample_db) -> None:
 # --- contracts and documentation ----------------------------------------------------------
 
 
-def yml_models(path: Path) -> dict[str, dict]:
-    return {m["name"]: m for m in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]}
+def yml_entries(folder: Path, key: str) -> list[dict]:
+    """The `key` entries (models, exposures…) of every YAML of a marts folder."""
+    return [
+        entry
+        for path in sorted(folder.glob("*.yml"))
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")).get(key) or []
+    ]
 
 
-@pytest.mark.parametrize(("schema", "yml"), [("marts", MARTS_YML), ("restricted", RESTRICTED_YML)])
-def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, yml) -> None:
-    models = yml_models(yml)
+def yml_models(folder: Path) -> dict[str, dict]:
+    return {m["name"]: m for m in yml_entries(folder, "models")}
+
+
+@pytest.mark.parametrize(
+    ("schema", "folder"), [("marts", MARTS_DIR), ("restricted", RESTRICTED_DIR)]
+)
+def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, folder) -> None:
+    models = yml_models(folder)
     assert set(models) == set(mart_tables(sample_db, schema))
     for name, model in models.items():
         assert model["config"]["contract"]["enforced"] is True, name
@@ -687,8 +699,8 @@ def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, ym
 
 
 def test_every_mart_has_an_analyst_page_and_an_exposure() -> None:
-    marts = yml_models(MARTS_YML)
-    exposures = yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["exposures"]
+    marts = yml_models(MARTS_DIR)
+    exposures = yml_entries(MARTS_DIR, "exposures")
     exposed = {ref for e in exposures for ref in e["depends_on"]}
     for name in marts:
         assert (ROOT / "docs" / "marts" / f"{name}.md").is_file(), name
@@ -747,8 +759,7 @@ def test_published_file_carries_the_dbt_descriptions(sample_warehouse, tmp_path)
 
     from barometre.publish import publish
 
-    models = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
-    described = models["mart_question_level_distribution"]
+    described = yml_models(MARTS_DIR)["mart_question_level_distribution"]
     column = {c["name"]: c for c in described["columns"]}["pct_at_level"]
     version = publish(sample_warehouse, tmp_path / "published")
     con = duckdb.connect(str(version.path), read_only=True)

@@ -11,7 +11,7 @@
 -- Disclosure: a question answered by fewer than var min_cell_size respondents has
 -- every share, percentage and mean nulled (is_suppressed, suppression_reason).
 {# columns share_level_1 … share_level_6: the longest scale so far (2021); a longer scale
-    needs new contract columns in _marts.yml -#}
+    needs new contract columns in mart_question_distribution.yml -#}
 {% set max_levels = 6 -%}
 {%- set stages = [
     ('eq_1', '= 1'), ('le_2', '<= 2'), ('ge_3', '>= 3'), ('ge_4', '>= 4'), ('ge_5', '>= 5'), ('eq_6', '= 6')
