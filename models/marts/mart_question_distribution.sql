@@ -1,3 +1,4 @@
+-- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,LT02
 -- Edition × question: how the respondents answered, as the report prints it.
 -- n_answering counts answered cells only; "not concerned" and "no answer" are counted
 -- apart and never enter a denominator. share_level_<l> = answers at level l /
