@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine with Python 3.11 and make:
 #   make run    install, then run the main job on the bundled sample
-#   make test   install (with test tools), lint (ruff, format, mypy), then run the whole test suite
+#   make test   install (with test tools), lint (ruff, format, mypy, sqlfluff), then run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -76,8 +76,9 @@ test: setup browser postgres
 test-fast: setup
 	$(BIN)/python -m pytest
 
-# Style, format and types (mypy's scope and strictness: [tool.mypy] in pyproject.toml);
-# the same three checks as the pre-commit hooks (.pre-commit-config.yaml).
+# Style, format and types (mypy's scope and strictness: [tool.mypy] in pyproject.toml),
+# and the SQL of models/ (sqlfluff, dbt templater: .sqlfluff, tools/lint-sql); the same
+# checks as the pre-commit hooks (.pre-commit-config.yaml).
 lint: setup
 	$(MAKE) --no-print-directory lint-checks
 
@@ -85,6 +86,7 @@ lint-checks:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	tools/lint-sql
 
 ui: setup
 	$(BIN)/barometre ui

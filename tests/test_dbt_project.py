@@ -41,15 +41,34 @@ def test_models_use_portable_sql(path: Path) -> None:
     assert not found, f"{path.name}: {found} — put it behind an adapter.dispatch macro"
 
 
-def test_one_yaml_per_folder_and_every_mart_column_described() -> None:
-    for folder in {p.parent for p in MODELS.rglob("*.sql")}:
+MART_FOLDERS = {MODELS / "marts", MODELS / "marts" / "restricted"}
+
+
+def test_yaml_layout_and_every_mart_column_described() -> None:
+    """One YAML per folder (staging, intermediate, core); in the mart folders one YAML per
+    model, named after it and describing only it, plus the folder's `_exposures.yml`
+    (CONTRIBUTING.md)."""
+    for folder in {p.parent for p in MODELS.rglob("*.sql")} - MART_FOLDERS:
         assert len(list(folder.glob("*.yml"))) == 1, folder
-    marts = yaml.safe_load((MODELS / "marts" / "_marts.yml").read_text(encoding="utf-8"))
-    for model in marts["models"]:
-        assert model["config"]["contract"]["enforced"] is True, model["name"]
-        for column in model["columns"]:
-            assert column.get("description", "").strip(), (model["name"], column["name"])
-            assert column.get("data_type"), (model["name"], column["name"])
+    for folder in MART_FOLDERS:
+        models = {p.stem for p in folder.glob("*.sql")}
+        assert {p.name for p in folder.glob("*.yml")} == {f"{m}.yml" for m in models} | {
+            "_exposures.yml"
+        }, folder
+        assert set(yaml.safe_load((folder / "_exposures.yml").read_text(encoding="utf-8"))) == {
+            "version",
+            "exposures",
+        }
+        for name in models:
+            entry = yaml.safe_load((folder / f"{name}.yml").read_text(encoding="utf-8"))
+            assert set(entry) <= {"version", "models", "unit_tests"}, name
+            assert [m["name"] for m in entry["models"]] == [name]
+            assert all(u["model"] == name for u in entry.get("unit_tests") or []), name
+            model = entry["models"][0]
+            assert model["config"]["contract"]["enforced"] is True, name
+            for column in model["columns"]:
+                assert column.get("description", "").strip(), (name, column["name"])
+                assert column.get("data_type"), (name, column["name"])
 
 
 @pytest.mark.slow

@@ -23,9 +23,11 @@ search works and the sample attacks.
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter
 from collections.abc import Iterator
 from itertools import combinations, product
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -231,6 +233,42 @@ def test_no_combination_of_published_cells_isolates_a_few_respondents_on_the_sam
     sample_db,
 ) -> None:
     assert_nothing_isolated(sample_db)
+
+
+def test_the_dbt_rule_fails_on_a_leaking_mart(sample_warehouse: Path, tmp_path: Path) -> None:
+    """What the search proves is enforced by dbt, not by this module: on a copy of the
+    sample where a published cell claims one respondent and another published cell states
+    a suppression reason, the singular tests assert_marts_disclosure_control and
+    assert_marts_suppression_reason_matches_state fail."""
+    leaking = tmp_path / "leaking.duckdb"
+    shutil.copyfile(sample_warehouse, leaking)
+    con = duckdb.connect(str(leaking))
+    try:
+        con.execute("""
+            update marts.mart_theme_maturity set n_respondents = 1
+            where (edition_code, theme_code, segment_type, segment_code) = (
+                select (edition_code, theme_code, segment_type, segment_code)
+                from marts.mart_theme_maturity where not is_suppressed order by all limit 1)""")
+        con.execute("""
+            update marts.mart_question_distribution set suppression_reason = 'small_cell'
+            where (edition_code, question_code) = (
+                select (edition_code, question_code)
+                from marts.mart_question_distribution where not is_suppressed
+                order by all limit 1)""")
+    finally:
+        con.close()
+    result = run_dbt(
+        leaking,
+        "test",
+        "--select",
+        "assert_marts_disclosure_control assert_marts_suppression_reason_matches_state",
+    )
+    assert result.returncode != 0, result.stdout
+    for test in (
+        "assert_marts_disclosure_control",
+        "assert_marts_suppression_reason_matches_state",
+    ):
+        assert f"Failure in test {test}" in result.stdout, result.stdout
 
 
 # --- the adversarial sample ---------------------------------------------------------------

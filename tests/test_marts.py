@@ -22,8 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_CSV = ROOT / "data" / "reference" / "published_distributions_2021.csv"
 SAMPLE_DOC = ROOT / "docs" / "sample-data.md"
-MARTS_YML = ROOT / "models" / "marts" / "_marts.yml"
-RESTRICTED_YML = ROOT / "models" / "marts" / "restricted" / "_restricted.yml"
+# one YAML per mart model beside its SQL, and the folder's _exposures.yml (CONTRIBUTING.md)
+MARTS_DIR = ROOT / "models" / "marts"
+RESTRICTED_DIR = MARTS_DIR / "restricted"
 DBT_PROJECT_YML = ROOT / "dbt_project" / "dbt_project.yml"
 MAX_RESPONDENTS = 34  # 2021 panel: a printed row is consistent if some n <= 34 reproduces it
 LEVELS = range(1, 7)
@@ -433,62 +434,30 @@ def test_edition_comparison_perimeter_and_panels(sample_db) -> None:
 
 
 # --- disclosure control -------------------------------------------------------------------
+# The rules are dbt's (singular tests assert_marts_disclosure_control,
+# assert_marts_expose_no_respondent_identifier, assert_marts_suppression_reason_matches_state,
+# accepted values of suppression_reason), run by every dbt build, the sample's included.
+# tests/test_disclosure.py proves them adversarially (it searches the published cells for
+# combinations isolating respondents, and shows the dbt rule failing on a leaking mart);
+# the tests here search the published values and check the sample exercises the rules.
 
-# value columns that must be NULL on a suppressed cell, per mart (n columns stay: they
-# reveal no answer; in mart_maturity_groups the count is the value and is nulled)
-VALUE_COLUMNS = {
-    "mart_question_distribution": [
-        "share_level_1",
-        "pct_level_1",
-        "pct_sum",
-        "share_stage_ge_4",
-        "pct_stage_ge_4",
-        "mean_level",
-        "mean_level_harmonised",
-    ],
-    "mart_question_level_distribution": ["n_at_level", "share_at_level", "pct_at_level"],
-    "mart_theme_maturity": [
-        "mean_maturity",
-        "median_maturity",
-        "ci_low",
-        "ci_high",
-        "share_stage_ge_4",
-        "rank_in_edition",
-    ],
-    "mart_transverse_maturity": ["mean_maturity", "median_maturity", "ci_low", "share_stage_ge_4"],
-    "mart_maturity_groups": [
-        "n_respondents",
-        "share_respondents",
-        "pct_respondents",
-        "mean_general_maturity",
-    ],
-    "mart_edition_comparison": [
-        "share_ge_4_from",
-        "share_ge_4_to",
-        "mean_harmonised_from",
-        "mean_harmonised_to",
-        "diff_share_ge_4",
-    ],
+MARTS = {
+    "mart_question_distribution",
+    "mart_question_level_distribution",
+    "mart_theme_maturity",
+    "mart_transverse_maturity",
+    "mart_maturity_groups",
+    "mart_edition_comparison",
 }
-CELL_SIZE_COLUMNS = {
-    "mart_question_distribution": ["n_answering"],
-    "mart_question_level_distribution": ["n_answering"],
-    "mart_theme_maturity": ["n_respondents"],
-    "mart_transverse_maturity": ["n_respondents"],
-    "mart_maturity_groups": ["n_respondents"],
-    "mart_edition_comparison": ["n_respondents_from", "n_respondents_to"],
-}
-SUBJECT_MARTS = {"mart_theme_maturity": "theme_code", "mart_transverse_maturity": "transverse_code"}
 
 
-def test_marts_hold_no_respondent_identifier(sample_db) -> None:
-    assert set(mart_tables(sample_db)) == set(VALUE_COLUMNS)
-    forbidden = re.compile(r"respondent_id|siren|insee|response_id|collectivity|email|^name")
+def test_no_mart_value_names_a_respondent(sample_db) -> None:
+    """No text cell of any mart equals a respondent's SIREN or any name it was known by
+    (the identifying column names are dbt's test, which reads the catalogue)."""
+    assert set(mart_tables(sample_db)) == MARTS
     columns = sample_db.execute("""
         select table_name, column_name, data_type from information_schema.columns
         where table_schema = 'marts'""").fetchall()
-    assert [c for c in columns if forbidden.search(c[1])] == []
-    # no text cell of any mart equals a respondent's SIREN or any name it was known by
     identifiers = {
         r[0]
         for r in sample_db.execute(
@@ -516,133 +485,6 @@ def test_per_respondent_results_live_in_restricted_only(sample_db) -> None:
     }
 
 
-@pytest.mark.parametrize("table", sorted(VALUE_COLUMNS))
-def test_every_published_cell_has_at_least_k_respondents(sample_db, table) -> None:
-    for column in CELL_SIZE_COLUMNS[table]:
-        small = sample_db.execute(
-            f"select count(*) from marts.{table} where not is_suppressed and {column} < ?", [K]
-        ).fetchone()[0]
-        assert small == 0, (table, column)
-
-
-@pytest.mark.parametrize("table", sorted(VALUE_COLUMNS))
-def test_suppressed_cells_show_no_value(sample_db, table) -> None:
-    shown = " or ".join(f"{c} is not null" for c in VALUE_COLUMNS[table])
-    rows = sample_db.execute(
-        f"select count(*) from marts.{table} where is_suppressed and ({shown})"
-    ).fetchone()[0]
-    assert rows == 0
-    reasons = {
-        r[0]
-        for r in sample_db.execute(
-            f"select distinct suppression_reason from marts.{table} where is_suppressed"
-        ).fetchall()
-    }
-    assert reasons <= {"small_cell", "complementary", "linked"}
-    assert (
-        sample_db.execute(
-            f"select count(*) from marts.{table} "
-            "where is_suppressed <> (suppression_reason is not null)"
-        ).fetchone()[0]
-        == 0
-    )
-
-
-@pytest.mark.parametrize("table", sorted(SUBJECT_MARTS))
-def test_segment_partitions_cannot_be_differenced(sample_db, table) -> None:
-    """Under a published ALL cell, the suppressed cells of each segment type are never a
-    single cell nor fewer than k respondents together (else ALL − published cells
-    would give them)."""
-    code = SUBJECT_MARTS[table]
-    unsafe = sample_db.execute(
-        f"""
-        select p.edition_code, p.{code}, p.segment_type
-        from marts.{table} as p
-        join marts.{table} as t
-          on t.edition_code = p.edition_code and t.{code} = p.{code}
-         and t.segment_type = 'ALL' and not t.is_suppressed
-        where p.segment_type <> 'ALL'
-        group by all
-        having sum(case when p.is_suppressed then 1 else 0 end) = 1
-            or sum(case when p.is_suppressed then p.n_respondents else 0 end) between 1 and ?
-    """,
-        [K - 1],
-    ).fetchall()
-    assert unsafe == []
-
-
-@pytest.mark.parametrize("table", sorted(SUBJECT_MARTS))
-def test_nested_segments_cannot_be_differenced(sample_db, table) -> None:
-    """No two published cells of the same edition and subject, one holding the other's
-    respondents, differ by 1 … k − 1 respondents (recomputed from the memberships)."""
-    code = SUBJECT_MARTS[table]
-    subject_type = "THEME" if table == "mart_theme_maturity" else "TRANSVERSE"
-    members: dict[tuple, set[str]] = {}
-    for edition, subject, seg_type, seg_code, respondent in sample_db.execute(
-        """
-        select s.edition_code, m.subject_code, s.segment_type, s.segment_code, s.respondent_id
-        from intermediate.int_respondent_subject_maturity as m
-        join intermediate.int_respondent_segments as s
-          on s.edition_code = m.edition_code and s.respondent_id = m.respondent_id
-        where m.subject_type = ? and m.n_answered > 0""",
-        [subject_type],
-    ).fetchall():
-        members.setdefault((edition, subject, seg_type, seg_code), set()).add(respondent)
-    published = [
-        (edition, subject, seg_type, seg_code)
-        for edition, subject, seg_type, seg_code in sample_db.execute(
-            f"select edition_code, {code}, segment_type, segment_code from marts.{table} "
-            "where not is_suppressed"
-        ).fetchall()
-    ]
-    for outer in published:
-        for inner in published:
-            if outer[:2] != inner[:2] or outer[2] == inner[2]:
-                continue
-            big, small = members[outer], members[inner]
-            if small <= big:
-                assert not 0 < len(big) - len(small) < K, (outer, inner)
-
-
-def test_maturity_group_partitions_cannot_be_differenced(sample_db) -> None:
-    rows = sample_db.execute("""
-        select c.edition_code, c.parent_group_code,
-               sum(case when c.is_suppressed then 1 else 0 end) as n_suppressed,
-               max(coalesce(p.n_respondents, c.n_classified_respondents))
-                 - sum(case when c.is_suppressed then 0 else c.n_respondents end) as hidden
-        from marts.mart_maturity_groups as c
-        left join marts.mart_maturity_groups as p
-          on p.edition_code = c.edition_code and p.maturity_group_code = c.parent_group_code
-        where p.is_suppressed is null or not p.is_suppressed
-        group by all""").fetchall()
-    assert rows
-    for edition, parent, n_suppressed, hidden in rows:
-        assert n_suppressed != 1, (edition, parent)
-        assert not 0 < hidden < K, (edition, parent)
-    orphans = sample_db.execute("""
-        select c.edition_code, c.maturity_group_code
-        from marts.mart_maturity_groups as c
-        join marts.mart_maturity_groups as p
-          on p.edition_code = c.edition_code and p.maturity_group_code = c.parent_group_code
-        where p.is_suppressed and not c.is_suppressed""").fetchall()
-    assert orphans == []
-
-
-def test_matched_panel_cannot_be_subtracted_from_all(sample_db) -> None:
-    rows = sample_db.execute("""
-        select m.subject_code, a.n_respondents_from - m.n_respondents_from,
-               a.n_respondents_to - m.n_respondents_to
-        from marts.mart_edition_comparison as m
-        join marts.mart_edition_comparison as a
-          on a.edition_code_from = m.edition_code_from and a.edition_code_to = m.edition_code_to
-         and a.comparison_level = m.comparison_level and a.subject_code = m.subject_code
-         and a.panel_code = 'ALL'
-        where m.panel_code = 'MATCHED' and not m.is_suppressed""").fetchall()
-    assert rows
-    for subject, diff_from, diff_to in rows:
-        assert not (0 < diff_from < K or 0 < diff_to < K), subject
-
-
 def test_suppression_is_exercised_on_the_sample(sample_db) -> None:
     """The sample has small cells (2018 has 4 leaders), so the checks above are not
     vacuous: a small cell and its complementary cell are both nulled."""
@@ -660,13 +502,24 @@ def test_suppression_is_exercised_on_the_sample(sample_db) -> None:
 # --- contracts and documentation ----------------------------------------------------------
 
 
-def yml_models(path: Path) -> dict[str, dict]:
-    return {m["name"]: m for m in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]}
+def yml_entries(folder: Path, key: str) -> list[dict]:
+    """The `key` entries (models, exposures…) of every YAML of a marts folder."""
+    return [
+        entry
+        for path in sorted(folder.glob("*.yml"))
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")).get(key) or []
+    ]
 
 
-@pytest.mark.parametrize(("schema", "yml"), [("marts", MARTS_YML), ("restricted", RESTRICTED_YML)])
-def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, yml) -> None:
-    models = yml_models(yml)
+def yml_models(folder: Path) -> dict[str, dict]:
+    return {m["name"]: m for m in yml_entries(folder, "models")}
+
+
+@pytest.mark.parametrize(
+    ("schema", "folder"), [("marts", MARTS_DIR), ("restricted", RESTRICTED_DIR)]
+)
+def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, folder) -> None:
+    models = yml_models(folder)
     assert set(models) == set(mart_tables(sample_db, schema))
     for name, model in models.items():
         assert model["config"]["contract"]["enforced"] is True, name
@@ -687,8 +540,8 @@ def test_marts_have_enforced_contracts_matching_the_tables(sample_db, schema, ym
 
 
 def test_every_mart_has_an_analyst_page_and_an_exposure() -> None:
-    marts = yml_models(MARTS_YML)
-    exposures = yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["exposures"]
+    marts = yml_models(MARTS_DIR)
+    exposures = yml_entries(MARTS_DIR, "exposures")
     exposed = {ref for e in exposures for ref in e["depends_on"]}
     for name in marts:
         assert (ROOT / "docs" / "marts" / f"{name}.md").is_file(), name
@@ -747,8 +600,7 @@ def test_published_file_carries_the_dbt_descriptions(sample_warehouse, tmp_path)
 
     from barometre.publish import publish
 
-    models = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]}
-    described = models["mart_question_level_distribution"]
+    described = yml_models(MARTS_DIR)["mart_question_level_distribution"]
     column = {c["name"]: c for c in described["columns"]}["pct_at_level"]
     version = publish(sample_warehouse, tmp_path / "published")
     con = duckdb.connect(str(version.path), read_only=True)

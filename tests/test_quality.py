@@ -19,8 +19,9 @@ import pytest
 from dagster import AssetChecksDefinition, AssetCheckSeverity, AssetKey
 
 from barometre.quality.checks import QUALITY_CHECKS, check_result
+from barometre.quality.facts import EditionScale, WarehouseFacts
 from barometre.quality.offline import make_offline, remote_assets, rewrite_page
-from barometre.quality.run import (
+from barometre.quality.results import (
     FAILED,
     NOT_BUILT,
     PASSED,
@@ -33,8 +34,6 @@ from barometre.quality.suites import (
     SUITE_NAMES,
     TARGETS,
     WARNING,
-    EditionScale,
-    WarehouseFacts,
     build_suites,
 )
 
@@ -226,6 +225,27 @@ def test_suites_follow_the_editions_of_the_reference() -> None:
     assert "share_stage_b" in drift.kwargs["unexpected_rows_query"]
 
 
+def test_suites_leave_dbt_its_rules() -> None:
+    """One home per rule (docs/data-quality.md): not-null, accepted values and the
+    arithmetic of an indicator are dbt's contracts and tests, never a GX expectation."""
+    dbt_rules = {"ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet"}
+    moved = {
+        "answer_state_known",
+        "level_iff_answered",
+        "shares_sum_to_100",
+        "rounded_percentages_sum_to_100",
+        "level_columns_match_edition_scale",
+        "answer_counts_add_up",
+    }
+    for suite in build_suites(FACTS):
+        for e in suite.expectations:
+            assert e.expectation not in dbt_rules, (suite.name, e.id)
+            assert e.id not in moved and not e.id.endswith("_not_null"), (suite.name, e.id)
+    # the pair validated at the door by pandera and on the table by GX stays here
+    ids = {e.id for s in build_suites(FACTS) for e in s.expectations}
+    assert {"level_within_scale[E1]", "respondents_have_a_known_type"} <= ids
+
+
 def test_severities_and_sql_expectations_read_their_batch() -> None:
     for suite in build_suites(FACTS):
         expected = WARNING if suite.name.endswith("__drift") else ERROR
@@ -262,7 +282,7 @@ def test_quality_checks_guard_their_assets_and_block_on_errors() -> None:
 
 def test_checks_module_does_not_import_great_expectations() -> None:
     code = (
-        "import sys, barometre.quality.checks, barometre.quality.run; "
+        "import sys, barometre.quality.checks, barometre.quality.validate; "
         "assert 'great_expectations' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -345,7 +365,7 @@ def _corrupt(warehouse: Path, *statements: str) -> None:
 def sample_report(
     sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> QualityReport:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     docs = tmp_path_factory.mktemp("data-docs")
     return run_warehouse_expectations(sample_warehouse, docs)
@@ -425,7 +445,7 @@ def test_row_counts_through_gx_equal_duckdb(sample_warehouse: Path) -> None:
 def test_a_share_of_150_fails_the_share_expectations(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -447,30 +467,55 @@ def test_a_share_of_150_fails_the_share_expectations(
     suite = report.suite("mart_question_distribution")
     assert suite.status == FAILED and not report.ok
     failed = {e.id: e for e in suite.failures}
-    assert set(failed) == {
-        "pct_level_1_within_0_100",
-        "share_level_2_within_0_1",
-        "shares_sum_to_100",
-        "rounded_percentages_sum_to_100",
-    }
+    # the sums no longer adding up are dbt's (assert_question_distribution_is_consistent,
+    # test_sums_that_do_not_add_up_fail_dbt_not_gx): GX reports the values out of range
+    assert set(failed) == {"pct_level_1_within_0_100", "share_level_2_within_0_1"}
     assert failed["pct_level_1_within_0_100"].unexpected_count == 1
     assert list(failed["pct_level_1_within_0_100"].unexpected_sample) == [150]
     assert list(failed["share_level_2_within_0_1"].unexpected_sample) == [1.5]
-    for rule in ("shares_sum_to_100", "rounded_percentages_sum_to_100"):
-        assert failed[rule].unexpected_count == 1
-        row = failed[rule].unexpected_sample[0]
-        assert (row["edition_code"], row["question_code"]) == (edition, question)
     assert all(e.severity == ERROR for e in report.errors)
     result = check_result(report, "mart_question_distribution")
     assert not result.passed and result.severity == AssetCheckSeverity.ERROR
-    assert result.metadata["expectations_failed"].value == 4
+    assert result.metadata["expectations_failed"].value == 2
+
+
+@pytest.mark.slow
+def test_sums_that_do_not_add_up_fail_dbt_not_gx(sample_warehouse: Path, tmp_path: Path) -> None:
+    """The arithmetic of the distribution mart (rounded percentages within the edition's
+    rounding bound and summing to pct_sum, a share for each level of the scale) is dbt's
+    singular test, not a GX expectation: one home per rule (docs/data-quality.md)."""
+    from barometre.quality.validate import run_warehouse_expectations
+    from tests.conftest import run_dbt
+
+    broken = _copy(sample_warehouse, tmp_path / "wh")
+    con = duckdb.connect(str(broken), read_only=True)
+    edition, question = con.execute(
+        "select edition_code, question_code from marts.mart_question_distribution "
+        "where not is_suppressed and pct_level_1 > 0 order by edition_code, question_code "
+        "limit 1"
+    ).fetchone()
+    con.close()
+    # every value stays in its range, but the percentages no longer sum to pct_sum
+    _corrupt(
+        broken,
+        f"update marts.mart_question_distribution set pct_level_1 = pct_level_1 - 1 "
+        f"where edition_code = '{edition}' and question_code = '{question}'",
+    )
+    report = run_warehouse_expectations(
+        broken, tmp_path / "docs", suites=["mart_question_distribution"]
+    )
+    assert report.suite("mart_question_distribution").status == PASSED
+    result = run_dbt(broken, "test", "--select", "assert_question_distribution_is_consistent")
+    assert result.returncode != 0, result.stdout
+    assert "assert_question_distribution_is_consistent" in result.stdout
+    assert "Got 1 result" in result.stdout, result.stdout
 
 
 @pytest.mark.slow
 def test_losing_a_type_fails_respondents_per_edition_and_group(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -510,7 +555,7 @@ def test_losing_a_type_fails_respondents_per_edition_and_group(
 def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -540,7 +585,7 @@ def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
 
 @pytest.mark.slow
 def test_a_missing_mart_is_not_built_never_passed(sample_warehouse: Path, tmp_path: Path) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(broken, "drop table marts.mart_theme_maturity")
@@ -598,7 +643,7 @@ def test_checks_run_in_dagster(
 def test_restricted_failures_are_counted_never_listed_per_respondent(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(

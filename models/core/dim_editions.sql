@@ -20,4 +20,4 @@ select
     cast(theme_count as {{ dbt.type_int() }})       as theme_count,
     cast(label_fr as {{ dbt.type_string() }})       as label_fr
 from {{ ref('editions') }}
-where cast(edition_code as {{ dbt.type_string() }}) in (select edition_code from loaded)
+where cast(edition_code as {{ dbt.type_string() }}) in (select loaded.edition_code from loaded)

@@ -24,7 +24,7 @@ themes as (
 
     select * from {{ ref('int_respondent_subject_maturity') }}
     where subject_type = 'THEME'
-      and n_answered > 0
+        and n_answered > 0
 
 ),
 
@@ -68,7 +68,7 @@ specialties as (
             case
                 when themes.mean_level_harmonised >= {{ var('maturity_groups_implemented_level') }}
                     and themes.mean_level_harmonised - general.general_maturity_harmonised
-                        >= {{ var('maturity_groups_specialist_min_gap') }}
+                    >= {{ var('maturity_groups_specialist_min_gap') }}
                     then 1
                 else 0
             end

@@ -1,3 +1,4 @@
+-- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,LT02
 -- Edition × respondent × subject, where a subject is a theme (subject_type THEME,
 -- subject_code = theme_code) or a transverse theme (TRANSVERSE, subject_code =
 -- transverse_code, over the questions tagged with it). The respondent's maturity on the

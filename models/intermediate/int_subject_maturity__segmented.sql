@@ -217,22 +217,25 @@ ranked as (
 
     select
         published_scaled.*,
-        case when not is_suppressed then
-            rank() over (
-                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
-                order by mean_maturity desc
-            )
+        case
+            when not is_suppressed then
+                rank() over (
+                    partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+                    order by mean_maturity desc
+                )
         end as rank_desc,
-        case when not is_suppressed then
-            rank() over (
-                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
-                order by mean_maturity asc
-            )
+        case
+            when not is_suppressed then
+                rank() over (
+                    partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+                    order by mean_maturity asc
+                )
         end as rank_asc,
-        case when not is_suppressed then
-            count(*) over (
-                partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
-            )
+        case
+            when not is_suppressed then
+                count(*) over (
+                    partition by edition_code, subject_type, segment_type, segment_code, is_suppressed
+                )
         end as n_ranked
     from published_scaled
 

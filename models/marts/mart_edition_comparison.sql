@@ -124,10 +124,14 @@ flagged as (
             when cells.n_respondents_from < {{ k }} or cells.n_respondents_to < {{ k }} then 'small_cell'
             when cells.panel_code = 'MATCHED'
                 and (
-                    (all_panel.n_respondents_from - cells.n_respondents_from > 0
-                        and all_panel.n_respondents_from - cells.n_respondents_from < {{ k }})
-                    or (all_panel.n_respondents_to - cells.n_respondents_to > 0
-                        and all_panel.n_respondents_to - cells.n_respondents_to < {{ k }})
+                    (
+                        all_panel.n_respondents_from - cells.n_respondents_from > 0
+                        and all_panel.n_respondents_from - cells.n_respondents_from < {{ k }}
+                    )
+                    or (
+                        all_panel.n_respondents_to - cells.n_respondents_to > 0
+                        and all_panel.n_respondents_to - cells.n_respondents_to < {{ k }}
+                    )
                 )
                 then 'complementary'
         end as suppression_reason

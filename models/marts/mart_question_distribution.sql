@@ -1,3 +1,4 @@
+-- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,LT02
 -- Edition × question: how the respondents answered, as the report prints it.
 -- n_answering counts answered cells only; "not concerned" and "no answer" are counted
 -- apart and never enter a denominator. share_level_<l> = answers at level l /
@@ -11,7 +12,7 @@
 -- Disclosure: a question answered by fewer than var min_cell_size respondents has
 -- every share, percentage and mean nulled (is_suppressed, suppression_reason).
 {# columns share_level_1 … share_level_6: the longest scale so far (2021); a longer scale
-    needs new contract columns in _marts.yml -#}
+    needs new contract columns in mart_question_distribution.yml -#}
 {% set max_levels = 6 -%}
 {%- set stages = [
     ('eq_1', '= 1'), ('le_2', '<= 2'), ('ge_3', '>= 3'), ('ge_4', '>= 4'), ('ge_5', '>= 5'), ('eq_6', '= 6')

@@ -1,3 +1,4 @@
+-- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,LT02
 -- Edition × question × level: mart_question_distribution in long format, one row per
 -- level of the edition's scale (levels nobody chose included, n_at_level = 0), with the
 -- labels a chart needs, so a stacked bar is one query:

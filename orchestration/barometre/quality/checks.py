@@ -50,7 +50,7 @@ def _json(value: Any) -> Any:
 
 def check_result(report: Any, suite_name: str) -> AssetCheckResult:
     """The Dagster result of one suite of a `QualityReport`, on the check of its target."""
-    from barometre.quality.run import NOT_BUILT, PASSED
+    from barometre.quality.results import NOT_BUILT, PASSED
 
     suite = report.suite(suite_name)
     severity = AssetCheckSeverity.ERROR if suite.severity == ERROR else AssetCheckSeverity.WARN
@@ -150,7 +150,7 @@ def great_expectations_suites(
     # One step for every suite (each its own check, on the asset it guards), instead of a
     # step per suite each paying for GX's context and a Data Docs build; a run that
     # selects some checks only validates their suites.
-    from barometre.quality.run import run_warehouse_expectations
+    from barometre.quality.validate import run_warehouse_expectations
 
     selected = context.selected_asset_check_keys
     targets = [t for t in TARGETS if _key(t) in selected]

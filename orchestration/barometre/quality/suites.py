@@ -3,15 +3,22 @@
 A suite is one relation of the warehouse (one GX query asset, one validation), the Dagster
 asset it guards and a list of expectations. Everything edition-specific comes from the
 warehouse's own reference tables (`reference.editions`: scale size, order of the
-editions), read by `run.py` into `WarehouseFacts`; no edition is named here. Mart
+editions), read by `facts.py` into `WarehouseFacts`; no edition is named here. Mart
 columns whose set depends on the data (`share_stage_*`, …) are read from the catalogue.
 
+What lives here (docs/data-quality.md, "One home per rule"): statistical and property
+expectations on the published tables — volumes, response rates, questionnaire coverage,
+values on the edition's scale and within their range, known respondent types, drift
+between editions. Not-null, accepted values, keys, relationships and the arithmetic of an
+indicator (counts and shares adding up) are dbt's (contracts, data tests, singular tests);
+they are not repeated here.
+
 Custom rules are SQL (`UnexpectedRowsExpectation`: the query returns the offending rows,
-`{batch}` is the suite's relation). Column rules (`between`, `not null`, `in set`) use the
-stock column expectations, which run in DuckDB. The SQL runs on every target (DuckDB,
-PostgreSQL 15): in a query with a join `{batch}` takes an alias (`{batch} as b`; GX
-aliases it itself in a query without one), doubles are cast to decimal before round(),
-and a ratio of counts divides a double (no integer division).
+`{batch}` is the suite's relation). Column rules (`between`) use the stock column
+expectations. The SQL runs on every target (DuckDB, PostgreSQL 15): in a query with a
+join `{batch}` takes an alias (`{batch} as b`; GX aliases it itself in a query without
+one), doubles are cast to decimal before round(), and a ratio of counts divides a double
+(no integer division).
 
 Severity: `error` (the default) means the numbers are wrong and downstream must not build
 or publish; `warning` means "look at it" (drift between editions): it never blocks.
@@ -20,21 +27,20 @@ or publish; `warning` means "look at it" (drift between editions): it never bloc
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from barometre.quality.facts import WarehouseFacts
 
 ERROR = "error"
 WARNING = "warning"
 
-ANSWER_STATES = ("answered", "no_answer", "not_concerned")
 # Below this share of respondents answering a question (answered or "not concerned"),
 # the question's column was most likely mis-mapped in the manifest.
 MIN_RESPONSE_RATE = 0.5
 # Every report group (METROPOLES, AGGLOS_CU, VILLES) must have at least this many
 # respondents in every loaded edition: a group at 0 means a load lost a whole type.
 MIN_RESPONDENTS_PER_GROUP = 1
-# Exact shares of an edition × question sum to 100 % within this many points.
-SHARE_SUM_TOLERANCE_POINTS = 1.0
 # Drift warning: a stage share of an identical question moving by more than this many
 # points between an edition and the previous edition that asked it.
 DRIFT_MAX_STAGE_GAP_POINTS = 25.0
@@ -62,8 +68,8 @@ TARGETS: tuple[Target, ...] = (
         ("core", "fct_answers"),
         ERROR,
         "gx_fct_answers",
-        "Great Expectations: respondents per edition and report group, response rate per "
-        "question, questionnaire coverage, levels on each edition's scale.",
+        "Great Expectations: respondents per edition and report group, known types, "
+        "response rate per question, questionnaire coverage, levels on each edition's scale.",
     ),
     Target(
         "mart_question_distribution",
@@ -71,8 +77,7 @@ TARGETS: tuple[Target, ...] = (
         ("marts", "mart_question_distribution"),
         ERROR,
         "gx_question_distribution",
-        "Great Expectations: shares within 0–100 and summing to 100, means on the "
-        "edition's scale, answer counts adding up.",
+        "Great Expectations: shares and percentages within 0–100 %, means on the edition's scale.",
     ),
     Target(
         "mart_question_distribution__drift",
@@ -126,29 +131,6 @@ def _where(suite: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class EditionScale:
-    """One edition of `reference.editions`: code and scale size, in edition order."""
-
-    edition_code: str
-    scale_size: int
-
-
-@dataclass(frozen=True)
-class WarehouseFacts:
-    """What the suites are built from: the editions and the columns of each relation."""
-
-    editions: tuple[EditionScale, ...]
-    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def max_scale_size(self) -> int:
-        return max((e.scale_size for e in self.editions), default=0)
-
-    def columns_like(self, relation: str, prefix: str) -> tuple[str, ...]:
-        return tuple(c for c in self.columns.get(relation, ()) if c.startswith(prefix))
-
-
-@dataclass(frozen=True)
 class Expect:
     """One expectation: a GX expectation class name, its arguments, what it means."""
 
@@ -180,6 +162,9 @@ class Suite:
 
 
 def _unexpected(id_: str, description: str, query: str, severity: str = ERROR) -> Expect:
+    """A SQL rule: `query` returns the offending rows of `{batch}`. GX substitutes `{batch}`
+    with `(<relation query>)` when the query has a join (alias it yourself) and with
+    `(<relation query>) AS subselect` otherwise (then never alias it)."""
     return Expect(
         id_,
         "UnexpectedRowsExpectation",
@@ -187,15 +172,6 @@ def _unexpected(id_: str, description: str, query: str, severity: str = ERROR) -
         description,
         severity,
     )
-
-
-def _not_null(columns: Sequence[str]) -> list[Expect]:
-    return [
-        Expect(
-            f"{c}_not_null", "ExpectColumnValuesToNotBeNull", {"column": c}, f"`{c}` is never NULL."
-        )
-        for c in columns
-    ]
 
 
 def _between(
@@ -231,11 +207,6 @@ def _per_edition_scale(facts: WarehouseFacts, column: str, what: str) -> list[Ex
     ]
 
 
-def _sum(columns: Sequence[str], alias: str = "") -> str:
-    """SQL sum of nullable columns (NULL counts as 0)."""
-    return " + ".join(f"coalesce({alias}{c}, 0)" for c in columns) or "0"
-
-
 def _ranged_columns(columns: Sequence[str], high: float, what: str) -> list[Expect]:
     return [
         _between(
@@ -260,32 +231,7 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             {"min_value": 1},
             "The fact table has rows (a failed load leaves it empty).",
         ),
-        *_not_null(
-            [
-                "edition_code",
-                "respondent_id",
-                "question_code",
-                "question_key",
-                "theme_code",
-                "answer_state",
-            ]
-        ),
-        Expect(
-            "answer_state_known",
-            "ExpectColumnValuesToBeInSet",
-            {"column": "answer_state", "value_set": list(ANSWER_STATES)},
-            "answer_state is answered, no_answer or not_concerned.",
-        ),
         *_per_edition_scale(facts, "level", "Every answered level"),
-        _unexpected(
-            "level_iff_answered",
-            "A level is set exactly when the cell is answered (never for no_answer or "
-            "not_concerned, always for answered).",
-            """select edition_code, respondent_id, question_code, answer_state, level
-               from {batch}
-               where (answer_state = 'answered') <> (level is not null)
-               order by edition_code, respondent_id, question_code""",
-        ),
         _unexpected(
             "respondents_per_edition_and_group",
             f"Every loaded edition has at least {MIN_RESPONDENTS_PER_GROUP} respondent(s) in "
@@ -353,22 +299,16 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
         _unexpected(
             "questionnaire_coverage",
             "Each loaded edition has answers to every question of its questionnaire "
-            "(reference.questions), and to no other question.",
-            """select 'question without answers' as problem, questions.edition_code,
-                      questions.question_code
+            "(reference.questions). An answer to a question outside it breaks the dbt "
+            "relationship fct_answers → dim_questions.",
+            """select questions.edition_code, questions.question_code
                from reference.questions as questions
+               left join (select distinct edition_code, question_code from {batch} as b) as asked
+                 on asked.edition_code = questions.edition_code
+                and asked.question_code = questions.question_code
                where questions.edition_code in (select distinct edition_code from {batch} as b)
-                 and not exists (select 1 from {batch} as answers
-                                 where answers.edition_code = questions.edition_code
-                                   and answers.question_code = questions.question_code)
-               union all
-               select 'not in the questionnaire', asked.edition_code, asked.question_code
-               from (select distinct edition_code, question_code from {batch} as b) as asked
-               left join reference.questions as questions
-                 on questions.edition_code = asked.edition_code
-                and questions.question_code = asked.question_code
-               where questions.question_code is null
-               order by 2, 3""",
+                 and asked.question_code is null
+               order by questions.edition_code, questions.question_code""",
         ),
         _unexpected(
             "one_cell_per_question_and_respondent",
@@ -410,96 +350,25 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
 # --- marts.mart_question_distribution -----------------------------------------------------
 
 
-def _levels_match_scale_query(max_levels: int) -> str:
-    cases = " union all ".join(
-        f"""select edition_code, question_code, 'share_level_{lvl}' as share_column,
-                   share_level_{lvl} as share, scale_size
-            from with_scale
-            where ({lvl} > scale_size and share_level_{lvl} is not null)
-               or ({lvl} <= scale_size and share_level_{lvl} is null and not suppressed)"""
-        for lvl in range(1, max_levels + 1)
-    )
-    return f"""with with_scale as (
-                   select b.*, coalesce(b.is_suppressed, false) as suppressed,
-                          editions.scale_size
-                   from {{batch}} as b
-                   left join reference.editions as editions
-                     on editions.edition_code = b.edition_code
-               )
-               select * from ({cases}) as checked
-               order by edition_code, question_code, share_column"""
-
-
 def question_distribution_suite(facts: WarehouseFacts) -> Suite:
     relation = TARGET_BY_SUITE["mart_question_distribution"].relation
     levels = range(1, facts.max_scale_size + 1)
     share_levels = [f"share_level_{lvl}" for lvl in levels]
     pct_levels = [f"pct_level_{lvl}" for lvl in levels]
     stage_shares = facts.columns_like(relation, "share_stage_")
-    exact_sum = _sum(share_levels)
-    pct_sum = _sum(pct_levels, "b.")
     expectations = [
         Expect(
             "not_empty", "ExpectTableRowCountToBeBetween", {"min_value": 1}, "The mart has rows."
-        ),
-        *_not_null(
-            ["edition_code", "question_code", "question_key", "n_respondents", "n_answering"]
         ),
         *_ranged_columns(share_levels, 1, "an exact share of the answering respondents"),
         *_ranged_columns(pct_levels, 100, "a published percentage"),
         *_ranged_columns(stage_shares, 1, "an exact stage share"),
         *_per_edition_scale(facts, "mean_level", "The mean level of a question"),
-        _unexpected(
-            "shares_sum_to_100",
-            f"The exact level shares of each question sum to 100 % ± "
-            f"{SHARE_SUM_TOLERANCE_POINTS:g} point (suppressed and unanswered questions "
-            "excepted).",
-            f"""select edition_code, question_code, n_answering,
-                       round(cast(100 * ({exact_sum}) as decimal(18, 6)), 2) as share_sum_pct
-                from {{batch}}
-                where n_answering > 0 and share_level_1 is not null
-                  and abs(100 * ({exact_sum}) - 100) > {SHARE_SUM_TOLERANCE_POINTS}
-                order by edition_code, question_code""",
-        ),
-        _unexpected(
-            "rounded_percentages_sum_to_100",
-            "The published whole percentages of a question sum to 100 within the rounding "
-            "bound of its edition (k rounded levels are off by at most k/2 points: ±2 for "
-            "5 levels, ±3 for 6; k = reference.editions.scale_size), and pct_sum is their "
-            "sum.",
-            f"""select b.edition_code, b.question_code, b.pct_sum,
-                       {pct_sum} as recomputed_sum,
-                       editions.scale_size
-                from {{batch}} as b
-                left join reference.editions as editions
-                  on editions.edition_code = b.edition_code
-                where b.pct_sum is not null
-                  and (editions.scale_size is null
-                       or abs(b.pct_sum - 100) > floor(editions.scale_size / 2.0)
-                       or b.pct_sum <> {pct_sum})
-                order by b.edition_code, b.question_code""",
-        ),
-        _unexpected(
-            "level_columns_match_edition_scale",
-            "A question has a share for every level of its edition's scale and none beyond "
-            "it (2 editions with 5 and 6 levels share the mart: the 6th is NULL for a "
-            "5-level edition).",
-            _levels_match_scale_query(facts.max_scale_size),
-        ),
-        _unexpected(
-            "answer_counts_add_up",
-            "Answering + not concerned + no answer = respondents, for every question.",
-            """select edition_code, question_code, n_respondents, n_answering,
-                      n_not_concerned, n_no_answer
-               from {batch}
-               where n_answering + n_not_concerned + n_no_answer <> n_respondents
-               order by edition_code, question_code""",
-        ),
     ]
     return Suite(
         **_where("mart_question_distribution"),
-        description="Question distributions: shares within 0–100 and summing to 100, "
-        "means on the scale, counts consistent.",
+        description="Question distributions: shares and percentages within 0–100 %, "
+        "means on the edition's scale.",
         expectations=tuple(expectations),
         requires=("reference.editions",),
     )
@@ -563,15 +432,12 @@ def question_drift_suite(facts: WarehouseFacts) -> Suite:
 # --- marts.mart_theme_maturity / mart_transverse_maturity ---------------------------------
 
 
-def maturity_suite(facts: WarehouseFacts, table: str, subject_column: str) -> Suite:
+def maturity_suite(facts: WarehouseFacts, table: str) -> Suite:
     relation = TARGET_BY_SUITE[table].relation
     shares = facts.columns_like(relation, "share_")
     expectations = [
         Expect(
             "not_empty", "ExpectTableRowCountToBeBetween", {"min_value": 1}, "The mart has rows."
-        ),
-        *_not_null(
-            ["edition_code", subject_column, "segment_type", "segment_code", "n_respondents"]
         ),
         *_per_edition_scale(facts, "mean_maturity", "The mean maturity of a cell"),
         *_per_edition_scale(facts, "median_maturity", "The median maturity of a cell"),
@@ -599,16 +465,6 @@ def respondent_theme_maturity_suite(facts: WarehouseFacts) -> Suite:
     expectations = [
         Expect(
             "not_empty", "ExpectTableRowCountToBeBetween", {"min_value": 1}, "The mart has rows."
-        ),
-        *_not_null(
-            [
-                "edition_code",
-                "respondent_id",
-                "theme_code",
-                "n_answered",
-                "n_not_concerned",
-                "n_no_answer",
-            ]
         ),
         *_per_edition_scale(facts, "theme_maturity", "A respondent's theme maturity"),
         _unexpected(
@@ -643,7 +499,7 @@ def build_suites(facts: WarehouseFacts) -> list[Suite]:
         fct_answers_suite(facts),
         question_distribution_suite(facts),
         question_drift_suite(facts),
-        maturity_suite(facts, "mart_theme_maturity", "theme_code"),
-        maturity_suite(facts, "mart_transverse_maturity", "transverse_code"),
+        maturity_suite(facts, "mart_theme_maturity"),
+        maturity_suite(facts, "mart_transverse_maturity"),
         respondent_theme_maturity_suite(facts),
     ]
