@@ -20,6 +20,7 @@ from barometre.editions import discover_editions
 from barometre.file_modes import PRIVATE_UMASK
 from barometre.report import cli as report_cli
 from barometre.settings import PROJECT_ROOT, Settings, export_environment, get_settings
+from barometre.spark import cli as spark_cli
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -495,6 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(func=cmd_sample)
     cli_ops.register(sub)
     report_cli.register(sub)
+    spark_cli.register(sub)
     return parser
 
 
