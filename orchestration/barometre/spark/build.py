@@ -36,6 +36,9 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.driver.memory": "2g",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
+    # the linked-cell suppression (macros/linked_suppression.sql) unrolls its passes
+    # into one deep query: more than the analyzer's default 100 rounds to resolve
+    "spark.sql.analyzer.maxIterations": "1000",
 }
 MART_SCHEMAS = ("marts", "restricted")
 
