@@ -20,11 +20,12 @@ from typing import Any
 
 from barometre.settings import get_settings
 
-# Local mode on the machine's cores, its driver on the loopback interface only. A handful of shuffle partitions: the adaptive
-# execution merges them anyway, and Spark's default (200) only adds scheduling work on
-# data that fits in memory; raise it (--conf) on a cluster. UTC so that timestamps
-# read from Parquet never move with the machine's zone. ANSI SQL (Spark 4's default)
-# stays on: a bad cast fails as it does on DuckDB and PostgreSQL.
+# Local mode on the machine's cores, the driver on the loopback interface only. A
+# handful of shuffle partitions: the adaptive execution merges them anyway, and Spark's
+# default (200) only adds scheduling work on data that fits in memory; raise it (--conf)
+# on a cluster. UTC so that timestamps read from Parquet never move with the machine's
+# zone. ANSI SQL (Spark 4's default) stays on: a bad cast fails as on DuckDB and
+# PostgreSQL.
 DEFAULT_CONF: dict[str, str] = {
     "spark.master": "local[*]",
     "spark.app.name": "barometre",
