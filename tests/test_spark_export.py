@@ -66,7 +66,7 @@ def test_spark_build_without_java_says_what_to_install(
     _warehouse(tmp_path / "w.duckdb")
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.setattr(spark_build.shutil, "which", lambda _name: None)
-    args = argparse.Namespace(out=str(tmp_path / "spark"), raw=None, conf=None)
+    args = argparse.Namespace(out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None)
     assert cmd_spark_build(args) == 1
     assert "openjdk-17-jre-headless" in capsys.readouterr().err
 
@@ -74,6 +74,8 @@ def test_spark_build_without_java_says_what_to_install(
 def test_a_malformed_spark_setting_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = argparse.Namespace(out=str(tmp_path), raw=str(tmp_path), conf=["spark.master"])
+    args = argparse.Namespace(
+        out=str(tmp_path), raw=str(tmp_path), conf=["spark.master"], exclude=None
+    )
     assert cmd_spark_build(args) == 1
     assert "KEY=VALUE" in capsys.readouterr().err
