@@ -52,9 +52,10 @@ def spark_build(sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
     return out
 
 
-def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[str], list[tuple]]:
-    cursor = con.execute(f"SELECT * FROM {relation} ORDER BY ALL")
-    return [d[0] for d in cursor.description], cursor.fetchall()
+def _rows(con: duckdb.DuckDBPyConnection, relation: str) -> tuple[list[tuple], list[tuple]]:
+    """(column name, type) in order, and the rows in a total order."""
+    columns = [(c[0], c[1]) for c in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
+    return columns, con.execute(f"SELECT * FROM {relation} ORDER BY ALL").fetchall()
 
 
 def _same(a: object, b: object) -> bool:
@@ -80,10 +81,10 @@ def test_sample_marts_on_spark_equal_duckdb(sample_warehouse: Path, spark_build:
         for name in sorted(spark_marts):
             columns, expected = _rows(con, name)
             spark_columns, found = _rows(con, f"read_parquet('{spark_marts[name]}')")
-            assert spark_columns == columns, name
+            assert spark_columns == columns, name  # names, order and types
             assert len(found) == len(expected), name
             for row_e, row_f in zip(expected, found, strict=True):
-                for column, e, f in zip(columns, row_e, row_f, strict=True):
+                for (column, _type), e, f in zip(columns, row_e, row_f, strict=True):
                     assert _same(e, f), f"{name}.{column}: DuckDB {e!r}, Spark {f!r}"
                     if e != f:
                         inexact[f"{name}.{column}"] = inexact.get(f"{name}.{column}", 0) + 1
