@@ -79,3 +79,25 @@ def test_a_malformed_spark_setting_is_refused(
     )
     assert cmd_spark_build(args) == 1
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_spark_build_always_leaves_the_linked_suppression_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen = {}
+
+    def fake_build(raw_dir, out, conf, dbt_args):  # type: ignore[no-untyped-def]
+        seen["dbt_args"] = dbt_args
+        return spark_build.SparkBuild(True, out, {"dbt_build": 1.0})
+
+    monkeypatch.setattr(spark_build, "build_on_spark", fake_build)
+    args = argparse.Namespace(
+        out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=["mart_maturity_groups"]
+    )
+    assert cmd_spark_build(args) == 0
+    assert seen["dbt_args"] == [
+        "--exclude",
+        "int_subject_maturity__segmented+",
+        "mart_maturity_groups",
+    ]
+    assert "docs/scaling.md" in capsys.readouterr().out

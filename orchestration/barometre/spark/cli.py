@@ -22,7 +22,7 @@ def _conf(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_spark_build(args: argparse.Namespace) -> int:
-    from barometre.spark.build import build_on_spark
+    from barometre.spark.build import NOT_YET_ON_SPARK, build_on_spark
     from barometre.spark.raw_parquet import export_raw_parquet
 
     out = Path(args.out).resolve()
@@ -36,7 +36,11 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
             rows = export_raw_parquet(settings.warehouse, raw_dir)
             listed = ", ".join(f"{t} {n}" for t, n in rows.items())
             _say(f"raw tables of {settings.warehouse} written as Parquet to {raw_dir} ({listed})")
-        dbt_args = ["--exclude", *args.exclude] if args.exclude else []
+        _say(
+            f"left out: {NOT_YET_ON_SPARK} (the linked-cell suppression and the marts that "
+            "read it do not build on Spark yet: docs/scaling.md)"
+        )
+        dbt_args = ["--exclude", NOT_YET_ON_SPARK, *(args.exclude or [])]
         build = build_on_spark(raw_dir, out, conf=conf, dbt_args=dbt_args)
     except OSError as err:
         return _fail(describe_os_error(err))
@@ -77,7 +81,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--exclude",
         nargs="+",
         metavar="SELECTOR",
-        help="dbt selectors left out of the build, e.g. int_subject_maturity__segmented+ "
-        "(the linked-cell suppression Spark cannot plan yet: docs/scaling.md)",
+        help="more dbt selectors left out of the build (the linked-cell suppression, "
+        "int_subject_maturity__segmented+, always is: docs/scaling.md)",
     )
     spark.set_defaults(func=cmd_spark_build)
