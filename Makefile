@@ -9,7 +9,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find models seeds dbt_project/macros dbt_project/tests -type f 2>/dev/null) \
                dbt_project/dbt_project.yml dbt_project/profiles.yml
 
-.PHONY: setup browser postgres run test test-fast lint lint-checks ui clean
+.PHONY: setup browser postgres run test test-fast test-spark lint lint-checks ui clean
 
 setup: $(STAMP) $(MANIFEST)
 
@@ -71,7 +71,21 @@ postgres:
 # `pytest` runs the fast ones only). CI runs `make test`, so it lints too.
 test: setup browser postgres
 	$(MAKE) --no-print-directory lint-checks
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(BIN)/python -m pytest -m "(slow or not slow) and not spark"
+
+# The same dbt project on a local Spark session, compared mart by mart with the DuckDB
+# build (tests/test_spark.py; docs/scaling.md). Not in `make test` nor CI: it installs
+# the optional extra `spark` (pyspark is ~450 MB) and needs Java 17 (Debian's
+# openjdk-17-jre-headless, installed here when root and missing).
+test-spark: setup
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; \
+		else \
+			echo "error: Spark needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; \
+		fi; }
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
+	$(BIN)/python -m pytest -m spark
 
 test-fast: setup
 	$(BIN)/python -m pytest

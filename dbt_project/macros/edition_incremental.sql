@@ -33,6 +33,24 @@
     {{ return('delete+insert') }}
 {%- endmacro %}
 
+{# Spark has no delete+insert: partitions by edition overwritten (Parquet, dynamic mode). #}
+{% macro spark__edition_incremental_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}
+
+{# partition_by of an edition-incremental model: none where rows are deleted by key. #}
+{% macro edition_partition_by() -%}
+    {{ return(adapter.dispatch('edition_partition_by', 'barometre')()) }}
+{%- endmacro %}
+
+{% macro default__edition_partition_by() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__edition_partition_by() -%}
+    {{ return(['edition_code']) }}
+{%- endmacro %}
+
 
 {#
   CTE body: one row per loaded edition with its build mark. `digests` names CTEs with
@@ -94,6 +112,10 @@
   holds are deleted (delete+insert only replaces the editions it selects).
 #}
 {% macro delete_unloaded_editions() -%}
+    {{ return(adapter.dispatch('delete_unloaded_editions', 'barometre')()) }}
+{%- endmacro %}
+
+{% macro default__delete_unloaded_editions() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
     where edition_code not in (
@@ -124,4 +146,14 @@
         )
     )
     {%- endif -%}
+{%- endmacro %}
+
+
+{#
+  Spark: Parquet tables take no DELETE. `barometre spark-build` builds in a fresh Spark
+  warehouse every time (a full build, where this hook does nothing anyway); an edition
+  dropped from raw.load_log would stay in a reused one (docs/scaling.md).
+#}
+{% macro spark__delete_unloaded_editions() -%}
+    select 1
 {%- endmacro %}

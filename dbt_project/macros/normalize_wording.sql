@@ -32,3 +32,18 @@
         'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), '…', '...'), chr(160), ' '),
         NFD), '[\u0300-\u036f]', '', 'g'), '\s+', ' ', 'g')))
 {%- endmacro %}
+
+{#
+  Spark has no strip_accents: the accented Latin letters are translated to their base
+  letter instead (French and the rest of Latin-1), after the same typography and
+  ligature folding as DuckDB's.
+#}
+{% macro spark__normalize_wording(expression) -%}
+    trim(lower(regexp_replace(translate(
+        replace(replace(replace(replace(replace(replace(
+            translate({{ expression }}, '‘’‚′´`“”„«»–—‑', '''''''''''''"""""---'),
+        'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), '…', '...'), chr(160), ' '),
+        'àáâãäåçèéêëìíîïñòóôõöùúûüýÿÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜÝŸ',
+        'aaaaaaceeeeiiiinooooouuuuyyAAAAAACEEEEIIIINOOOOOUUUUYY'
+    ), '\\s+', ' ')))
+{%- endmacro %}

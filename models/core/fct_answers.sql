@@ -9,6 +9,7 @@
     materialized='incremental',
     incremental_strategy=edition_incremental_strategy(),
     unique_key='edition_code',
+    partition_by=edition_partition_by(),
     on_schema_change='sync_all_columns',
     post_hook=["{{ delete_unloaded_editions() }}"]
 ) }}

@@ -28,6 +28,7 @@ from barometre.settings import (
     export_environment,
     get_settings,
 )
+from barometre.spark import cli as spark_cli
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -520,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_ops.register(sub)
     report_cli.register(sub)
+    spark_cli.register(sub)
     return parser
 
 

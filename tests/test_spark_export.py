@@ -1,0 +1,103 @@
+"""The Spark build's pure-Python parts, without Spark: the raw schema exported as Parquet
+(one folder per table, every row, nothing else), and the refusals told in words."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from barometre.spark import build as spark_build
+from barometre.spark.cli import cmd_spark_build
+from barometre.spark.raw_parquet import export_raw_parquet
+
+
+def _warehouse(path: Path) -> Path:
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE SCHEMA core")
+    con.execute(
+        "CREATE TABLE raw.answers AS SELECT * FROM (VALUES "
+        "('2021', 'R1', 'T01_Q01', 3, TIMESTAMP '2021-02-01 10:00:00'), "
+        "('2021', 'R2', 'T01_Q01', NULL, NULL)) t(edition_code, respondent_id, question_code, "
+        "level, submitted_at)"
+    )
+    con.execute("CREATE TABLE raw.load_log AS SELECT 'l''apostrophe' AS source_file, 2 AS rows")
+    con.execute("CREATE VIEW raw.not_a_table AS SELECT 1 AS x")
+    con.execute("CREATE TABLE core.fct_answers AS SELECT 1 AS x")
+    con.close()
+    return path
+
+
+def test_raw_tables_are_exported_whole_one_folder_each(tmp_path: Path) -> None:
+    warehouse = _warehouse(tmp_path / "w.duckdb")
+    out = tmp_path / "raw parquet"  # a space in the path, and a stale file replaced
+    (out / "stale").mkdir(parents=True)
+    rows = export_raw_parquet(warehouse, out)
+    assert rows == {"answers": 2, "load_log": 1}
+    assert sorted(p.name for p in out.iterdir()) == ["answers", "load_log"]
+    con = duckdb.connect()
+    exported = con.execute(
+        f"SELECT * FROM read_parquet('{out / 'answers' / '*.parquet'}') ORDER BY ALL"
+    ).fetchall()
+    source = duckdb.connect(str(warehouse), read_only=True)
+    assert exported == source.execute("SELECT * FROM raw.answers ORDER BY ALL").fetchall()
+    types = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet('{out / 'answers' / '*.parquet'}')"
+    ).fetchall()
+    assert [t[1] for t in types] == ["VARCHAR", "VARCHAR", "VARCHAR", "INTEGER", "TIMESTAMP"]
+    source.close()
+
+
+def test_a_warehouse_without_raw_tables_is_refused_by_name(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    with pytest.raises(ValueError, match="no raw table"):
+        export_raw_parquet(empty, tmp_path / "out")
+    with pytest.raises(FileNotFoundError, match="barometre run"):
+        export_raw_parquet(tmp_path / "missing.duckdb", tmp_path / "out")
+
+
+def test_spark_build_without_java_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _warehouse(tmp_path / "w.duckdb")
+    monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(tmp_path / "w.duckdb"))
+    monkeypatch.setattr(spark_build.shutil, "which", lambda _name: None)
+    args = argparse.Namespace(out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None)
+    assert cmd_spark_build(args) == 1
+    assert "openjdk-17-jre-headless" in capsys.readouterr().err
+
+
+def test_a_malformed_spark_setting_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = argparse.Namespace(
+        out=str(tmp_path), raw=str(tmp_path), conf=["spark.master"], exclude=None
+    )
+    assert cmd_spark_build(args) == 1
+    assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_spark_build_always_leaves_the_linked_suppression_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen = {}
+
+    def fake_build(raw_dir, out, conf, dbt_args):  # type: ignore[no-untyped-def]
+        seen["dbt_args"] = dbt_args
+        return spark_build.SparkBuild(True, out, {"dbt_build": 1.0})
+
+    monkeypatch.setattr(spark_build, "build_on_spark", fake_build)
+    args = argparse.Namespace(
+        out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=["mart_maturity_groups"]
+    )
+    assert cmd_spark_build(args) == 0
+    assert seen["dbt_args"] == [
+        "--exclude",
+        "int_subject_maturity__segmented+",
+        "mart_maturity_groups",
+    ]
+    assert "docs/scaling.md" in capsys.readouterr().out
