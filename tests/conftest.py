@@ -14,6 +14,7 @@ import pytest
 from barometre.editions import discover_editions
 from barometre.ingest.load import load_edition
 from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
+from tests.postgres_cluster import pg_bin_dir, throwaway_cluster
 
 
 def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
@@ -60,3 +61,19 @@ def sample_db(sample_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str]:
+    """A throw-away cluster's DSN; skipped when the server binaries are not installed
+    (`make postgres`), an error in CI, where `make test` installs them."""
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing in CI (make postgres)")
+        pytest.skip(
+            "PostgreSQL server binaries (initdb, pg_ctl) not installed: "
+            "apt-get install postgresql, or `make postgres` as root"
+        )
+    with throwaway_cluster(bin_dir) as dsn:
+        yield dsn

@@ -27,7 +27,6 @@ import duckdb
 import pytest
 
 from barometre.settings import PROJECT_ROOT
-from tests.postgres_cluster import pg_bin_dir, throwaway_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -41,22 +40,6 @@ PG_TYPES = {
     "BOOLEAN": "boolean",
 }
 """A DuckDB column type and the PostgreSQL type the same contract gives."""
-
-
-@pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
-    """A throw-away cluster's DSN; skipped when the server binaries are not installed
-    (`make postgres`), an error in CI, where `make test` installs them."""
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries are missing in CI (make postgres)")
-        pytest.skip(
-            "PostgreSQL server binaries (initdb, pg_ctl) not installed: "
-            "apt-get install postgresql, or `make postgres` as root"
-        )
-    with throwaway_cluster(bin_dir) as dsn:
-        yield dsn
 
 
 @pytest.fixture(scope="session")
