@@ -45,7 +45,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS_PER_THEME = 10  # 10 themes: 100 questions per edition
-NOT_MEASURED: dict[str, str] = {}  # target → what, printed as 'not measured yet'
 
 
 # ------------------------------------------------------------------ measured children
@@ -691,7 +690,6 @@ def main(argv: list[str] | None = None) -> int:
         rows += ui_rows(args.out)
     if "P5" not in skip:
         rows += p5_rows(args.out, parse_size(args.p5_answers), args.seed)
-    rows += [[t, what, "not measured yet", "", "", ""] for t, what in NOT_MEASURED.items()]
     print(render(rows))
     print(
         f"\n{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
