@@ -43,8 +43,8 @@ from barometre.automation import (
     refresh_marts_after_ingest,
     weekly_refresh,
 )
-from barometre.publish import current_version
-from barometre.resources import WarehouseResource
+from barometre.common.resources import WarehouseResource
+from barometre.publish.publication import current_version
 from tests.factories import Response, write_limesurvey, write_surveymonkey
 from tests.test_publish import make_working
 
@@ -194,7 +194,7 @@ def test_barometre_run_skips_an_edition_loaded_from_the_same_folder_and_seeds(
         seeds_fingerprint,
         unchanged_since_last_load,
     )
-    from barometre.settings import PROJECT_ROOT
+    from barometre.common.settings import PROJECT_ROOT
 
     seeds = seeds_fingerprint(PROJECT_ROOT / "seeds")
     state = edition_state(data_dir / "2021")
@@ -376,7 +376,7 @@ def test_failed_checks_leave_the_published_data_untouched(
     sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A blocking dbt test fails: the transform run fails and publishes nothing."""
-    from barometre.publish import publish
+    from barometre.publish.publication import publish
 
     working = tmp_path / "working.duckdb"
     shutil.copy(sample_warehouse, working)
@@ -403,7 +403,7 @@ def test_failed_checks_leave_the_published_data_untouched(
     assert not result.asset_materializations_for_node("published_warehouse")
 
     from barometre.cli_ops import unchanged_publication_note
-    from barometre.settings import get_settings
+    from barometre.common.settings import get_settings
 
     assert f"NOT changed: still version {before.version}" in unchanged_publication_note(
         get_settings()
@@ -449,10 +449,10 @@ def test_new_edition_writes_manifest_and_seed_stubs(
 
 
 def test_surveymonkey_template_parses(tmp_path: Path) -> None:
+    from barometre.common.settings import PROJECT_ROOT
     from barometre.ingest.errors import IngestError
     from barometre.ingest.manifest import load_manifest
-    from barometre.new_edition import create_edition
-    from barometre.settings import PROJECT_ROOT
+    from barometre.ingest.new_edition import create_edition
 
     create_edition(tmp_path, PROJECT_ROOT / "seeds", "2025", "surveymonkey_xlsx")
     with pytest.raises(IngestError, match="missing"):
@@ -492,8 +492,8 @@ def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
 
 def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from barometre.cli_ops import ensure_instance_config, published_status
-    from barometre.publish import publish
-    from barometre.settings import get_settings
+    from barometre.common.settings import get_settings
+    from barometre.publish.publication import publish
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))

@@ -16,7 +16,7 @@ from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
 from barometre import cli
-from barometre.settings import PROJECT_ROOT, get_settings
+from barometre.common.settings import PROJECT_ROOT, get_settings
 
 
 @pytest.fixture(autouse=True)
@@ -44,13 +44,13 @@ def prepared(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_loading_the_code_never_prepares_outside_dagster_dev(
     prepared: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import barometre.dbt_project
+    import barometre.transform.dbt_project
 
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
-    importlib.reload(barometre.dbt_project)
+    importlib.reload(barometre.transform.dbt_project)
     assert prepared == []
     monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
-    importlib.reload(barometre.dbt_project)
+    importlib.reload(barometre.transform.dbt_project)
     assert prepared == [get_settings().dbt_project_dir]
 
 
@@ -78,5 +78,5 @@ def test_prepare_verb_tells_a_parse_failure_in_one_line(
 def test_makefile_prepares_with_dagster_dbt() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "dagster-dbt project prepare-and-package" in makefile
-    assert "--file orchestration/barometre/dbt_project.py" in makefile
-    assert (PROJECT_ROOT / "orchestration" / "barometre" / "dbt_project.py").is_file()
+    assert "--file orchestration/barometre/transform/dbt_project.py" in makefile
+    assert (PROJECT_ROOT / "orchestration" / "barometre" / "transform" / "dbt_project.py").is_file()

@@ -57,7 +57,7 @@ def test_loading_the_code_location_does_not_import_heavy_libraries() -> None:
 def test_dbt_runs_once_per_run_with_every_test() -> None:
     """One dbt step: core and marts in one `dbt build`, the source tests on the raw tables
     in it too, none in the per-edition ingestion (issue 10 P1)."""
-    from barometre.assets.dbt import DBT_ASSETS
+    from barometre.transform.dbt_assets import DBT_ASSETS
 
     assert len(DBT_ASSETS) == 1
     ingest = defs.resolve_job_def("ingest_edition")

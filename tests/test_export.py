@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.export import export_marts
-from barometre.publish import publish
+from barometre.publish.publication import publish
+from barometre.serve.export import export_marts
 
 TRICKY = [
     ('=HYPERLINK("http://evil.example","clic")', -1.5, -3),

@@ -18,12 +18,12 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from barometre.dbt_failures import read_failures, render
+from barometre.common.settings import PROJECT_ROOT, Settings
 from barometre.ingest.load import load_edition
+from barometre.ingest.new_edition import create_edition, new_question_key
 from barometre.ingest.reference import load_reference
 from barometre.ingest.text import normalize_name, normalize_text
-from barometre.new_edition import create_edition, new_question_key
-from barometre.settings import PROJECT_ROOT, Settings
+from barometre.validate.dbt_failures import read_failures, render
 from tests.factories import SEEDS, Response, write_limesurvey
 from tests.project_copy import (
     append_rows,
@@ -112,7 +112,7 @@ def test_a_cc_resolves_with_its_type_group_and_band() -> None:
 
 
 def test_unknown_collectivity_gets_the_alias_rows_to_add() -> None:
-    from barometre.reference_advice import alias_advice
+    from barometre.ingest.reference_advice import alias_advice
 
     advice = alias_advice(SEEDS, "2021", ["CC Faucigny Glieres (74)", "Zzyzx"])
     assert f"CC Faucigny Glieres (74),{CC_SIREN},," in advice
@@ -258,7 +258,7 @@ def test_a_failing_dbt_test_is_told_with_model_rule_rows_and_fix(tmp_path: Path)
 
 @pytest.mark.slow
 def test_each_seed_rule_is_refused_with_file_line_and_fix(tmp_path: Path) -> None:
-    from barometre.seed_checks import run_seed_checks
+    from barometre.validate.seed_checks import run_seed_checks
 
     seeds = seeds_copy(tmp_path)
     questions = read_rows(seeds / "questions.csv")
@@ -382,7 +382,7 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
 @pytest.mark.slow
 def test_declared_edition_without_data_is_left_out_and_warned(tmp_path: Path) -> None:
     """2023 is loaded (with a communauté de communes), 2024 only declared in the seeds."""
-    from barometre.status import warehouse_summary
+    from barometre.serve.status import warehouse_summary
 
     seeds = seeds_copy(tmp_path)
     _add_edition(seeds, tmp_path / "stubs", "2023")

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 from tests.factories import Response, seed_questions, write_limesurvey
 
 BAROMETRE = str(Path(sys.executable).with_name("barometre"))

@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.publish import publish
-from barometre.report import queries
-from barometre.report.build import ReportError, build_report
-from barometre.report.page import SECRET, fr_points, pct_half_up, render_page
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
+from barometre.publish.publication import publish
+from barometre.serve.report import queries
+from barometre.serve.report.build import ReportError, build_report
+from barometre.serve.report.page import SECRET, fr_points, pct_half_up, render_page
 
 CANARY = "Métropole Canari"
 """A respondent name that exists only in the working file's restricted schema."""
@@ -507,7 +507,7 @@ def test_report_asset_writes_every_published_edition(
 ) -> None:
     from dagster import materialize
 
-    from barometre.assets.report import barometre_report
+    from barometre.serve.report.asset import barometre_report
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published))
     monkeypatch.setenv("BAROMETRE_REPORT_DIR", str(tmp_path / "asset-out"))

@@ -8,7 +8,7 @@ import ast
 import subprocess
 import sys
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 
 RUNTIME = PROJECT_ROOT / "orchestration" / "barometre"
 DEV = "barometre_dev"

@@ -6,7 +6,7 @@ Not yet on Spark: the linked-cell suppression (int_subject_maturity__segmented, 
 theme and transverse maturity marts and their tests). Its passes are unrolled into one
 query whose CTEs each pass references dozens of times; DuckDB materialises them, Spark's
 analyzer expands them and never finishes (docs/scaling.md). Every Spark build leaves
-that model and everything downstream out (barometre.spark.build.NOT_YET_ON_SPARK), and
+that model and everything downstream out (barometre.engines.spark.build.NOT_YET_ON_SPARK), and
 this test checks that exactly those two marts are missing, so a change that makes them
 build, or loses another, fails here.
 
@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.settings import ENV_WAREHOUSE
-from barometre.spark.build import marts_parquet_glob
+from barometre.common.settings import ENV_WAREHOUSE
+from barometre.engines.spark.build import marts_parquet_glob
 
 pytestmark = pytest.mark.spark
 

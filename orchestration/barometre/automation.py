@@ -1,7 +1,7 @@
 """Automation: publishing as an asset, the raw-folder sensor, the weekly schedule.
 
 - `published_warehouse` (asset): publishes the marts and reference lookups of the
-  working warehouse (barometre.publish). It depends on what it publishes (the marts
+  working warehouse (barometre.publish.publication). It depends on what it publishes (the marts
   and the reference lookups, not restricted/*), so in the `transform` job it runs only
   when the dbt steps succeeded (every dbt test of severity error passed) and every
   blocking asset check upstream of those passed; otherwise it is skipped and the
@@ -54,20 +54,20 @@ from dagster import (
     sensor,
 )
 
-from barometre.assets.dbt import DBT_ASSET_KEYS, DBT_ASSETS
-from barometre.assets.ingestion import edition_partitions
-from barometre.editions import discover_editions
+from barometre.common.resources import WarehouseResource
+from barometre.common.settings import get_settings
+from barometre.common.writer_lock import dagster_writer
+from barometre.ingest.assets import edition_partitions
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.manifest import MANIFEST_NAME, listed_export_paths
-from barometre.publish import (
+from barometre.publish.publication import (
     MARTS_SCHEMA,
     PUBLISHED_REFERENCE_TABLES,
     REFERENCE_SCHEMA,
     PublishError,
     publish,
 )
-from barometre.resources import WarehouseResource
-from barometre.settings import get_settings
-from barometre.writer_lock import dagster_writer
+from barometre.transform.dbt_assets import DBT_ASSET_KEYS, DBT_ASSETS
 
 INGEST_JOB = "ingest_edition"
 TRANSFORM_JOB = "transform"
@@ -150,9 +150,9 @@ def _publish_on_server(
     context: AssetExecutionContext, warehouse: WarehouseResource, dsn: str
 ) -> MaterializeResult:
     """PostgreSQL target: swap the marts built in marts_build into marts, in one
-    transaction, and grant bi_reader read access (barometre.postgres.publish)."""
-    from barometre.postgres.connection import ServerError
-    from barometre.postgres.publish import ServerPublishError, publish_marts
+    transaction, and grant bi_reader read access (barometre.engines.postgres.publish)."""
+    from barometre.engines.postgres.connection import ServerError
+    from barometre.engines.postgres.publish import ServerPublishError, publish_marts
 
     try:
         with dagster_writer(context, warehouse.warehouse_path()):
@@ -291,7 +291,7 @@ def unchanged_since_last_load(
     """Whether loading the edition again would write what the warehouse holds already:
     its last successful ingestion loaded this very folder content (manifest and files)
     with these seeds, and raw.load_log still records those files (`loaded`: rows
-    (file, sha256, loaded_at) of barometre.status.edition_loads; a warehouse replaced or
+    (file, sha256, loaded_at) of barometre.serve.status.edition_loads; a warehouse replaced or
     restored since then shows other files or none)."""
     if state.fingerprint is None or not loaded:
         return False

@@ -13,14 +13,12 @@ import sys
 from pathlib import Path
 
 from barometre import cli_ops
-from barometre.console import describe_os_error
-from barometre.console import fail as _fail
-from barometre.console import say as _say
-from barometre.editions import discover_editions
-from barometre.file_modes import PRIVATE_UMASK
-from barometre.interrupt_watch import InterruptWatch
-from barometre.report import cli as report_cli
-from barometre.settings import (
+from barometre.common.console import describe_os_error
+from barometre.common.console import fail as _fail
+from barometre.common.console import say as _say
+from barometre.common.file_modes import PRIVATE_UMASK
+from barometre.common.interrupt_watch import InterruptWatch
+from barometre.common.settings import (
     ENV_TARGET,
     PROJECT_ROOT,
     TARGETS,
@@ -28,7 +26,9 @@ from barometre.settings import (
     export_environment,
     get_settings,
 )
-from barometre.spark import cli as spark_cli
+from barometre.engines.spark import cli as spark_cli
+from barometre.ingest.editions import discover_editions
+from barometre.serve.report import cli as report_cli
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -42,7 +42,7 @@ def _quiet_run_config() -> dict:
 def _transform_run_config(full_refresh: bool) -> dict:
     config = _quiet_run_config()
     if full_refresh:  # every edition of the incremental core models rebuilt
-        from barometre.assets.dbt import DBT_OP_NAME
+        from barometre.transform.dbt_assets import DBT_OP_NAME
 
         config["ops"] = {DBT_OP_NAME: {"config": {"full_refresh": True}}}
     return config
@@ -61,7 +61,7 @@ def _failure_message(result, settings: Settings | None = None) -> str:
     in the run log): failing dbt tests told like `validate` (model or seed, rule, a few
     rows, what to do), else our Failure descriptions, else the error's innermost cause."""
     if settings is not None:
-        from barometre.dbt_failures import failures_of_run, read_failures, render
+        from barometre.validate.dbt_failures import failures_of_run, read_failures, render
 
         failures = [
             f
@@ -101,7 +101,7 @@ def _prepare_dbt_project(settings: Settings) -> int:
     export_environment(settings)
     from dagster_dbt.errors import DagsterDbtError
 
-    from barometre.dbt_project import dbt_project
+    from barometre.transform.dbt_project import dbt_project
 
     try:
         dbt_project.preparer.prepare(dbt_project)
@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     editions = [args.edition] if args.edition else available
 
-    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+    from barometre.common.writer_lock import WarehouseBusy, hold_working_warehouse
 
     try:
         # One writer at a time: a second run waits (BAROMETRE_WRITER_WAIT_SECONDS), then
@@ -244,8 +244,8 @@ def _run(
         seeds_fingerprint,
         unchanged_since_last_load,
     )
-    from barometre.run_log import captured, new_log_path
-    from barometre.status import edition_loads
+    from barometre.common.run_log import captured, new_log_path
+    from barometre.serve.status import edition_loads
 
     log_path = new_log_path(settings.warehouse.parent / "logs")
     _say(f"Full log of this run: {log_path}")
@@ -332,7 +332,7 @@ def _run(
         for line in warnings:
             _say(f"  {line}")
 
-    from barometre.status import warehouse_summary
+    from barometre.serve.status import warehouse_summary
 
     _say("")
     _say(warehouse_summary(settings.warehouse))
@@ -383,15 +383,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if check in ("unknown_collectivity", "ambiguous_collectivity") and value:
                 unresolved.append(str(value))
         if unresolved:
-            from barometre.reference_advice import alias_advice
+            from barometre.ingest.reference_advice import alias_advice
 
             _say(alias_advice(settings.seeds_dir, result.edition_code, unresolved))
         if result.refused:
             refused.append(result.refused)
 
     _say("Checking the seeds (their dbt tests, on a throw-away copy)…")
-    from barometre.dbt_failures import render
-    from barometre.seed_checks import SeedCheckError, run_seed_checks
+    from barometre.validate.dbt_failures import render
+    from barometre.validate.seed_checks import SeedCheckError, run_seed_checks
 
     try:
         failures = run_seed_checks(settings.seeds_dir, settings.dbt_project_dir)
@@ -406,7 +406,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"{len(blocking)} seed check(s) failed (above): `barometre run` would stop on them"
         )
 
-    from barometre.reference_advice import declared_editions, not_loaded_warning
+    from barometre.ingest.reference_advice import declared_editions, not_loaded_warning
 
     warning = not_loaded_warning(
         declared_editions(settings.seeds_dir),
@@ -429,7 +429,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     _ensure_dagster_home(settings)
-    # `dagster dev` prepares the dbt manifest on each code load (barometre.dbt_project).
+    # `dagster dev` prepares the dbt manifest on each code load (barometre.transform.dbt_project).
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster),
@@ -449,7 +449,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_status(_args: argparse.Namespace) -> int:
-    from barometre.status import warehouse_summary
+    from barometre.serve.status import warehouse_summary
 
     settings = get_settings()
     _say(warehouse_summary(settings.warehouse))

@@ -16,12 +16,12 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from barometre.console import describe_os_error
-from barometre.console import fail as _fail
-from barometre.console import say as _say
-from barometre.file_modes import open_private, private_dir
-from barometre.settings import Settings, get_settings
-from barometre.templates import LAYOUTS
+from barometre.common.console import describe_os_error
+from barometre.common.console import fail as _fail
+from barometre.common.console import say as _say
+from barometre.common.file_modes import open_private, private_dir
+from barometre.common.settings import Settings, get_settings
+from barometre.ingest.templates import LAYOUTS
 
 PREVIOUS_INSTANCE_CONFIG = """\
 # Dagster instance of the barometre warehouse (written by `barometre`, edit freely).
@@ -68,7 +68,7 @@ def ensure_instance_config(dagster_home: Path) -> Path:
 
 def server_problem(settings: Settings) -> str | None:
     """PostgreSQL target: why the server cannot be used (in one line), or None."""
-    from barometre.postgres.connection import ServerError, connect
+    from barometre.engines.postgres.connection import ServerError, connect
 
     try:
         connect(settings.pg_dsn).close()
@@ -80,7 +80,7 @@ def server_problem(settings: Settings) -> str | None:
 def published_location(settings: Settings) -> str:
     """Where BI tools read the published marts."""
     if settings.target == "postgres":
-        from barometre.postgres.connection import connection_params, describe
+        from barometre.engines.postgres.connection import connection_params, describe
 
         server = describe(connection_params(settings.pg_dsn))
         return f"schema marts on {server} (role bi_reader)"
@@ -94,7 +94,7 @@ def unchanged_publication_note(settings: Settings) -> str:
             "The marts published for BI were NOT changed (schema marts on the server "
             "keeps the previous publication)."
         )
-    from barometre.publish import check_publication
+    from barometre.publish.publication import check_publication
 
     current, problem = check_publication(settings.published_dir)
     if problem:
@@ -108,8 +108,8 @@ def unchanged_publication_note(settings: Settings) -> str:
 
 
 def _server_published_lines(settings: Settings) -> list[str]:
-    from barometre.postgres.connection import ServerError
-    from barometre.postgres.publish import current_publication
+    from barometre.engines.postgres.connection import ServerError
+    from barometre.engines.postgres.publish import current_publication
 
     try:
         current = current_publication(settings.pg_dsn)
@@ -127,7 +127,7 @@ def _server_published_lines(settings: Settings) -> list[str]:
 def _published_lines(settings: Settings) -> list[str]:
     if settings.target == "postgres":
         return _server_published_lines(settings)
-    from barometre.publish import check_publication
+    from barometre.publish.publication import check_publication
 
     current, problem = check_publication(settings.published_dir)
     if problem:
@@ -253,8 +253,8 @@ def published_status(settings: Settings) -> str:
 
 
 def cmd_publish(_args: argparse.Namespace) -> int:
-    from barometre.publish import PublishError, publish
-    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+    from barometre.common.writer_lock import WarehouseBusy, hold_working_warehouse
+    from barometre.publish.publication import PublishError, publish
 
     settings = get_settings()
     if settings.target == "postgres":
@@ -270,9 +270,9 @@ def cmd_publish(_args: argparse.Namespace) -> int:
 
 def _publish_on_server(settings: Settings) -> int:
     """PostgreSQL target: swap the marts of the last build (schema marts_build) into marts."""
-    from barometre.postgres.connection import ServerError
-    from barometre.postgres.publish import ServerPublishError, publish_marts
-    from barometre.writer_lock import WarehouseBusy, hold_working_warehouse
+    from barometre.common.writer_lock import WarehouseBusy, hold_working_warehouse
+    from barometre.engines.postgres.connection import ServerError
+    from barometre.engines.postgres.publish import ServerPublishError, publish_marts
 
     try:
         with hold_working_warehouse("barometre publish", on_wait=_say):
@@ -286,8 +286,8 @@ def _publish_on_server(settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import duckdb
 
-    from barometre.export import export_marts
-    from barometre.publish import REPAIR_HINT, check_publication
+    from barometre.publish.publication import REPAIR_HINT, check_publication
+    from barometre.serve.export import export_marts
 
     settings = get_settings()
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
@@ -317,7 +317,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_new_edition(args: argparse.Namespace) -> int:
-    from barometre.new_edition import create_edition
+    from barometre.ingest.new_edition import create_edition
 
     settings = get_settings()
     try:

@@ -5,9 +5,6 @@ from __future__ import annotations
 from dagster import AssetSelection, Definitions, define_asset_job
 from dagster_dbt import DbtCliResource
 
-from barometre.assets.dbt import DBT_ASSETS, dbt_project
-from barometre.assets.ingestion import raw_edition, survey_exports
-from barometre.assets.report import barometre_report
 from barometre.automation import (
     AUTOMATION_SCHEDULES,
     AUTOMATION_SENSORS,
@@ -15,9 +12,12 @@ from barometre.automation import (
     published_warehouse,
     transform_job,
 )
-from barometre.quality.checks import QUALITY_CHECKS
-from barometre.resources import WarehouseResource
-from barometre.settings import export_environment, get_settings
+from barometre.common.resources import WarehouseResource
+from barometre.common.settings import export_environment, get_settings
+from barometre.ingest.assets import raw_edition, survey_exports
+from barometre.serve.report.asset import barometre_report
+from barometre.transform.dbt_assets import DBT_ASSETS, dbt_project
+from barometre.validate.checks import QUALITY_CHECKS
 
 # dbt's profile reads BAROMETRE_WAREHOUSE: make sure it is set to the resolved path.
 _settings = get_settings()

@@ -14,19 +14,19 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from barometre.common.one_row import one_row
+from barometre.common.settings import DEFAULT_MAX_BAD_SHARE
 from barometre.ingest.bounded import bounded_connection
 from barometre.ingest.columns import ColumnPlan, plan_columns
 from barometre.ingest.combinations import failing_combinations, matches
 from barometre.ingest.errors import IngestError
+from barometre.ingest.limits import ANSWER_TEXTS
 from barometre.ingest.manifest import Manifest, load_manifest
 from barometre.ingest.personal import mask_sql
 from barometre.ingest.raw_tables import create_raw_schema
 from barometre.ingest.read_export import ExportTable, read_export
 from barometre.ingest.reference import Reference, load_reference
 from barometre.ingest.text import normalize_name, normalize_text
-from barometre.limits import ANSWER_TEXTS
-from barometre.one_row import one_row
-from barometre.settings import DEFAULT_MAX_BAD_SHARE
 
 if TYPE_CHECKING:
     import pandera.pandas as pa

@@ -32,9 +32,9 @@ from pydantic import (
 )
 
 from barometre.ingest.errors import IngestError
+from barometre.ingest.limits import HEADER_ROWS, PATTERN_CHARS
 from barometre.ingest.read_export import ReadSpec
 from barometre.ingest.safe_yaml import load_yaml
-from barometre.limits import HEADER_ROWS, PATTERN_CHARS
 
 MANIFEST_NAME = "manifest.yml"
 SCHEMA_HINT = "fix manifest.yml; its format is in docs/adding-an-edition.md"
