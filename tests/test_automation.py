@@ -31,20 +31,18 @@ from dagster import (
     op,
 )
 
-from barometre.automation import (
+from barometre.common.resources import WarehouseResource
+from barometre.ingest.fingerprint import edition_state
+from barometre.ingest.schedule import (
     DEFAULT_SCHEDULE_CRON,
     ENV_SCHEDULE_CRON,
-    ENV_SENSOR_SETTLE,
-    PUBLISHED_CONTENT,
     build_weekly_refresh,
-    edition_state,
-    published_warehouse,
-    raw_exports_sensor,
-    refresh_marts_after_ingest,
     weekly_refresh,
 )
-from barometre.common.resources import WarehouseResource
+from barometre.ingest.sensor import ENV_SENSOR_SETTLE, raw_exports_sensor
+from barometre.publish.asset import PUBLISHED_CONTENT, published_warehouse
 from barometre.publish.publication import current_version
+from barometre.transform.runs import refresh_marts_after_ingest
 from tests.factories import Response, write_limesurvey, write_surveymonkey
 from tests.test_publish import make_working
 
@@ -171,7 +169,8 @@ def test_edition_without_its_export_gets_a_partition_but_no_run(instance, data_d
 def test_first_tick_skips_content_already_ingested(instance, data_dir) -> None:
     # `barometre run` loaded this content (its run carries the fingerprint): the sensor's
     # first tick, with an empty cursor, must not load it again — but a change must.
-    from barometre.automation import CONTENT_TAG, edition_state
+    from barometre.ingest.fingerprint import edition_state
+    from barometre.ingest.runs import CONTENT_TAG
 
     loaded = edition_state(data_dir / "2021").fingerprint
     _finished_run(instance, "ingest_edition", **{CONTENT_TAG: loaded})
@@ -188,13 +187,9 @@ def test_barometre_run_skips_an_edition_loaded_from_the_same_folder_and_seeds(
 ) -> None:
     # `barometre run` loads an edition again only when its folder, the seeds or the
     # warehouse's raw.load_log tell a different story from its last successful load.
-    from barometre.automation import (
-        CONTENT_TAG,
-        SEEDS_TAG,
-        seeds_fingerprint,
-        unchanged_since_last_load,
-    )
     from barometre.common.settings import PROJECT_ROOT
+    from barometre.ingest.fingerprint import seeds_fingerprint
+    from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
 
     seeds = seeds_fingerprint(PROJECT_ROOT / "seeds")
     state = edition_state(data_dir / "2021")

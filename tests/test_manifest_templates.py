@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 import yaml
 
-from barometre.automation import edition_state
 from barometre.common.settings import PROJECT_ROOT
+from barometre.ingest.fingerprint import edition_state
 from barometre.ingest.manifest import read_manifest
 from barometre.ingest.manifest_schema import SCHEMA_PATH, schema_text
 from barometre.ingest.new_edition import LAYOUTS, create_edition

@@ -236,15 +236,10 @@ def _run(
     known = set(instance.get_dynamic_partitions("edition"))
     instance.add_dynamic_partitions("edition", [e for e in available if e not in known])
 
-    from barometre.automation import (
-        CONTENT_TAG,
-        SEEDS_TAG,
-        WRITER_TAGS,
-        edition_state,
-        seeds_fingerprint,
-        unchanged_since_last_load,
-    )
     from barometre.common.run_log import captured, new_log_path
+    from barometre.common.writer_lock import WRITER_TAGS
+    from barometre.ingest.fingerprint import edition_state, seeds_fingerprint
+    from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
     from barometre.serve.status import edition_loads
 
     log_path = new_log_path(settings.warehouse.parent / "logs")

@@ -105,8 +105,8 @@ def test_second_writer_refuses_in_one_line_naming_the_holder(env, holder, capsys
 def test_dagster_steps_take_the_lock_and_fail_cleanly(env, holder) -> None:
     from dagster import materialize
 
-    from barometre.automation import published_warehouse
     from barometre.common.resources import WarehouseResource
+    from barometre.publish.asset import published_warehouse
 
     result = materialize(
         [published_warehouse],

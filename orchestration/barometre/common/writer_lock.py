@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 LOCK_SUFFIX = ".writer.lock"
 _POLL_SECONDS = 0.2
 
+WAREHOUSE_TAG = "barometre/warehouse"
+"""Tag of every run that writes the working warehouse (one writer at a time: see
+docs/operations.md, `concurrency` in DAGSTER_HOME/dagster.yaml)."""
+WRITER_TAGS = {WAREHOUSE_TAG: "writer"}
+
 _held: dict[Path, int] = {}
 """Lock files this process holds, with their re-entry count."""
 

@@ -1,2 +1,5 @@
-"""Warehouse expectations: Great Expectations suites run in DuckDB, offline Data Docs and
-Dagster asset checks. See docs/data-quality.md."""
+"""Stage 2, validate: great-expectations suites on the warehouse (run in DuckDB, offline
+Data Docs, Dagster asset checks), the seeds' dbt tests before a load, and dbt test
+failures told in the project's form. See docs/data-quality.md.
+
+The row contract at ingestion (pandera) lives in ingest/, with the load it guards."""
