@@ -4,7 +4,6 @@ functions are called directly, on an ephemeral Dagster instance."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -397,8 +396,8 @@ def test_failed_checks_leave_the_published_data_untouched(
     assert current_version(published_dir) == before
     assert not result.asset_materializations_for_node("published_warehouse")
 
-    from barometre.cli_ops import unchanged_publication_note
     from barometre.common.settings import get_settings
+    from barometre.serve.cli.publication import unchanged_publication_note
 
     assert f"NOT changed: still version {before.version}" in unchanged_publication_note(
         get_settings()
@@ -409,11 +408,9 @@ def test_failed_checks_leave_the_published_data_untouched(
 
 
 def _cli(args: list[str]) -> int:
-    from barometre import cli_ops
+    from barometre.serve.cli import build_parser
 
-    parser = argparse.ArgumentParser()
-    cli_ops.register(parser.add_subparsers(dest="command"))
-    parsed = parser.parse_args(args)
+    parsed = build_parser().parse_args(args)
     return parsed.func(parsed)
 
 
@@ -457,8 +454,8 @@ def test_surveymonkey_template_parses(tmp_path: Path) -> None:
 def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
     tmp_path: Path,
 ) -> None:
-    from barometre.cli_ops import PREVIOUS_INSTANCE_CONFIG, ensure_instance_config
     from barometre.instance_storage import KeptOpenSqliteEventLogStorage
+    from barometre.serve.cli.instance import PREVIOUS_INSTANCE_CONFIG, ensure_instance_config
 
     home = tmp_path / "dagster"
     home.mkdir()
@@ -486,9 +483,10 @@ def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
 
 
 def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from barometre.cli_ops import ensure_instance_config, published_status
     from barometre.common.settings import get_settings
     from barometre.publish.publication import publish
+    from barometre.serve.cli.instance import ensure_instance_config
+    from barometre.serve.cli.status import published_status
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
@@ -516,7 +514,7 @@ def test_run_summary_lists_failed_non_blocking_checks() -> None:
         materialize,
     )
 
-    from barometre.cli_ops import warning_lines
+    from barometre.serve.cli.status import warning_lines
 
     @asset(
         check_specs=[

@@ -15,8 +15,8 @@ from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from barometre import cli
 from barometre.common.settings import PROJECT_ROOT, get_settings
+from barometre.serve import cli
 
 
 @pytest.fixture(autouse=True)

@@ -460,7 +460,8 @@ def _expected_theme_means(questions: list[dict], grid: list[dict]) -> dict[str, 
 def test_a_2023_shaped_edition_in_every_layout_validates_runs_and_matches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from barometre import cli
+    from barometre.serve import cli
+    from barometre.serve.cli import validate
     from barometre.validate import seed_checks
 
     seeds = seeds_copy(tmp_path)
@@ -490,7 +491,7 @@ def test_a_2023_shaped_edition_in_every_layout_validates_runs_and_matches(
         return cache[digest]
 
     monkeypatch.setattr(seed_checks, "run_seed_checks", checks_once)
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(validate, "get_settings", lambda: settings)
 
     for edition, layout in LAYOUTS.items():
         create_edition(settings.data_dir, seeds, edition, layout)

@@ -527,7 +527,7 @@ def test_report_asset_writes_every_published_edition(
 
 def test_code_location_does_not_import_the_chart_libraries() -> None:
     probe = (
-        "import sys; import barometre.definitions, barometre.cli; "
+        "import sys; import barometre.definitions, barometre.serve.cli; "
         "print(sorted(m for m in ('altair', 'vl_convert') "
         "if m in sys.modules))"
     )

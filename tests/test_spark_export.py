@@ -10,8 +10,8 @@ import duckdb
 import pytest
 
 from barometre.engines.spark import build as spark_build
-from barometre.engines.spark.cli import cmd_spark_build
 from barometre.engines.spark.raw_parquet import export_raw_parquet
+from barometre.serve.cli.spark import cmd_spark_build
 
 
 def _warehouse(path: Path) -> Path:

@@ -19,9 +19,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre import cli
 from barometre.common.settings import PROJECT_ROOT
 from barometre.publish.publication import check_publication, current_version, publish
+from barometre.serve import cli
 from tests.factories import Response, write_limesurvey
 from tests.test_publish import make_working
 
@@ -156,7 +156,7 @@ def test_an_inner_holder_closed_after_the_outer_one_is_harmless(env) -> None:
 
 
 def test_run_summary_is_derived_from_the_load_log() -> None:
-    from barometre.cli import _ingest_outcome
+    from barometre.serve.cli.run import _ingest_outcome
 
     old = (("export.csv", "aa", "2025-01-01 10:00:00"),)
     new = (("export.csv", "bb", "2025-02-01 10:00:00"),)
@@ -311,8 +311,8 @@ def test_damaged_publication_is_reported_then_repaired(
     assert error.startswith("error: nothing exported: the published state is damaged: ")
     assert not (tmp_path / "out").exists()
 
-    from barometre.cli_ops import unchanged_publication_note
     from barometre.common.settings import get_settings
+    from barometre.serve.cli.publication import unchanged_publication_note
 
     assert "the published state is damaged" in unchanged_publication_note(get_settings())
 
@@ -469,9 +469,9 @@ def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
 
 
 def test_working_files_are_owner_only_published_ones_readable(env, tmp_path) -> None:
-    from barometre.cli_ops import ensure_instance_config
     from barometre.common.run_log import captured, new_log_path
     from barometre.common.writer_lock import lock_path, writer_lock
+    from barometre.serve.cli.instance import ensure_instance_config
 
     old = os.umask(0o022)
     try:

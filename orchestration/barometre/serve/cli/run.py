@@ -1,34 +1,31 @@
-"""The `barometre` command: the daily work on the warehouse from a terminal.
+"""`barometre run`: the main job: ingest the edition(s), then dbt build and publish,
+in process, under the writer lock; what it prints is the essentials (the full log goes
+to a file: barometre.common.run_log).
 
-Heavy libraries (Dagster, dbt) are imported inside the commands that use them,
-so `barometre --help` and light commands answer at once.
+Dagster and dbt are imported inside the command, never at module top.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
-from pathlib import Path
 
-from barometre import cli_ops
-from barometre.common.console import describe_os_error
 from barometre.common.console import fail as _fail
 from barometre.common.console import say as _say
-from barometre.common.file_modes import PRIVATE_UMASK
 from barometre.common.interrupt_watch import InterruptWatch
 from barometre.common.settings import (
     ENV_TARGET,
-    PROJECT_ROOT,
     TARGETS,
     Settings,
     export_environment,
     get_settings,
 )
-from barometre.engines.spark import cli as spark_cli
 from barometre.ingest.editions import discover_editions
-from barometre.serve.report import cli as report_cli
+from barometre.serve.cli.instance import prepare_instance
+from barometre.serve.cli.prepare import prepare_dbt_project
+from barometre.serve.cli.publication import published_location, unchanged_publication_note
+from barometre.serve.cli.status import warning_lines
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -84,42 +81,15 @@ def _failure_message(result, settings: Settings | None = None) -> str:
     return "\n".join(dict.fromkeys(messages)) or "the run failed (see the run log for details)"
 
 
-def _ensure_dagster_home(settings: Settings) -> None:
-    cli_ops.ensure_instance_config(settings.dagster_home)
-
-
-def _prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazily)
-    _ensure_dagster_home(settings)
-    from dagster import DagsterInstance
-
-    return DagsterInstance.get()
-
-
-def _prepare_dbt_project(settings: Settings) -> int:
-    """Make the dbt manifest with dagster-dbt's own preparation (as `dagster-dbt project
-    prepare-and-package` does): install time, never when the code location loads."""
-    export_environment(settings)
-    from dagster_dbt.errors import DagsterDbtError
-
-    from barometre.transform.dbt_project import dbt_project
+def server_problem(settings: Settings) -> str | None:
+    """PostgreSQL target: why the server cannot be used (in one line), or None."""
+    from barometre.engines.postgres.connection import ServerError, connect
 
     try:
-        dbt_project.preparer.prepare(dbt_project)
-    except DagsterDbtError as err:
-        first = str(err).strip().splitlines()[:1]
-        return _fail(
-            f"dbt could not parse the project ({first[0] if first else type(err).__name__}; "
-            "dbt's messages are above): fix it, then run `barometre prepare` again"
-        )
-    return 0
-
-
-def cmd_prepare(_args: argparse.Namespace) -> int:
-    settings = get_settings()
-    if _prepare_dbt_project(settings) != 0:
-        return 1
-    _say(f"dbt manifest ready: {settings.dbt_project_dir / 'target' / 'manifest.json'}")
-    return 0
+        connect(settings.pg_dsn).close()
+    except ServerError as err:
+        return str(err)
+    return None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -128,7 +98,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     if settings.target == "postgres":
-        problem = cli_ops.server_problem(settings)
+        problem = server_problem(settings)
         if problem:
             return _fail(problem)
     available = discover_editions(settings.data_dir)
@@ -227,10 +197,10 @@ def _run(
     if not (settings.dbt_project_dir / "target" / "manifest.json").is_file():
         # Not prepared at install time (no `make setup`): prepare it once, as it would.
         _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
-        if _prepare_dbt_project(settings) != 0:
+        if prepare_dbt_project(settings) != 0:
             return 1
     _say("Loading the pipeline definitions…")
-    instance = _prepare_instance(settings)
+    instance = prepare_instance(settings)
     from barometre.definitions import defs
 
     known = set(instance.get_dynamic_partitions("edition"))
@@ -296,7 +266,7 @@ def _run(
         return _fail(
             f"dbt was not run: the raw rows of edition(s) {', '.join(suspect)} did not pass "
             "their checks (fix the export, then run again).\n"
-            f"{cli_ops.unchanged_publication_note(settings)}"
+            f"{unchanged_publication_note(settings)}"
         )
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
@@ -311,17 +281,15 @@ def _run(
     except KeyboardInterrupt:
         result = None
     if result is None or _interrupted(result) or watch.received():
-        raise RunInterrupted(
-            f"during dbt build or publish: {cli_ops.unchanged_publication_note(settings)}"
-        )
+        raise RunInterrupted(f"during dbt build or publish: {unchanged_publication_note(settings)}")
     if not result.success:
         return _fail(
             f"dbt build or publishing failed:\n{_failure_message(result, settings)}\n"
-            f"{cli_ops.unchanged_publication_note(settings)}"
+            f"{unchanged_publication_note(settings)}"
         )
     _say("[dbt] build and publish: ok")
     run_ids.append(result.run_id)
-    warnings = cli_ops.warning_lines(instance, run_ids)
+    warnings = warning_lines(instance, run_ids)
     if warnings:
         _say("Warnings (non-blocking checks that failed; details in `barometre status`):")
         for line in warnings:
@@ -332,135 +300,15 @@ def _run(
     _say("")
     _say(warehouse_summary(settings.warehouse))
     _say(f"Warehouse file: {settings.warehouse} (working copy: runs only)")
-    _say(f"Published (BI): {cli_ops.published_location(settings)}")
+    _say(f"Published (BI): {published_location(settings)}")
     _say(f"Dagster UI:     {UI_HINT}")
     if failed:
         return _fail(f"edition(s) not loaded: {', '.join(failed)}")
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    """Check an edition folder (manifest, seeds, exports) without loading anything.
-
-    Two parts, so that OK here means the run will not refuse the edition: the ingestion
-    dry run (manifest, export, row contract) and the seed-level dbt tests (the edition's
-    seed rows: crosswalk keys, themes, scale, …) run on a throw-away copy.
-    """
-    from barometre.ingest.errors import IngestError
-    from barometre.ingest.load import load_edition
-
-    settings = get_settings()
-    folder = Path(args.folder).resolve()
-    if not folder.is_dir():
-        return _fail(f"{folder} is not a folder (give an edition folder, e.g. data/raw/2021)")
-    refused: list[str] = []
-    result = None
-    try:
-        result = load_edition(
-            folder,
-            settings.warehouse,
-            settings.seeds_dir,
-            max_bad_share=args.max_bad_share or settings.max_bad_share,
-            dry_run=True,
-        )
-    except IngestError as err:
-        refused.append(err.render())
-    if result is not None:
-        for f in result.files:
-            _say(
-                f"{f.source_file}: {f.rows_read} rows read = {f.rows_loaded} would be loaded + "
-                f"{f.rows_quarantined} quarantined"
-            )
-        unresolved = []
-        for source_file, row, column, value, check, reason in result.quarantine:
-            shown = "" if value is None else f", value {value!r}"
-            _say(f"  {source_file} row {row}, column {column!r}{shown}: [{check}] {reason}")
-            if check in ("unknown_collectivity", "ambiguous_collectivity") and value:
-                unresolved.append(str(value))
-        if unresolved:
-            from barometre.ingest.reference_advice import alias_advice
-
-            _say(alias_advice(settings.seeds_dir, result.edition_code, unresolved))
-        if result.refused:
-            refused.append(result.refused)
-
-    _say("Checking the seeds (their dbt tests, on a throw-away copy)…")
-    from barometre.validate.dbt_failures import render
-    from barometre.validate.seed_checks import SeedCheckError, run_seed_checks
-
-    try:
-        failures = run_seed_checks(settings.seeds_dir, settings.dbt_project_dir)
-    except SeedCheckError as err:
-        failures = []
-        refused.append(str(err))
-    blocking = [f for f in failures if f.status != "warn"]
-    if failures:
-        print(render(failures, settings.seeds_dir), file=sys.stderr)
-    if blocking:
-        refused.append(
-            f"{len(blocking)} seed check(s) failed (above): `barometre run` would stop on them"
-        )
-
-    from barometre.ingest.reference_advice import declared_editions, not_loaded_warning
-
-    warning = not_loaded_warning(
-        declared_editions(settings.seeds_dir),
-        discover_editions(settings.data_dir) + ([folder.name] if folder.is_dir() else []),
-        f"have no edition folder under {settings.data_dir}",
-    )
-    if warning:
-        _say(warning)
-    if refused:
-        for reason in refused:
-            print(f"NOT LOADABLE: {reason}", file=sys.stderr)
-        return 1
-    assert result is not None
-    _say(f"OK: edition {result.edition_code} would load {result.respondents} respondents.")
-    return 0
-
-
-def cmd_ui(args: argparse.Namespace) -> int:
-    """`dagster dev` on this code location, with the same DAGSTER_HOME as `barometre run`."""
-    settings = get_settings()
-    export_environment(settings)
-    _ensure_dagster_home(settings)
-    # `dagster dev` prepares the dbt manifest on each code load (barometre.transform.dbt_project).
-    dagster = Path(sys.executable).with_name("dagster")
-    command = [
-        str(dagster),
-        "dev",
-        "-m",
-        "barometre.definitions",
-        "-h",
-        args.host,
-        "-p",
-        str(args.port),
-    ]
-    _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
-    try:
-        return subprocess.call(command, cwd=PROJECT_ROOT)
-    except KeyboardInterrupt:
-        return 0
-
-
-def cmd_status(_args: argparse.Namespace) -> int:
-    from barometre.serve.status import warehouse_summary
-
-    settings = get_settings()
-    _say(warehouse_summary(settings.warehouse))
-    _say(f"Warehouse file: {settings.warehouse}")
-    _say(cli_ops.published_status(settings))
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="barometre",
-        description="Warehouse of the Baromètre de la maturité numérique: ingest survey "
-        "exports, build the star schema and the maturity marts.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add `run` to the `barometre` parser."""
     run = sub.add_parser("run", help="main job: ingest the edition(s), then dbt build")
     run.add_argument("--edition", help="only this edition (folder name under the data dir)")
     run.add_argument(
@@ -482,71 +330,3 @@ def build_parser() -> argparse.ArgumentParser:
         "not only those whose load changed",
     )
     run.set_defaults(func=cmd_run)
-
-    validate = sub.add_parser(
-        "validate",
-        help="check an edition folder without loading it; exit status 0 when it would load",
-    )
-    validate.add_argument("folder", help="edition folder, e.g. data/raw/2021")
-    validate.add_argument(
-        "--max-bad-share",
-        type=float,
-        default=None,
-        help="share of rows allowed to break the row contract (default: "
-        "BAROMETRE_MAX_BAD_SHARE, else 0.05)",
-    )
-    validate.set_defaults(func=cmd_validate)
-
-    ui = sub.add_parser("ui", help="open the Dagster UI (dagster dev) on 127.0.0.1")
-    ui.add_argument(
-        "--host",
-        default="127.0.0.1",
-        help="address to bind; only change it deliberately (no authentication)",
-    )
-    ui.add_argument("--port", type=int, default=3000)
-    ui.set_defaults(func=cmd_ui)
-
-    status = sub.add_parser("status", help="what the warehouse holds")
-    status.set_defaults(func=cmd_status)
-
-    prepare = sub.add_parser(
-        "prepare", help="prepare the dbt manifest with dagster-dbt (done by `make setup`)"
-    )
-    prepare.set_defaults(func=cmd_prepare)
-
-    cli_ops.register(sub)
-    report_cli.register(sub)
-    spark_cli.register(sub)
-    return parser
-
-
-WRITING_COMMANDS = {"run", "publish", "ui", "prepare"}
-"""Commands that create working files (warehouse, logs, DAGSTER_HOME): umask 077."""
-
-INTERRUPTED = 130
-"""Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in WRITING_COMMANDS:
-        os.umask(PRIVATE_UMASK)  # inherited by dbt and by Dagster's run processes
-    try:
-        return args.func(args)
-    except KeyboardInterrupt as err:
-        detail = (
-            f" {err}"
-            if str(err)
-            else (
-                ": an edition being loaded is rolled back and a publication not yet made "
-                "current is discarded"
-            )
-        )
-        _fail(f"interrupted (Ctrl-C){detail}; run again when ready")
-        return INTERRUPTED
-    except OSError as err:  # e.g. disk full: one line, never a traceback
-        return _fail(describe_os_error(err))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,4 +1,5 @@
-"""`barometre spark-build`: the warehouse's raw tables to Parquet, then dbt on Spark."""
+"""`barometre spark-build`: the warehouse's raw tables to Parquet, then dbt on Spark
+(barometre.engines.spark)."""
 
 from __future__ import annotations
 

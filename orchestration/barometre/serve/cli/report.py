@@ -1,4 +1,4 @@
-"""The `barometre report` command (registered on the parser of barometre.cli)."""
+"""`barometre report`: the edition's report from the published copy (barometre.serve.report)."""
 
 from __future__ import annotations
 
