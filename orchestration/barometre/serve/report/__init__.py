@@ -4,5 +4,6 @@ Built only from the published copy of the warehouse (marts and reference lookups
 the marts' disclosure control holds in the report. Modules: `queries` (every SQL
 query, one home to repoint), `page` (figures, tables and the Jinja2 page), `charts`
 (Vega-Altair specs rendered to SVG offline by vl-convert), `build` (the site on disk),
-`cli` (the command). altair and vl_convert are imported only when a report is built.
+`asset` (the Dagster asset); the command is barometre.serve.cli.report. altair and
+vl_convert are imported only when a report is built.
 """
