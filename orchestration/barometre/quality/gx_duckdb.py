@@ -172,9 +172,9 @@ def sql_gx(
 ) -> Iterator[GxDuckDB]:
     """The GX session every target opens (DuckDB: `duckdb_gx`; PostgreSQL:
     barometre.postgres.gx): `context` (default: a new ephemeral one) with GX's SQL
-    datasource on `connection_string`, its connections made by `creator` (so no path
-    setting or password enters GX's configuration), one persisted connection for all
-    its queries.
+    datasource on `connection_string`, its connections made by the target's `creator`
+    (DuckDB read-only, see 4. above; PostgreSQL's password kept out of GX's
+    configuration), one persisted connection for all its queries.
 
     On exit the connection is closed, every engine disposed and the datasource removed
     from `context`, so the context can open the next session.
