@@ -31,41 +31,20 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 run: setup
 	$(BIN)/barometre run
 
-# Debian's chromium, for the report's browser tests (tests/test_report.py, slow). Root
-# (CI, a fresh Debian machine) installs it; anyone else gets told how, and those tests
-# skip; in CI (CI=true) a missing chromium is an error, never a skip.
+# Debian packages some tests need: tools/debian-package installs one with apt-get when it
+# is missing and the user is root (CI, a fresh Debian machine); anyone else gets told how,
+# and the tests that need it skip; in CI (CI=true) a missing package is an error, never a
+# skip.
+# Debian's chromium, for the report's browser tests (tests/test_report.py, slow).
 browser:
-	@if command -v chromium >/dev/null 2>&1; then \
-		:; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		echo "installing Debian's chromium for the report's browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
-	elif [ -n "$$CI" ]; then \
-		echo "error: chromium is missing and apt-get needs root; the browser tests must run in CI" >&2; \
-		exit 1; \
-	else \
-		echo "note: chromium is not installed (sudo apt-get install chromium, or make browser" \
-		     "as root); the report's browser tests will be skipped"; \
-	fi
+	@tools/debian-package chromium 'command -v chromium' "the report's browser tests" browser
 
 # Debian's PostgreSQL server binaries (initdb, pg_ctl), for the slow tests of the
 # PostgreSQL target (tests/test_postgres.py): they start a throw-away cluster in a
-# temporary folder, no service. Installed like chromium above; in CI a missing server
-# is an error, never a skip. The package's own cluster service is not needed.
+# temporary folder, no service (the package's own cluster service is not needed).
 PG_BIN_GLOB := /usr/lib/postgresql/*/bin/initdb
 postgres:
-	@if ls $(PG_BIN_GLOB) >/dev/null 2>&1; then \
-		:; \
-	elif [ "$$(id -u)" = 0 ]; then \
-		echo "installing Debian's postgresql for the PostgreSQL target's tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
-	elif [ -n "$$CI" ]; then \
-		echo "error: postgresql is missing and apt-get needs root; its tests must run in CI" >&2; \
-		exit 1; \
-	else \
-		echo "note: postgresql is not installed (sudo apt-get install postgresql, or make" \
-		     "postgres as root); the PostgreSQL target's tests will be skipped"; \
-	fi
+	@tools/debian-package postgresql 'ls $(PG_BIN_GLOB)' "the PostgreSQL target's tests" postgres
 
 # Lint (what `make lint` runs), then everything, slow end-to-end tests included (plain
 # `pytest` runs the fast ones only). CI runs `make test`, so it lints too.
@@ -78,12 +57,7 @@ test: setup browser postgres
 # the optional extra `spark` (pyspark is ~450 MB) and needs Java 17 (Debian's
 # openjdk-17-jre-headless, installed here when root and missing).
 test-spark: setup
-	@command -v java >/dev/null 2>&1 || { \
-		if [ "$$(id -u)" = 0 ]; then \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; \
-		else \
-			echo "error: Spark needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; \
-		fi; }
+	@tools/debian-package --required openjdk-17-jre-headless 'command -v java' "Spark (Java 17)" test-spark
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	$(BIN)/python -m pytest -m spark
 

@@ -102,6 +102,19 @@ def test_gx_sees_every_row_and_releases_the_file(tiny_duckdb: Path) -> None:
     con.close()
 
 
+def test_a_context_opens_one_session_after_another(tiny_duckdb: Path) -> None:
+    """The session set-up every target shares (sql_gx) removes its datasource on exit:
+    the same GX context (the Data Docs run's) can open the next session."""
+    from barometre.validate.gx_duckdb import DATASOURCE_NAME, duckdb_gx, ephemeral_context
+
+    context = ephemeral_context()
+    for _ in range(2):
+        with duckdb_gx(tiny_duckdb, context) as session:
+            assert session.context is context
+            assert session.query("select count(*) as n from s.t") == [{"n": 1000}]
+        assert DATASOURCE_NAME not in [d.name for d in context.data_sources.all().values()]
+
+
 def test_gx_never_writes_the_warehouse(tiny_duckdb: Path) -> None:
     from barometre.validate.gx_duckdb import duckdb_gx
 

@@ -1,5 +1,7 @@
 -- sqlfluff:exclude_rules:LT01,ST06,RF03,RF04,ST02,LT02
--- Edition × question: how the respondents answered, as the report prints it.
+-- Edition × question: how the respondents answered, as the report prints it. The counts
+-- and rounded percentages per level come from int_question_levels__counted (shared with
+-- mart_question_level_distribution), pivoted here into one column per level and stage.
 -- n_answering counts answered cells only; "not concerned" and "no answer" are counted
 -- apart and never enter a denominator. share_level_<l> = answers at level l /
 -- n_answering (exact); pct_level_<l> = the same rounded half up to whole percent
@@ -29,9 +31,9 @@ questions as (
 
 ),
 
-scale_levels as (
+question_levels as (
 
-    select * from {{ ref('dim_scale_levels') }}
+    select * from {{ ref('int_question_levels__counted') }}
 
 ),
 
@@ -64,48 +66,6 @@ question_counts as (
 
 ),
 
-level_counts as (
-
-    select
-        edition_code,
-        question_code,
-        level,
-        count(*) as n_at_level
-    from answers
-    where answer_state = 'answered'
-    group by edition_code, question_code, level
-
-),
-
--- every level of the edition's scale for every question, with its count (0 if none)
-question_levels as (
-
-    select
-        question_counts.edition_code,
-        question_counts.question_code,
-        question_counts.n_answering,
-        scale_levels.level,
-        scale_levels.stage_order,
-        coalesce(level_counts.n_at_level, 0) as n_at_level
-    from question_counts
-    inner join scale_levels
-        on question_counts.edition_code = scale_levels.edition_code
-    left join level_counts
-        on  question_counts.edition_code = level_counts.edition_code
-        and question_counts.question_code = level_counts.question_code
-        and scale_levels.level = level_counts.level
-
-),
-
-question_levels_rounded as (
-
-    select
-        question_levels.*,
-        {{ round_half_up_pct('n_at_level', 'n_answering') }} as pct_at_level
-    from question_levels
-
-),
-
 pivoted as (
 
     select
@@ -124,7 +84,7 @@ pivoted as (
         end as pct_stage_{{ code }},
         {% endfor -%}
         sum(pct_at_level) as pct_sum
-    from question_levels_rounded
+    from question_levels
     group by edition_code, question_code
 
 ),

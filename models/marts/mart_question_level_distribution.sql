@@ -8,7 +8,8 @@
 -- Shares, percentages and disclosure control are those of mart_question_distribution
 -- (read from it, not recomputed): a suppressed question keeps its level rows, with
 -- n_at_level, share_at_level and pct_at_level NULL and its is_suppressed /
--- suppression_reason.
+-- suppression_reason. The counts per level come from int_question_levels__counted, the
+-- one home of the counts mart_question_distribution pivots.
 {# share_level_1 … share_level_6 of mart_question_distribution (its max_levels) -#}
 {% set max_levels = 6 -%}
 with distribution as (
@@ -17,9 +18,9 @@ with distribution as (
 
 ),
 
-answers as (
+level_counts as (
 
-    select * from {{ ref('fct_answers') }}
+    select * from {{ ref('int_question_levels__counted') }}
 
 ),
 
@@ -41,24 +42,12 @@ editions as (
 
 ),
 
-level_counts as (
-
-    select
-        edition_code,
-        question_code,
-        level,
-        count(*) as n_at_level
-    from answers
-    where answer_state = 'answered'
-    group by edition_code, question_code, level
-
-),
-
 question_levels as (
 
     select
         distribution.*,
-        scale_levels.level,
+        level_counts.level,
+        level_counts.n_at_level,
         scale_levels.label_fr as level_label_fr,
         scale_levels.stage_code,
         scale_levels.stage_order,
@@ -74,8 +63,12 @@ question_levels as (
             {% endfor -%}
         end as pct_at_level
     from distribution
+    inner join level_counts
+        on  distribution.edition_code = level_counts.edition_code
+        and distribution.question_code = level_counts.question_code
     inner join scale_levels
-        on distribution.edition_code = scale_levels.edition_code
+        on  level_counts.edition_code = scale_levels.edition_code
+        and level_counts.level = scale_levels.level
 
 )
 
@@ -95,7 +88,7 @@ select
     cast(question_levels.stage_order as {{ dbt.type_int() }}) as stage_order,
     cast(question_levels.stage_label_fr as {{ dbt.type_string() }}) as stage_label_fr,
     question_levels.n_answering,
-    cast({{ suppressed_value('coalesce(level_counts.n_at_level, 0)', 'question_levels.is_suppressed') }}
+    cast({{ suppressed_value('question_levels.n_at_level', 'question_levels.is_suppressed') }}
         as {{ dbt.type_int() }}) as n_at_level,
     cast(question_levels.share_at_level as {{ type_double() }}) as share_at_level,
     cast(question_levels.pct_at_level as {{ dbt.type_int() }}) as pct_at_level,
@@ -105,10 +98,6 @@ select
     cast({{ code_label('suppression_reason', 'question_levels.suppression_reason') }} as {{ dbt.type_string() }})
         as suppression_reason_label_fr
 from question_levels
-left join level_counts
-    on  question_levels.edition_code = level_counts.edition_code
-    and question_levels.question_code = level_counts.question_code
-    and question_levels.level = level_counts.level
 left join themes
     on  question_levels.edition_code = themes.edition_code
     and question_levels.theme_code = themes.theme_code

@@ -21,6 +21,7 @@ import yaml
 
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import MANIFEST_NAME, parse_manifest
+from barometre.ingest.reference import read_seed
 from barometre.ingest.templates import LAYOUTS, template_text
 
 STUBS_DIR = "seed_stubs"
@@ -40,12 +41,6 @@ _EDITION_SEEDS = (
 _HEADER_ONLY_SEEDS = ("collectivity_aliases",)
 
 
-def _read_seed(seeds_dir: Path, name: str) -> tuple[list[str], list[dict[str, str]]]:
-    with (seeds_dir / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        return list(reader.fieldnames or []), list(reader)
-
-
 def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
@@ -55,7 +50,8 @@ def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> Non
 
 def _stub_rows(seeds_dir: Path, edition: str) -> tuple[dict[str, tuple[list[str], list]], str]:
     """Rows each seed needs for `edition`, copied from the latest edition; its code."""
-    header, editions = _read_seed(seeds_dir, "editions")
+    editions_seed = read_seed(seeds_dir, "editions.csv")
+    header, editions = list(editions_seed.header), editions_seed.rows
     latest = max(editions, key=lambda r: int(r["edition_number"]))
     prev = latest["edition_code"]
     year = edition if re.fullmatch(r"\d{4}", edition) else PLACEHOLDER
@@ -76,7 +72,8 @@ def _stub_rows(seeds_dir: Path, edition: str) -> tuple[dict[str, tuple[list[str]
         )
     }
     for name in _EDITION_SEEDS[1:]:
-        header, rows = _read_seed(seeds_dir, name)
+        seed = read_seed(seeds_dir, f"{name}.csv")
+        header, rows = list(seed.header), seed.rows
         copied = [{**r, "edition_code": edition} for r in rows if r["edition_code"] == prev]
         if name == "questions":
             # wording_status is carried over: a wording reconstructed for `prev` stays
@@ -98,7 +95,7 @@ def _stub_rows(seeds_dir: Path, edition: str) -> tuple[dict[str, tuple[list[str]
             ]
         stubs[name] = (header, copied)
     for name in _HEADER_ONLY_SEEDS:
-        stubs[name] = (_read_seed(seeds_dir, name)[0], [])
+        stubs[name] = (list(read_seed(seeds_dir, f"{name}.csv").header), [])
     return stubs, prev
 
 
@@ -202,12 +199,12 @@ def create_edition(data_dir: Path, seeds_dir: Path, edition: str, layout: str) -
     skipped = []
     for name in list(stubs):
         if name in _EDITION_SEEDS:
-            header, rows = _read_seed(Path(seeds_dir), name)
-            if any(r.get("edition_code") == edition for r in rows):
+            seeded = read_seed(Path(seeds_dir), f"{name}.csv").rows
+            if any(r.get("edition_code") == edition for r in seeded):
                 skipped.append(name)
                 del stubs[name]
 
-    _, editions = _read_seed(Path(seeds_dir), "editions")
+    editions = read_seed(Path(seeds_dir), "editions.csv").rows
     own = [r for r in editions if r["edition_code"] == edition]
     scale = int((own or [max(editions, key=lambda r: int(r["edition_number"]))])[0]["scale_size"])
     codes = ", ".join(f"A{i}: {i}" for i in range(1, scale + 1))

@@ -47,9 +47,21 @@ class Reference:
         return {(q.theme_code, q.order_in_theme): q for q in self.questions}
 
 
-def seed_rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
-    """The rows of seed `name` (e.g. "questions.csv"): the project's one reader of seed
-    files (ingestion, the sample generator); a missing file is an IngestError."""
+@dataclass(frozen=True)
+class SeedFile:
+    """One seed file as written: its header, its rows, and the line each row starts on."""
+
+    path: Path
+    header: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    lines: tuple[int, ...]
+    """line of the file where each row starts (line 1 is the header)"""
+
+
+def read_seed(seeds_dir: Path, name: str) -> SeedFile:
+    """Seed `name` (e.g. "questions.csv"): the project's one reader of seed files
+    (ingestion, the sample generator, new-edition's stubs, the seed advice and the seed
+    lines of dbt failures); a missing file is an IngestError."""
     path = seeds_dir / name
     if not path.is_file():
         raise IngestError(
@@ -57,8 +69,20 @@ def seed_rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
             file=path,
             hint="restore it from git; seeds are part of the project",
         )
+    rows, lines, start = [], [], 2
     with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        reader = csv.DictReader(handle)
+        for row in reader:
+            rows.append(row)
+            lines.append(start)
+            start = reader.line_num + 1
+        header = tuple(reader.fieldnames or ())
+    return SeedFile(path, header, tuple(rows), tuple(lines))
+
+
+def seed_rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
+    """The rows of seed `name` (e.g. "questions.csv"), read by `read_seed`."""
+    return list(read_seed(seeds_dir, name).rows)
 
 
 def load_reference(seeds_dir: Path, edition_code: str) -> Reference:

@@ -9,7 +9,7 @@ import difflib
 import io
 from pathlib import Path
 
-from barometre.ingest.reference import Collectivity, load_reference
+from barometre.ingest.reference import Collectivity, load_reference, seed_rows
 from barometre.ingest.text import normalize_name
 
 ALIASES = "seeds/collectivity_aliases.csv"
@@ -55,8 +55,7 @@ def alias_advice(seeds_dir: Path, edition: str, names: list[str], max_candidates
 
 
 def declared_editions(seeds_dir: Path) -> list[str]:
-    with (seeds_dir / "editions.csv").open(encoding="utf-8", newline="") as handle:
-        return [r["edition_code"] for r in csv.DictReader(handle)]
+    return [r["edition_code"] for r in seed_rows(seeds_dir, "editions.csv")]
 
 
 def not_loaded_warning(declared: list[str], loaded: list[str], where: str) -> str | None:

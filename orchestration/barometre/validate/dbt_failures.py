@@ -10,11 +10,12 @@ models' YAML, a singular test's `config(meta=…)`), else a default per kind of 
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from barometre.ingest.reference import read_seed
 
 MAX_ROWS = 5
 """Failing rows shown per test (the count says how many there are)."""
@@ -199,19 +200,17 @@ def _seed_lines(seed_file: Path, columns: list[str], row: tuple) -> list[int]:
     on the columns both have."""
     if not seed_file.is_file():
         return []
-    with seed_file.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = {h.lower(): h for h in reader.fieldnames or []}
-        shared = [(i, header[c.lower()]) for i, c in enumerate(columns) if c.lower() in header]
-        if not shared:
-            return []
-        wanted = {h: "" if row[i] is None else str(row[i]) for i, h in shared}
-        lines, start = [], 2
-        for record in reader:
-            if all((record.get(h) or "") == v for h, v in wanted.items()):
-                lines.append(start)
-            start = reader.line_num + 1
-    return lines
+    seed = read_seed(seed_file.parent, seed_file.name)
+    header = {h.lower(): h for h in seed.header}
+    shared = [(i, header[c.lower()]) for i, c in enumerate(columns) if c.lower() in header]
+    if not shared:
+        return []
+    wanted = {h: "" if row[i] is None else str(row[i]) for i, h in shared}
+    return [
+        line
+        for record, line in zip(seed.rows, seed.lines, strict=True)
+        if all((record.get(h) or "") == v for h, v in wanted.items())
+    ]
 
 
 def _cell(value: object) -> str:

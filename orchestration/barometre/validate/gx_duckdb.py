@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,46 @@ class GxDuckDB:
 
 
 @contextlib.contextmanager
+def sql_gx(
+    connection_string: str,
+    creator: Callable[[], Any],
+    warehouse: Path,
+    context: Any = None,
+    schema_map: dict[str, str] | None = None,
+) -> Iterator[GxDuckDB]:
+    """The GX session every target opens (DuckDB: `duckdb_gx`; PostgreSQL:
+    barometre.engines.postgres.gx): `context` (default: a new ephemeral one) with GX's SQL
+    datasource on `connection_string`, its connections made by the target's `creator`
+    (DuckDB read-only, see 4. above; PostgreSQL's password kept out of GX's
+    configuration), one persisted connection for all its queries.
+
+    On exit the connection is closed, every engine disposed and the datasource removed
+    from `context`, so the context can open the next session.
+    """
+    if context is None:
+        context = ephemeral_context()
+    datasource = context.data_sources.add_sql(
+        name=DATASOURCE_NAME,
+        connection_string=connection_string,
+        create_temp_table=False,
+        kwargs={"creator": creator},
+    )
+    session = GxDuckDB(
+        context=context,
+        datasource=datasource,
+        warehouse=warehouse,
+        schema_map=dict(schema_map or {}),
+    )
+    try:
+        session.persist()
+        yield session
+    finally:
+        session.close()
+        with contextlib.suppress(Exception):
+            context.data_sources.delete(DATASOURCE_NAME)
+
+
+@contextlib.contextmanager
 def duckdb_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
     """GX `context` (default: a new ephemeral one) with a read-only SQL datasource on `warehouse`.
 
@@ -172,22 +212,13 @@ def duckdb_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
     warehouse = Path(warehouse).resolve()
     if not warehouse.is_file():
         raise FileNotFoundError(f"warehouse not found: {warehouse}")
-    if context is None:
-        context = ephemeral_context()
-    datasource = context.data_sources.add_sql(
-        name=DATASOURCE_NAME,
-        connection_string=f"duckdb:///{warehouse}",
-        create_temp_table=False,
-        kwargs={"creator": functools.partial(connect_read_only, str(warehouse))},
-    )
-    session = GxDuckDB(context=context, datasource=datasource, warehouse=warehouse)
-    try:
-        session.persist()
+    with sql_gx(
+        f"duckdb:///{warehouse}",
+        functools.partial(connect_read_only, str(warehouse)),
+        warehouse,
+        context,
+    ) as session:
         yield session
-    finally:
-        session.close()
-        with contextlib.suppress(Exception):
-            context.data_sources.delete(DATASOURCE_NAME)
 
 
 @contextlib.contextmanager

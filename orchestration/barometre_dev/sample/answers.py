@@ -15,6 +15,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from fractions import Fraction
 from functools import lru_cache
 from itertools import pairwise
+from typing import TypeVar
 
 Counts = tuple[int, ...]
 
@@ -161,7 +162,10 @@ def collapse(counts: Sequence[int], levels: int) -> list[float]:
     return [float(c) for c in head] + [float(sum(counts[levels - 1 :]))]
 
 
-def hand_out(scores: Mapping[Hashable, float], counts: Sequence[int]) -> dict[Hashable, int]:
+_Key = TypeVar("_Key", bound=Hashable)
+
+
+def hand_out(scores: Mapping[_Key, float], counts: Sequence[int]) -> dict[_Key, int]:
     """Give the highest levels to the highest scores; sum(counts) == len(scores)."""
     if sum(counts) != len(scores):
         raise ValueError(f"{len(scores)} respondents for {sum(counts)} answers")

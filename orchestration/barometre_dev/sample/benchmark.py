@@ -328,7 +328,7 @@ def _write_edition(
     themes = [f"T{t:02d}" for t in range(1, THEMES + 1)]
     qs = [(t, o) for t in themes for o in range(1, questions_per_theme + 1)]
     scale = edition["scale"]
-    subs = []
+    subs: list[tuple[dt.datetime, dt.datetime | None, dict[str, Any], list[int]]] = []
     for c in panel:
         latent = rng.gauss(0, 0.8)
         start = _moment(rng, edition["year"])

@@ -338,7 +338,7 @@ def _write_2018(
     row1 = meta + [q.wording_fr for q in edition.questions]
     row2 = [""] * len(meta) + ["Response"] * len(edition.questions)
     labels = edition.level_labels
-    rows = []
+    rows: list[list[str | int | None]] = []
     rid = 6_800_000_000 + rng.randrange(100_000_000)
     for began, ended, r, name in subs:
         rid += rng.randint(20_000, 900_000)

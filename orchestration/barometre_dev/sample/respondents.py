@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,7 +109,7 @@ def weighted_sample(
     rng: random.Random,
     items: Sequence[Collectivity],
     k: int,
-    weight=lambda c: math.sqrt(max(c.population, 1)),
+    weight: Callable[[Collectivity], float] = lambda c: math.sqrt(max(c.population, 1)),
 ) -> list[Collectivity]:
     """k items without replacement, probability ∝ weight (Efraimidis–Spirakis keys)."""
     keyed = sorted(items, key=lambda c: (-(rng.random() ** (1.0 / weight(c))), c.siren))

@@ -66,6 +66,7 @@ def write_surveymonkey_xlsx(
     """
     wb = Workbook(write_only=write_only)
     ws = wb.create_sheet(sheet_title) if write_only else wb.active
+    assert ws is not None  # a new workbook has its one sheet active
     ws.title = sheet_title
     ws.append(list(row1))
     ws.append([v if v else None for v in row2])

@@ -1,10 +1,11 @@
 """Great Expectations on the PostgreSQL server: the same suites, GX's SQL datasource on
 `postgresql+psycopg` (SQLAlchemy's psycopg 3 dialect).
 
-The session is the DuckDB one (barometre.validate.gx_duckdb.GxDuckDB: one persisted
-connection, query assets, engines disposed on exit) with two differences: connections
-come from barometre.engines.postgres.connection (the password never enters GX's configuration),
-and the marts are read from `marts_build`, where they wait for their checks before
+The session is the DuckDB one, opened by the same set-up (`sql_gx` in
+barometre.validate.gx_duckdb: one persisted connection, query assets, engines disposed
+and the datasource removed on exit) with two differences: connections come from
+barometre.engines.postgres.connection (the password never enters GX's configuration), and the
+marts are read from `marts_build`, where they wait for their checks before
 publishing swaps them into `marts`.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from barometre.engines.postgres.connection import connect
 from barometre.engines.postgres.publish import BUILD_SCHEMA, PUBLISHED_SCHEMA
-from barometre.validate.gx_duckdb import DATASOURCE_NAME, GxDuckDB, ephemeral_context
+from barometre.validate.gx_duckdb import GxDuckDB, sql_gx
 
 
 @contextlib.contextmanager
@@ -31,28 +32,13 @@ def postgres_gx(dsn: str, warehouse: Path, context: Any = None) -> Iterator[GxDu
     transaction and fail every expectation after it.
     """
     connect(dsn).close()  # a clear error now rather than a SQLAlchemy traceback later
-    if context is None:
-        context = ephemeral_context()
-    datasource = context.data_sources.add_sql(
-        name=DATASOURCE_NAME,
-        connection_string="postgresql+psycopg://",
-        create_temp_table=False,
-        kwargs={
-            "creator": functools.partial(
-                connect, dsn, autocommit=True, options="-c default_transaction_read_only=on"
-            )
-        },
-    )
-    session = GxDuckDB(
-        context=context,
-        datasource=datasource,
-        warehouse=warehouse,
+    with sql_gx(
+        "postgresql+psycopg://",
+        functools.partial(
+            connect, dsn, autocommit=True, options="-c default_transaction_read_only=on"
+        ),
+        warehouse,
+        context,
         schema_map={PUBLISHED_SCHEMA: BUILD_SCHEMA},
-    )
-    try:
-        session.persist()
+    ) as session:
         yield session
-    finally:
-        session.close()
-        with contextlib.suppress(Exception):
-            context.data_sources.delete(DATASOURCE_NAME)

@@ -11,12 +11,13 @@ from barometre.ingest.templates import LAYOUTS
 
 
 def cmd_new_edition(args: argparse.Namespace) -> int:
+    from barometre.ingest.errors import IngestError
     from barometre.ingest.new_edition import create_edition
 
     settings = get_settings()
     try:
         written = create_edition(settings.data_dir, settings.seeds_dir, args.edition, args.layout)
-    except (FileExistsError, ValueError) as err:
+    except (FileExistsError, ValueError, IngestError) as err:
         return _fail(str(err))
     for path in written:
         _say(f"written: {path}")
