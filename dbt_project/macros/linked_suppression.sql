@@ -125,20 +125,41 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
   is_protected (1 for a cell never chosen for secondary suppression: the context's ALL
   cell, whose figures are the report's).
   Pass 0 applies suppress_cells (small cells, then complementary cells in each
-  partition). Then, in each of var disclosure_linked_passes passes: search the
-  disclosive combinations of up to var disclosure_max_linked_cells published cells
-  (linked_combinations); in each context that has one, suppress the smallest published
-  unprotected cell taking part in one (then by cell_id), reason 'linked'; re-apply the
-  partition rule (suppress_cells, the cells suppressed so far as seeds, reason
-  'complementary'). Suppression only removes combinations, so the passes reach a fixed
-  point; the singular test assert_marts_disclosure_control searches the published marts
-  again and fails if the passes ran out before it.
+  partition). Then, in each of var disclosure_linked_passes passes: find the disclosive
+  combinations of up to var disclosure_max_linked_cells published cells; in each context
+  that has one, suppress the smallest published unprotected cell taking part in one
+  (then by cell_id), reason 'linked'; re-apply the partition rule (suppress_cells, the
+  cells suppressed so far as seeds, reason 'complementary'). Suppression only removes
+  combinations, so the passes reach a fixed point; the singular test
+  assert_marts_disclosure_control searches the published marts again and fails if the
+  passes ran out before it.
+
+  Whether a combination discloses depends on its cells and the atoms only, never on
+  what is published: the disclosive combinations are searched once, over every cell
+  ({prefix}_disclosive_terms), and a pass keeps those whose cells are all still
+  published (the combinations of the published cells are exactly the combinations of
+  all cells with no suppressed cell, with the same combination_id). Each pass reads the
+  previous pass's state once, so the query grows linearly with the passes even on an
+  engine that inlines every common table expression at each reference (Spark does:
+  docs/scaling.md).
 #}
 {% macro suppress_linked_cells(prefix, cells, atoms, context, partition_by, n_column) -%}
 {%- set passes = var('disclosure_linked_passes') -%}
 {%- set max_cells = var('disclosure_max_linked_cells') -%}
 {%- set ctx = context | join(', ') -%}
 {%- set keep = context + ['cell_id'] + partition_by + [n_column, 'is_protected'] -%}
+{{ linked_combinations(prefix, cells, atoms, context, max_cells) }}
+
+{{ prefix }}_disclosive_terms as (
+
+    -- every cell of every disclosive combination of cells, published or not
+    select {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.combination_id, _terms.cell_id
+    from {{ prefix }}_combination_cells as _terms
+    inner join {{ prefix }}_disclosive as _found
+        on  {% for c in context %}_found.{{ c }} = _terms.{{ c }} and {% endfor %}_found.combination_id = _terms.combination_id
+
+),
+
 {{ prefix }}_partitioned_0 as (
 
     {{ suppress_cells(
@@ -159,54 +180,58 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
 
 {% for p in range(1, passes + 1) -%}
 {%- set previous = prefix ~ '_state_' ~ (p - 1) -%}
-{{ prefix }}_published_{{ p }} as (
-
-    select {{ ctx }}, cell_id from {{ previous }} where not is_suppressed
-
-),
-
-{{ linked_combinations(prefix ~ '_' ~ p, prefix ~ '_published_' ~ p, atoms, context, max_cells) }}
-
 {{ prefix }}_exposed_{{ p }} as (
 
-    -- published cells taking part in at least one disclosive combination
-    select distinct {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.cell_id
-    from {{ prefix }}_{{ p }}_combination_cells as _terms
-    inner join {{ prefix }}_{{ p }}_disclosive as _found
-        on  {% for c in context %}_found.{{ c }} = _terms.{{ c }} and {% endfor %}_found.combination_id = _terms.combination_id
-
-),
-
-{{ prefix }}_pick_{{ p }} as (
-
-    select {{ ctx }}, cell_id
+    -- each cell with _exposed = 1 when it takes part in a disclosive combination whose
+    -- cells are all published (the combination's other cells: the window over it)
+    select
+        {% for c in keep %}_linked.{{ c }}, {% endfor %}
+        _linked.is_suppressed,
+        _linked.suppression_reason,
+        max(_linked._alive) as _exposed
     from (
         select
-            {% for c in context %}_state.{{ c }}, {% endfor %}
-            _state.cell_id,
-            row_number() over (
-                partition by {% for c in context %}_state.{{ c }}{{ ", " if not loop.last }}{% endfor %}
-                order by _state.{{ n_column }}, _state.cell_id
-            ) as _pick_rank
+            {% for c in keep %}_state.{{ c }}, {% endfor %}
+            _state.is_suppressed,
+            _state.suppression_reason,
+            case
+                when _combination.combination_id is not null
+                    and max(case when _state.is_suppressed then 1 else 0 end) over (
+                        partition by {% for c in context %}_state.{{ c }}, {% endfor %}_combination.combination_id
+                    ) = 0
+                    then 1
+                else 0
+            end as _alive
         from {{ previous }} as _state
-        inner join {{ prefix }}_exposed_{{ p }} as _exposed
-            on  {% for c in context %}_exposed.{{ c }} = _state.{{ c }} and {% endfor %}_exposed.cell_id = _state.cell_id
-        where _state.is_protected = 0
-    ) as _ranked
-    where _pick_rank = 1
+        left join {{ prefix }}_disclosive_terms as _combination
+            on  {% for c in context %}_combination.{{ c }} = _state.{{ c }} and {% endfor %}_combination.cell_id = _state.cell_id
+    ) as _linked
+    group by {% for c in keep %}_linked.{{ c }}, {% endfor %}_linked.is_suppressed, _linked.suppression_reason
 
 ),
 
 {{ prefix }}_forced_{{ p }} as (
 
+    -- the pick: in each context, the smallest exposed unprotected cell (then by cell_id)
     select
-        {% for c in keep %}_state.{{ c }}, {% endfor %}
-        _state.suppression_reason as _previous_reason,
-        case when _state.is_suppressed or _pick.cell_id is not null then 1 else 0 end as _forced,
-        case when _pick.cell_id is not null then 1 else 0 end as _picked
-    from {{ previous }} as _state
-    left join {{ prefix }}_pick_{{ p }} as _pick
-        on  {% for c in context %}_pick.{{ c }} = _state.{{ c }} and {% endfor %}_pick.cell_id = _state.cell_id
+        {% for c in keep %}_ranked.{{ c }}, {% endfor %}
+        _ranked.suppression_reason as _previous_reason,
+        case when _ranked.is_suppressed or _ranked._picked = 1 then 1 else 0 end as _forced,
+        _ranked._picked
+    from (
+        select
+            _cell.*,
+            case
+                when _cell._exposed = 1 and _cell.is_protected = 0
+                    and row_number() over (
+                        partition by {% for c in context %}_cell.{{ c }}, {% endfor %}_cell._exposed, _cell.is_protected
+                        order by _cell.{{ n_column }}, _cell.cell_id
+                    ) = 1
+                    then 1
+                else 0
+            end as _picked
+        from {{ prefix }}_exposed_{{ p }} as _cell
+    ) as _ranked
 
 ),
 
