@@ -111,12 +111,14 @@ def _raw_of(full_raw: Path, out: Path, editions: tuple[str, ...]) -> Path:
 
 def _build_fact_only(raw: Path, work: Path) -> None:
     """core.fct_answers and what it reads, on Spark, in `work` (incremental when `work`
-    holds an earlier build): a subprocess, as the CLI runs it."""
+    holds an earlier build): a subprocess, as the CLI runs it. Only the tests whose
+    every parent is built (`cautious`): dbt's default also picks relationship tests to
+    models outside the selection, which do not exist in this work folder."""
     code = (
         "import sys; from pathlib import Path; "
         "from barometre.spark.build import build_on_spark; "
         "b = build_on_spark(Path(sys.argv[1]), Path(sys.argv[2]), "
-        "dbt_args=['--select', '+fct_answers']); "
+        "dbt_args=['--select', '+fct_answers', '--indirect-selection', 'cautious']); "
         "print(b.seconds, b.failures); sys.exit(0 if b.success else 1)"
     )
     result = subprocess.run(
