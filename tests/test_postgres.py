@@ -215,3 +215,100 @@ def test_the_report_is_built_from_the_servers_publication(pg_run: dict[str, str]
     for edition in ("2018", "2021"):
         page = (report_dir / edition / "index.html").read_text(encoding="utf-8")
         assert "Figures tirées de la publication server " in page
+
+
+def test_status_counts_the_answers_on_the_server(pg_run: dict[str, str]) -> None:
+    """core.fct_answers lives on the server on this target: `status` counts it there."""
+    pg = _connect(pg_run["BAROMETRE_PG_DSN"])
+    try:
+        expected = dict(
+            pg.execute(
+                "SELECT edition_code, count(*) FROM core.fct_answers GROUP BY edition_code"
+            ).fetchall()
+        )
+    finally:
+        pg.close()
+    result = subprocess.run(
+        [BAROMETRE, "status"],
+        env={**pg_run, "BAROMETRE_TARGET": "postgres"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {
+        line.split()[0]: line.split()
+        for line in result.stdout.splitlines()
+        if line.strip().split()[:1] in (["2018"], ["2021"])
+    }
+    assert set(rows) == {"2018", "2021"}
+    for edition, count in expected.items():
+        assert rows[edition][2] == str(count), result.stdout
+
+
+def test_export_reads_the_servers_publication(pg_run: dict[str, str], tmp_path: Path) -> None:
+    """`barometre export` on the postgres target writes the marts the server publishes
+    (not the DuckDB publication, which this target never writes)."""
+    env = {**pg_run, "BAROMETRE_TARGET": "postgres"}
+    result = subprocess.run(
+        [BAROMETRE, "export", "--out", str(tmp_path), "--format", "parquet"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not Path(pg_run["BAROMETRE_PUBLISHED_DIR"], "barometre.duckdb").exists()
+    pg = _connect(pg_run["BAROMETRE_PG_DSN"])
+    con = duckdb.connect()
+    try:
+        marts = {
+            r[0]
+            for r in pg.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts'"
+            ).fetchall()
+        }
+        assert {p.stem for p in (tmp_path / "parquet").glob("*.parquet")} == marts
+        for mart in marts:
+            (n,) = pg.execute(f"SELECT count(*) FROM marts.{mart}").fetchone()
+            exported = tmp_path / "parquet" / f"{mart}.parquet"
+            assert con.execute(f"SELECT count(*) FROM '{exported}'").fetchone()[0] == n
+        # the workbook carries the marts' descriptions, as from the DuckDB publication
+        result = subprocess.run(
+            [BAROMETRE, "export", "--out", str(tmp_path), "--format", "xlsx"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert (tmp_path / "xlsx" / "barometre.xlsx").stat().st_size > 0
+    finally:
+        con.close()
+        pg.close()
+
+
+def test_export_without_a_publication_on_the_server_is_refused(pg_dsn: str, tmp_path: Path) -> None:
+    from barometre.engines.postgres.connection import connect
+
+    with connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS nothing_published")
+        admin.execute("CREATE DATABASE nothing_published")
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    empty = make_conninfo(**{**conninfo_to_dict(pg_dsn), "dbname": "nothing_published"})
+    result = subprocess.run(
+        [BAROMETRE, "export", "--out", str(tmp_path)],
+        env={
+            **os.environ,
+            "BAROMETRE_TARGET": "postgres",
+            "BAROMETRE_PG_DSN": empty,
+            "BAROMETRE_PUBLISHED_DIR": str(tmp_path / "published"),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "nothing is published on" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr

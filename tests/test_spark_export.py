@@ -13,6 +13,8 @@ from barometre.engines.spark import build as spark_build
 from barometre.engines.spark.raw_parquet import export_raw_parquet
 from barometre.serve.cli.spark import cmd_spark_build
 
+LEFT_OUT = "int_subject_maturity__segmented+"
+
 
 def _warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
@@ -66,7 +68,9 @@ def test_spark_build_without_java_says_what_to_install(
     _warehouse(tmp_path / "w.duckdb")
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.setattr(spark_build.shutil, "which", lambda _name: None)
-    args = argparse.Namespace(out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None)
+    args = argparse.Namespace(
+        out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None, full_refresh=False
+    )
     assert cmd_spark_build(args) == 1
     assert "openjdk-17-jre-headless" in capsys.readouterr().err
 
@@ -75,29 +79,44 @@ def test_a_malformed_spark_setting_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = argparse.Namespace(
-        out=str(tmp_path), raw=str(tmp_path), conf=["spark.master"], exclude=None
+        out=str(tmp_path),
+        raw=str(tmp_path),
+        conf=["spark.master"],
+        exclude=None,
+        full_refresh=False,
     )
     assert cmd_spark_build(args) == 1
     assert "KEY=VALUE" in capsys.readouterr().err
 
 
-def test_spark_build_always_leaves_the_linked_suppression_out(
+def test_spark_build_passes_its_options_and_leaves_the_linked_suppression_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seen = {}
+    seen: list[dict] = []
 
-    def fake_build(raw_dir, out, conf, dbt_args):  # type: ignore[no-untyped-def]
-        seen["dbt_args"] = dbt_args
+    def fake_build(raw_dir, out, conf, dbt_args, full_refresh):  # type: ignore[no-untyped-def]
+        seen.append({"dbt_args": dbt_args, "full_refresh": full_refresh})
         return spark_build.SparkBuild(True, out, {"dbt_build": 1.0})
 
     monkeypatch.setattr(spark_build, "build_on_spark", fake_build)
     args = argparse.Namespace(
-        out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=["mart_maturity_groups"]
+        out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=None, full_refresh=False
     )
     assert cmd_spark_build(args) == 0
-    assert seen["dbt_args"] == [
-        "--exclude",
-        "int_subject_maturity__segmented+",
-        "mart_maturity_groups",
-    ]
-    assert "docs/scaling.md" in capsys.readouterr().out
+    # the linked-cell suppression is always left out (docs/scaling.md)
+    assert seen[-1] == {"dbt_args": ["--exclude", LEFT_OUT], "full_refresh": False}
+    assert "incremental" not in capsys.readouterr().out  # no earlier build here
+
+    (tmp_path / spark_build.METASTORE).mkdir()  # an earlier build's catalog
+    args.exclude, args.full_refresh = ["mart_maturity_groups"], False
+    assert cmd_spark_build(args) == 0
+    assert seen[-1] == {
+        "dbt_args": ["--exclude", LEFT_OUT, "mart_maturity_groups"],
+        "full_refresh": False,
+    }
+    assert "incremental build" in capsys.readouterr().out
+
+    args.exclude, args.full_refresh = None, True
+    assert cmd_spark_build(args) == 0
+    assert seen[-1] == {"dbt_args": ["--exclude", LEFT_OUT], "full_refresh": True}
+    assert "incremental" not in capsys.readouterr().out

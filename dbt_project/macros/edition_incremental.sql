@@ -150,10 +150,25 @@
 
 
 {#
-  Spark: Parquet tables take no DELETE. `barometre spark-build` builds in a fresh Spark
-  warehouse every time (a full build, where this hook does nothing anyway); an edition
-  dropped from raw.load_log would stay in a reused one (docs/scaling.md).
+  Spark: Parquet tables take no DELETE, but the model is partitioned by edition_code
+  there (spark__edition_partition_by): the partitions of editions no longer in
+  raw.load_log are dropped (their files go with them: the table is managed by the
+  catalog that `barometre spark-build` keeps in its work folder). The editions are
+  listed when the hook runs (run_query), one ALTER TABLE per stale edition.
 #}
 {% macro spark__delete_unloaded_editions() -%}
+    {%- if execute and is_incremental() -%}
+        {%- set stale = run_query(
+            "select distinct edition_code from " ~ this ~ " where edition_code not in ("
+            ~ "select cast(edition_code as " ~ dbt.type_string() ~ ") from "
+            ~ source('raw', 'load_log') ~ ")"
+        ) -%}
+        {%- for row in stale.rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition (edition_code = '"
+                ~ (row[0] | string | replace("\\", "\\\\") | replace("'", "\\'")) ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
     select 1
 {%- endmacro %}

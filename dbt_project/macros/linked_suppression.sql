@@ -125,20 +125,38 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
   is_protected (1 for a cell never chosen for secondary suppression: the context's ALL
   cell, whose figures are the report's).
   Pass 0 applies suppress_cells (small cells, then complementary cells in each
-  partition). Then, in each of var disclosure_linked_passes passes: search the
-  disclosive combinations of up to var disclosure_max_linked_cells published cells
-  (linked_combinations); in each context that has one, suppress the smallest published
-  unprotected cell taking part in one (then by cell_id), reason 'linked'; re-apply the
-  partition rule (suppress_cells, the cells suppressed so far as seeds, reason
-  'complementary'). Suppression only removes combinations, so the passes reach a fixed
-  point; the singular test assert_marts_disclosure_control searches the published marts
-  again and fails if the passes ran out before it.
+  partition). Then, in each of var disclosure_linked_passes passes: find the disclosive
+  combinations of up to var disclosure_max_linked_cells published cells; in each context
+  that has one, suppress the smallest published unprotected cell taking part in one
+  (then by cell_id), reason 'linked'; re-apply the partition rule (suppress_cells, the
+  cells suppressed so far as seeds, reason 'complementary'). Suppression only removes
+  combinations, so the passes reach a fixed point; the singular test
+  assert_marts_disclosure_control searches the published marts again and fails if the
+  passes ran out before it.
+
+  How, so that the query grows linearly with the passes on every engine (Spark inlines
+  each common table expression at every reference, even to check the query: a pass
+  reading its predecessor twice would double the query at each pass):
+  - whether a combination discloses depends on its cells and the atoms only, never on
+    what is published, so the disclosive combinations are searched once, over every
+    cell. The combinations of the published cells are exactly the combinations of all
+    cells with no suppressed cell (same combination_id, same terms);
+  - the state of a pass carries two kinds of rows (_row_kind): one per cell ('cell',
+    with its suppression) and one per cell of each disclosive combination ('term',
+    with combination_id). A pass reads the previous state once: windows give each term
+    row its cell's suppression, each combination whether all its cells are published
+    (_alive), each cell whether it is in a live one (_exposed); the pick and the
+    partition rule then work on the 'cell' rows (their own window partitions), and the
+    'term' rows pass through unchanged.
 #}
 {% macro suppress_linked_cells(prefix, cells, atoms, context, partition_by, n_column) -%}
 {%- set passes = var('disclosure_linked_passes') -%}
 {%- set max_cells = var('disclosure_max_linked_cells') -%}
 {%- set ctx = context | join(', ') -%}
 {%- set keep = context + ['cell_id'] + partition_by + [n_column, 'is_protected'] -%}
+{%- set carried = keep + ['_row_kind', 'combination_id'] -%}
+{{ linked_combinations(prefix, cells, atoms, context, max_cells) }}
+
 {{ prefix }}_partitioned_0 as (
 
     {{ suppress_cells(
@@ -152,61 +170,85 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
 
 {{ prefix }}_state_0 as (
 
-    select {{ keep | join(', ') }}, is_suppressed, suppression_reason
+    select
+        {{ keep | join(', ') }},
+        'cell' as _row_kind,
+        cast(null as {{ dbt.type_string() }}) as combination_id,
+        is_suppressed,
+        suppression_reason
     from {{ prefix }}_partitioned_0
+
+    union all
+
+    -- every cell of every disclosive combination of cells, published or not
+    select
+        {% for c in context %}_terms.{{ c }}, {% endfor %}
+        _terms.cell_id,
+        {% for c in partition_by + [n_column, 'is_protected'] %}null, {% endfor %}
+        'term',
+        _terms.combination_id,
+        null,
+        null
+    from {{ prefix }}_combination_cells as _terms
+    inner join {{ prefix }}_disclosive as _found
+        on  {% for c in context %}_found.{{ c }} = _terms.{{ c }} and {% endfor %}_found.combination_id = _terms.combination_id
 
 ),
 
 {% for p in range(1, passes + 1) -%}
 {%- set previous = prefix ~ '_state_' ~ (p - 1) -%}
-{{ prefix }}_published_{{ p }} as (
-
-    select {{ ctx }}, cell_id from {{ previous }} where not is_suppressed
-
-),
-
-{{ linked_combinations(prefix ~ '_' ~ p, prefix ~ '_published_' ~ p, atoms, context, max_cells) }}
-
-{{ prefix }}_exposed_{{ p }} as (
-
-    -- published cells taking part in at least one disclosive combination
-    select distinct {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.cell_id
-    from {{ prefix }}_{{ p }}_combination_cells as _terms
-    inner join {{ prefix }}_{{ p }}_disclosive as _found
-        on  {% for c in context %}_found.{{ c }} = _terms.{{ c }} and {% endfor %}_found.combination_id = _terms.combination_id
-
-),
-
-{{ prefix }}_pick_{{ p }} as (
-
-    select {{ ctx }}, cell_id
-    from (
-        select
-            {% for c in context %}_state.{{ c }}, {% endfor %}
-            _state.cell_id,
-            row_number() over (
-                partition by {% for c in context %}_state.{{ c }}{{ ", " if not loop.last }}{% endfor %}
-                order by _state.{{ n_column }}, _state.cell_id
-            ) as _pick_rank
-        from {{ previous }} as _state
-        inner join {{ prefix }}_exposed_{{ p }} as _exposed
-            on  {% for c in context %}_exposed.{{ c }} = _state.{{ c }} and {% endfor %}_exposed.cell_id = _state.cell_id
-        where _state.is_protected = 0
-    ) as _ranked
-    where _pick_rank = 1
-
-),
-
 {{ prefix }}_forced_{{ p }} as (
 
+    -- the pick: in each context, the smallest exposed unprotected cell (then by cell_id)
     select
-        {% for c in keep %}_state.{{ c }}, {% endfor %}
-        _state.suppression_reason as _previous_reason,
-        case when _state.is_suppressed or _pick.cell_id is not null then 1 else 0 end as _forced,
-        case when _pick.cell_id is not null then 1 else 0 end as _picked
-    from {{ previous }} as _state
-    left join {{ prefix }}_pick_{{ p }} as _pick
-        on  {% for c in context %}_pick.{{ c }} = _state.{{ c }} and {% endfor %}_pick.cell_id = _state.cell_id
+        {% for c in carried %}_ranked.{{ c }}, {% endfor %}
+        _ranked.suppression_reason as _previous_reason,
+        case
+            when _ranked.is_suppressed or _ranked._picked = 1 then 1 else 0
+        end as _forced,
+        _ranked._picked
+    from (
+        select
+            _alive.*,
+            case
+                when _alive._row_kind = 'cell' and _alive._exposed = 1 and _alive.is_protected = 0
+                    and row_number() over (
+                        partition by {% for c in context %}_alive.{{ c }}, {% endfor %}_alive._row_kind, _alive._exposed, _alive.is_protected
+                        order by _alive.{{ n_column }}, _alive.cell_id
+                    ) = 1
+                    then 1
+                else 0
+            end as _picked
+        from (
+            -- a cell is exposed when it is in a disclosive combination whose cells
+            -- are all published
+            select
+                _combination.*,
+                max(_combination._live_term) over (
+                    partition by {% for c in context %}_combination.{{ c }}, {% endfor %}_combination.cell_id
+                ) as _exposed
+            from (
+                select
+                    _cell.*,
+                    case
+                        when _cell._row_kind = 'term'
+                            and max(_cell._cell_suppressed) over (
+                                partition by {% for c in context %}_cell.{{ c }}, {% endfor %}_cell._row_kind, _cell.combination_id
+                            ) = 0
+                            then 1
+                        else 0
+                    end as _live_term
+                from (
+                    select
+                        _state.*,
+                        max(case when _state._row_kind = 'cell' and _state.is_suppressed then 1 else 0 end) over (
+                            partition by {% for c in context %}_state.{{ c }}, {% endfor %}_state.cell_id
+                        ) as _cell_suppressed
+                    from {{ previous }} as _state
+                ) as _cell
+            ) as _combination
+        ) as _alive
+    ) as _ranked
 
 ),
 
@@ -215,7 +257,7 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
     {{ suppress_cells(
         source=prefix ~ '_forced_' ~ p,
         n_column=n_column,
-        partition_by=context + partition_by,
+        partition_by=context + partition_by + ['_row_kind'],
         tiebreak='cell_id',
         forced_column='_forced'
     ) }}
@@ -225,9 +267,10 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
 {{ prefix }}_state_{{ p }} as (
 
     select
-        {{ keep | join(', ') }},
-        is_suppressed,
+        {{ carried | join(', ') }},
+        case when _row_kind = 'cell' then is_suppressed end as is_suppressed,
         case
+            when _row_kind <> 'cell' then null
             when _previous_reason is not null then _previous_reason
             when _picked = 1 then 'linked'
             when is_suppressed then 'complementary'
@@ -241,6 +284,7 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
 
     select {{ ctx }}, cell_id, is_suppressed, suppression_reason
     from {{ prefix }}_state_{{ passes }}
+    where _row_kind = 'cell'
 
 )
 {%- endmacro %}

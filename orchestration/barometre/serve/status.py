@@ -62,7 +62,18 @@ def _summary(con: duckdb.DuckDBPyConnection) -> str:
         "Editions loaded:",
         f"  {'edition':<10}{'respondents':>12}{'answers':>10}{'quarantined rows':>18}",
     ]
+    from barometre.common.settings import get_settings
+
+    settings = get_settings()
+    server: dict[str, int] | str = {}
+    if not fact and settings.target == "postgres":
+        # dbt builds core.fct_answers on the server on this target, not in this file
+        from barometre.engines.postgres.counts import answers_by_edition
+
+        server = answers_by_edition(settings.pg_dsn)
     for edition, respondents, answers, quarantined in rows:
+        if answers is None and isinstance(server, dict):
+            answers = server.get(str(edition))
         shown = "-" if answers is None else answers
         lines.append(f"  {edition:<10}{respondents:>12}{shown:>10}{quarantined:>18}")
     from barometre.ingest.reference_advice import not_loaded_warning
@@ -72,6 +83,8 @@ def _summary(con: duckdb.DuckDBPyConnection) -> str:
     )
     if warning:
         lines.append(warning)
+    if isinstance(server, str):
+        lines.append(f"(answers are counted on the server, which cannot be read: {server})")
     return "\n".join(lines)
 
 

@@ -71,6 +71,17 @@ def _copy_table(
             f"columns = {{{types}}}, quote = '\"', escape = '\"', null_padding = false)",
             [str(path)],
         )
+    # the table's description (dbt persists the models' descriptions as comments):
+    # the export's workbook lists it in its Lisez-moi sheet
+    cur.execute(
+        "SELECT obj_description(c.oid, 'pg_class') FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+        [schema, table],
+    )
+    found = cur.fetchone()
+    if found is not None and found[0]:
+        comment = str(found[0]).replace("'", "''")
+        con.execute(f"COMMENT ON TABLE {to}.\"{table}\" IS '{comment}'")
 
 
 def published_snapshot(dsn: str) -> duckdb.DuckDBPyConnection | None:
@@ -107,3 +118,20 @@ def published_snapshot(dsn: str) -> duckdb.DuckDBPyConnection | None:
         [f"server {published_at}" if published_at else "server", published_at],
     )
     return con
+
+
+def write_published_file(dsn: str, target: Path) -> bool:
+    """The server's publication as a DuckDB file laid out like the DuckDB publication
+    (schemas marts, reference, meta), for `barometre export` on this target; False when
+    nothing is published on the server (the file is then not written)."""
+    snapshot = published_snapshot(dsn)
+    if snapshot is None:
+        return False
+    try:
+        escaped = str(target).replace("'", "''")
+        snapshot.execute(f"ATTACH '{escaped}' AS published_file")
+        snapshot.execute("COPY FROM DATABASE memory TO published_file")
+        snapshot.execute("DETACH published_file")
+    finally:
+        snapshot.close()
+    return True

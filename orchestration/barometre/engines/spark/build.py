@@ -3,10 +3,13 @@
 dbt-spark's `session` method runs every statement through the process's own Spark
 session (SparkSession.builder.getOrCreate), so this module starts that session first,
 with the settings below, registers raw.<table> over the exported Parquet folders, and
-then runs dbt in the same process. Tables and views live in a session catalog (nothing
-to install or keep beside the files); the tables' data are Parquet files under
-<work>/spark-warehouse/<schema>.db/<table>/, which outlive the session: the marts are
-read from there (marts_parquet_glob).
+then runs dbt in the same process. The catalog is a Hive metastore kept in an embedded
+Derby database of the work folder (<work>/metastore_db: nothing to install or run, the
+jars come with pyspark), so a later build in the same work folder finds the tables of
+the previous one and dbt's incremental models (core.fct_answers) replace only the
+editions that changed. The tables' data are Parquet files under
+<work>/spark-warehouse/<schema>.db/<table>/: the marts are read from there
+(marts_parquet_glob).
 """
 
 from __future__ import annotations
@@ -37,15 +40,19 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.driver.memory": "2g",
     "spark.sql.shuffle.partitions": "4",
     "spark.sql.session.timeZone": "UTC",
-    # the linked-cell suppression (macros/linked_suppression.sql) unrolls its passes
-    # into one deep query: more than the analyzer's default 100 rounds to resolve
+    # the linked-cell suppression (macros/linked_suppression.sql) chains its passes in
+    # one deep query: more than the analyzer's default 100 rounds to resolve
     "spark.sql.analyzer.maxIterations": "1000",
+    # a persistent catalog (see the module's docstring): Hive's, in embedded Derby
+    "spark.sql.catalogImplementation": "hive",
 }
 MART_SCHEMAS = ("marts", "restricted")
-# Not yet on Spark: the linked-cell suppression, whose unrolled passes Spark's analyzer
-# expands without end, and everything that reads it (docs/scaling.md, "Spark").
-# Every Spark build leaves it out, so a build never hangs on it.
+# Not yet on Spark: the linked-cell suppression, whose chained passes Spark's analyzer
+# takes minutes per pass to resolve, and everything that reads it (docs/scaling.md,
+# "Spark"). Every Spark build leaves it out, so a build never hangs on it.
 NOT_YET_ON_SPARK = "int_subject_maturity__segmented+"
+METASTORE = "metastore_db"
+WAREHOUSE = "spark-warehouse"
 
 
 @dataclass
@@ -65,7 +72,7 @@ class SparkBuild:
 def marts_parquet_glob(work_dir: Path) -> dict[str, str]:
     found = {}
     for schema in MART_SCHEMAS:
-        folder = work_dir / "spark-warehouse" / f"{schema}.db"
+        folder = work_dir / WAREHOUSE / f"{schema}.db"
         if folder.is_dir():
             for table in sorted(p for p in folder.iterdir() if p.is_dir()):
                 found[f"{schema}.{table.name}"] = str(table / "*.parquet")
@@ -87,9 +94,15 @@ def start_session(work_dir: Path, conf: Mapping[str, str] | None = None) -> Any:
             '(pip install -c constraints.txt -e ".[spark]", or make test-spark)'
         ) from err
     builder = SparkSession.builder
+    metastore = str(work_dir / METASTORE)
     settings = {
         **DEFAULT_CONF,
-        "spark.sql.warehouse.dir": str(work_dir / "spark-warehouse"),
+        "spark.sql.warehouse.dir": str(work_dir / WAREHOUSE),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        ),
+        # Derby's own log (derby.log) in the work folder, not the current directory
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={work_dir}",
         **(conf or {}),
     }
     for key, value in settings.items():
@@ -150,12 +163,18 @@ def build_on_spark(
     work_dir: Path,
     conf: Mapping[str, str] | None = None,
     dbt_args: Sequence[str] = (),
+    full_refresh: bool = False,
 ) -> SparkBuild:
-    """Start the session, register the raw Parquet tables, run dbt build; times measured."""
+    """Start the session, register the raw Parquet tables, run dbt build; times measured.
+
+    In a work folder an earlier build left (its catalog and tables), the build is
+    incremental; `full_refresh` starts from an empty catalog and warehouse instead."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    # the session catalog starts empty: tables left by an earlier build would block
-    # dbt's CREATE TABLE at the same location
-    shutil.rmtree(work_dir / "spark-warehouse", ignore_errors=True)
+    if full_refresh or not (work_dir / METASTORE).is_dir():
+        # tables without their catalog (or a full refresh): their folders would block
+        # dbt's CREATE TABLE at the same location
+        shutil.rmtree(work_dir / WAREHOUSE, ignore_errors=True)
+        shutil.rmtree(work_dir / METASTORE, ignore_errors=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
     session = start_session(work_dir, conf)

@@ -132,12 +132,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     settings = get_settings()
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     out = Path(args.out).expanduser().resolve()
-    _current, problem = check_publication(settings.published_dir)
-    if problem:
-        return _fail(f"nothing exported: {problem}, then export again")
+    published_db = settings.published_dir / "barometre.duckdb"
+    scratch = None
+    if settings.target == "postgres":
+        # what the server publishes (schema marts and the public lookups), copied into
+        # a private temporary DuckDB file laid out like the DuckDB publication
+        import tempfile
+
+        from barometre.engines.postgres.connection import ServerError
+        from barometre.engines.postgres.snapshot import write_published_file
+
+        scratch = tempfile.TemporaryDirectory(prefix="barometre-export-")
+        published_db = Path(scratch.name) / "barometre.duckdb"
+        try:
+            if not write_published_file(settings.pg_dsn, published_db):
+                scratch.cleanup()
+                return _fail(
+                    f"nothing exported: nothing is published on {published_location(settings)} "
+                    "yet; run `barometre run --target postgres` first"
+                )
+        except ServerError as err:
+            scratch.cleanup()
+            return _fail(f"nothing exported: {err}")
+    else:
+        _current, problem = check_publication(settings.published_dir)
+        if problem:
+            return _fail(f"nothing exported: {problem}, then export again")
     try:
         files = export_marts(
-            settings.published_dir / "barometre.duckdb",
+            published_db,
             out,
             formats,
             decimal_comma=not args.decimal_point,
@@ -152,6 +175,9 @@ def cmd_export(args: argparse.Namespace) -> int:
             f"export stopped: the published file cannot be read "
             f"({str(err).splitlines()[0]}); {REPAIR_HINT}"
         )
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
     _say(f"{len(files)} file(s) written under {out}")
     return 0
 

@@ -23,7 +23,7 @@ def _conf(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_spark_build(args: argparse.Namespace) -> int:
-    from barometre.engines.spark.build import NOT_YET_ON_SPARK, build_on_spark
+    from barometre.engines.spark.build import METASTORE, NOT_YET_ON_SPARK, build_on_spark
     from barometre.engines.spark.raw_parquet import export_raw_parquet
 
     out = Path(args.out).resolve()
@@ -37,12 +37,20 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
             rows = export_raw_parquet(settings.warehouse, raw_dir)
             listed = ", ".join(f"{t} {n}" for t, n in rows.items())
             _say(f"raw tables of {settings.warehouse} written as Parquet to {raw_dir} ({listed})")
+        full_refresh = bool(getattr(args, "full_refresh", False))
+        if (out / METASTORE).is_dir() and not full_refresh:
+            _say(
+                f"incremental build: the Spark tables of the last build in {out} are kept "
+                "(--full-refresh rebuilds everything)"
+            )
         _say(
             f"left out: {NOT_YET_ON_SPARK} (the linked-cell suppression and the marts that "
             "read it do not build on Spark yet: docs/scaling.md)"
         )
         dbt_args = ["--exclude", NOT_YET_ON_SPARK, *(args.exclude or [])]
-        build = build_on_spark(raw_dir, out, conf=conf, dbt_args=dbt_args)
+        build = build_on_spark(
+            raw_dir, out, conf=conf, dbt_args=dbt_args, full_refresh=full_refresh
+        )
     except OSError as err:
         return _fail(describe_os_error(err))
     except (RuntimeError, ValueError) as err:
@@ -84,5 +92,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="SELECTOR",
         help="more dbt selectors left out of the build (the linked-cell suppression, "
         "int_subject_maturity__segmented+, always is: docs/scaling.md)",
+    )
+    spark.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild everything, incremental models included, in an empty Spark catalog "
+        "(by default a build in a work folder of an earlier one is incremental)",
     )
     spark.set_defaults(func=cmd_spark_build)
