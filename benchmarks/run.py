@@ -703,7 +703,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--p3-respondents", type=int, default=20000, help="respondents per P3 edition (× 100)"
     )
-    p.add_argument("--skip", default="", help="comma-separated targets to skip (P1,P2,P3,P4,P5)")
+    p.add_argument(
+        "--skip",
+        default="",
+        help="comma-separated targets to skip (P1,P2,P3,P4,P5; IMPORTS or UI: one half of P4)",
+    )
     p.add_argument(
         "--p5-answers",
         default="1M",
@@ -729,8 +733,9 @@ def main(argv: list[str] | None = None) -> int:
         rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
     if "P3" not in skip:
         rows += p3_rows(args.p3_respondents, args.out, args.seed)
-    if "P4" not in skip:
+    if "P4" not in skip and "IMPORTS" not in skip:
         rows += p4_rows(args.imports)
+    if "P4" not in skip and "UI" not in skip:
         rows += ui_rows(args.out)
     if "P5" not in skip:
         rows += p5_rows(args.out, parse_size(args.p5_answers), args.seed)
