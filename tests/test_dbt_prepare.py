@@ -1,7 +1,8 @@
 """The dbt manifest is prepared by dagster-dbt's own preparation: at install time (`make
 setup`, `barometre prepare`) and by `barometre ui` when a dbt file changed since, never
-when the code location loads (`dagster dev` included). The preparation itself (dbt parse) is dagster-dbt's; these
-tests check when it is asked for, with it replaced by a recorder."""
+when the code location loads (`dagster dev` included). The preparation itself (dbt
+parse) is dagster-dbt's; these tests check when it is asked for, with it replaced by a
+recorder."""
 
 from __future__ import annotations
 
