@@ -1,7 +1,8 @@
 """The dbt manifest is prepared by dagster-dbt's own preparation: at install time (`make
-setup`, `barometre prepare`) and on code load under `dagster dev` only, never when the
-code location loads elsewhere. The preparation itself (dbt parse) is dagster-dbt's; these
-tests check when it is asked for, with it replaced by a recorder."""
+setup`, `barometre prepare`) and by `barometre ui` when a dbt file changed since, never
+when the code location loads (`dagster dev` included). The preparation itself (dbt
+parse) is dagster-dbt's; these tests check when it is asked for, with it replaced by a
+recorder."""
 
 from __future__ import annotations
 
@@ -41,17 +42,55 @@ def prepared(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     return calls
 
 
-def test_loading_the_code_never_prepares_outside_dagster_dev(
+def test_loading_the_code_never_prepares_even_under_dagster_dev(
     prepared: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import barometre.transform.dbt_project
 
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
     importlib.reload(barometre.transform.dbt_project)
-    assert prepared == []
     monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
     importlib.reload(barometre.transform.dbt_project)
-    assert prepared == [get_settings().dbt_project_dir]
+    assert prepared == []
+
+
+def test_a_dbt_file_newer_than_the_manifest_makes_it_stale(tmp_path: Path) -> None:
+    from barometre.transform.dbt_manifest import stale_reason
+
+    project = tmp_path / "dbt_project"
+    (project / "macros").mkdir(parents=True)
+    (tmp_path / "models" / "core").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text('model-paths: ["../models"]\n', encoding="utf-8")
+    (project / "profiles.yml").write_text("{}\n", encoding="utf-8")
+    model = tmp_path / "models" / "core" / "fct.sql"
+    model.write_text("select 1\n", encoding="utf-8")
+    assert "missing" in (stale_reason(project) or "")
+    manifest = project / "target" / "manifest.json"
+    manifest.parent.mkdir()
+    manifest.write_text("{}", encoding="utf-8")
+    for path in (project / "dbt_project.yml", project / "profiles.yml", model):
+        os.utime(path, (1_000_000, 1_000_000))
+    os.utime(manifest, (2_000_000, 2_000_000))
+    assert stale_reason(project) is None
+    os.utime(model, (3_000_000, 3_000_000))  # an edited model (found under ../models)
+    assert str(model.resolve()) in (stale_reason(project) or "")
+
+
+@pytest.mark.parametrize("stale", [None, "models/x.sql changed since the manifest was prepared"])
+def test_ui_prepares_once_before_dagster_dev_only_when_the_manifest_is_stale(
+    stale: str | None, prepared: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import barometre.transform.dbt_manifest
+    from barometre.serve.cli import ui
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(barometre.transform.dbt_manifest, "stale_reason", lambda _project: stale)
+    monkeypatch.setattr(ui, "ensure_instance_config", lambda _dagster_home: None)
+    monkeypatch.setattr(ui.subprocess, "call", lambda argv, **_kw: started.append(argv) or 0)
+    assert cli.main(["ui", "--port", "3999"]) == 0
+    assert prepared == ([get_settings().dbt_project_dir] if stale else [])
+    [argv] = started
+    assert argv[1:4] == ["dev", "-m", "barometre.definitions"] and "3999" in argv
 
 
 def test_prepare_verb_runs_dagster_dbt_preparation(

@@ -683,3 +683,72 @@ def test_restricted_failures_are_counted_never_listed_per_respondent(
         if p.is_file() and p.suffix in {".html", ".json"}
     )
     assert not [s for s in sirens if s in pages]
+
+
+@pytest.mark.slow
+def test_fact_suite_validates_only_the_editions_whose_build_mark_changed(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    from barometre.validate.gx_run import run_warehouse_expectations
+
+    warehouse, docs = _copy(sample_warehouse, tmp_path / "wh"), tmp_path / "docs"
+
+    def validate() -> SuiteResult:
+        report = run_warehouse_expectations(
+            warehouse, docs, suites=["fct_answers"], changed_editions_only=True
+        )
+        return report.suite("fct_answers")
+
+    def runs() -> set[str]:
+        return {p.name for p in (docs / "validations" / "fct_answers").glob("*/*")}
+
+    first = validate()  # nothing remembered: every edition
+    assert first.status == PASSED and first.editions_validated == ("2018", "2021")
+    assert first.editions_kept == () and first.evaluated > 0
+    [full_run] = runs()
+
+    again = validate()  # nothing changed: nothing runs, the evidence stays
+    assert again.status == PASSED and again.evaluated == 0
+    assert again.editions_validated == () and again.editions_kept == ("2018", "2021")
+    assert runs() == {full_run} and again.docs_page and again.docs_page.is_file()
+    assert check_result(_report(again), "fct_answers").passed
+
+    # 2021 rebuilt (a new build mark) with a level off its scale: only 2021 is validated,
+    # it fails, and 2018's earlier evidence is kept beside the failing run.
+    con = duckdb.connect(str(warehouse), read_only=True)
+    respondent, question, level = con.execute(
+        "select respondent_id, question_code, level from core.fct_answers "
+        "where edition_code = '2021' and answer_state = 'answered' "
+        "order by respondent_id, question_code limit 1"
+    ).fetchone()
+    con.close()
+    where = (
+        f"edition_code = '2021' and respondent_id = '{respondent}' and question_code = '{question}'"
+    )
+    _corrupt(
+        warehouse,
+        "update core.fct_answers set edition_build_mark = 'rebuilt' where edition_code = '2021'",
+        f"update core.fct_answers set level = 99 where {where}",
+    )
+    failing = validate()
+    assert failing.status == FAILED and failing.editions_validated == ("2021",)
+    assert failing.editions_kept == ("2018",)
+    assert {e.id for e in failing.failures} == {"level_within_scale[2021]"}
+    assert all("[2018]" not in e.id for e in failing.expectations)
+    assert full_run in runs() and len(runs()) == 2
+    assert not check_result(_report(failing), "fct_answers").passed
+
+    # Repaired: 2021 (never recorded as passed) is validated again and passes; the
+    # failing run's results are gone, the full run's stay for 2018.
+    _corrupt(warehouse, f"update core.fct_answers set level = {level} where {where}")
+    repaired = validate()
+    assert repaired.status == PASSED and repaired.editions_validated == ("2021",)
+    assert len(runs()) == 2 and full_run in runs()
+    assert validate().editions_validated == ()
+
+    # Without the option (`barometre` tools, the tests): every edition, every time.
+    full = run_warehouse_expectations(warehouse, docs, suites=["fct_answers"]).suite("fct_answers")
+    assert full.status == PASSED and full.editions_validated == () and full.editions_kept == ()
+    assert full.evaluated == first.evaluated
+    # ... which replaces the stored evidence: the next scoped run validates every edition
+    assert validate().editions_validated == ("2018", "2021")

@@ -455,6 +455,62 @@ def test_report_is_self_contained_and_built_from_the_published_copy_only(
     assert "pas d'édition précédente" in page_2018
 
 
+def test_an_edition_is_rendered_again_only_when_its_figures_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import barometre.serve.report.page as page_module
+
+    working = write_small_working(tmp_path / "working.duckdb")
+    published_dir, out = tmp_path / "published", tmp_path / "site"
+    publish(working, published_dir)
+    first = build_report(published_dir, out)
+    assert [(b.edition, b.rendered) for b in first] == [("2018", True), ("2021", True)]
+    pages = {e: (out / e / "index.html").read_text(encoding="utf-8") for e in ("2018", "2021")}
+    assert (out / "2021" / ".figures.sha256").is_file()
+
+    rendered: list[str] = []
+    real_render = page_module.render_page
+
+    def counting_render(data, **kwargs):
+        rendered.append(data.edition["edition_code"])
+        return real_render(data, **kwargs)
+
+    monkeypatch.setattr(page_module, "render_page", counting_render)
+    # A new publication of the same figures (a new version, as every run publishes):
+    # nothing is rendered, the pages stay as they were.
+    publish(working, published_dir)
+    again = build_report(published_dir, out)
+    assert rendered == [] and [b.rendered for b in again] == [False, False]
+    assert again[0].publication != first[0].publication
+    for edition, text in pages.items():
+        assert (out / edition / "index.html").read_text(encoding="utf-8") == text
+    assert 'href="2021/index.html"' in (out / "index.html").read_text(encoding="utf-8")
+
+    # One figure of 2021 changes: 2021 is rendered again and shows it, 2018 is kept.
+    con = duckdb.connect(str(working))
+    try:
+        con.execute(
+            "UPDATE marts.mart_question_distribution SET wording_fr = 'Libellé révisé' "
+            "WHERE edition_code = '2021' AND question_code = 'T01_Q01'"
+        )
+    finally:
+        con.close()
+    publish(working, published_dir)
+    changed = build_report(published_dir, out)
+    assert rendered == ["2021"]
+    assert [(b.edition, b.rendered) for b in changed] == [("2018", False), ("2021", True)]
+    assert "Libellé révisé" in (out / "2021" / "index.html").read_text(encoding="utf-8")
+    assert (out / "2018" / "index.html").read_text(encoding="utf-8") == pages["2018"]
+
+    # A page without its digest (or a lost page) is rendered again; so is every page
+    # when forced.
+    (out / "2018" / ".figures.sha256").unlink()
+    build_report(published_dir, out)
+    assert rendered == ["2021", "2018"]
+    build_report(published_dir, out, force=True)
+    assert rendered == ["2021", "2018", "2018", "2021"]
+
+
 def test_cli_writes_the_report_where_asked(published: Path, tmp_path: Path) -> None:
     out = tmp_path / "cli-out"
     result = subprocess.run(

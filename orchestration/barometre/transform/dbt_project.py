@@ -7,11 +7,12 @@ hand-written check:
 - at install time: `make setup` runs
   `dagster-dbt project prepare-and-package --file orchestration/barometre/transform/dbt_project.py`
   (`barometre prepare` does the same), and again whenever a dbt file changed;
-- in development: under `dagster dev` (`barometre ui`), `prepare_if_dev()` below prepares
-  it on each code load, so an edited model shows at once.
+- before the UI: `barometre ui` prepares it once when a dbt file is newer than it
+  (barometre.transform.dbt_manifest), before starting `dagster dev`.
 
-Anywhere else (`barometre run`, the daemon, a deployment) loading the code only reads
-the manifest; it never parses the project.
+Loading the code only reads the manifest, everywhere (`dagster dev` included: no
+`prepare_if_dev()`, which would parse on every code load, so the UI would serve only
+after a dbt parse and every run launched from it would parse again).
 """
 
 from __future__ import annotations
@@ -28,4 +29,3 @@ dbt_project = DbtProject(
     project_dir=_settings.dbt_project_dir,
     profiles_dir=_settings.dbt_profiles_dir,
 )
-dbt_project.prepare_if_dev()

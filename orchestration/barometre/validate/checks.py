@@ -110,14 +110,25 @@ def check_result(report: Any, suite_name: str) -> AssetCheckResult:
         metadata["respondents_per_edition_and_type"] = MetadataValue.json(
             _json(report.profile.get("respondents_per_edition_and_type", {}))
         )
+    if suite.editions_validated or suite.editions_kept:
+        metadata["editions_validated"] = MetadataValue.json(list(suite.editions_validated))
+        metadata["editions_kept"] = MetadataValue.json(list(suite.editions_kept))
     passed = suite.status == PASSED
-    if passed:
-        description = f"{suite.evaluated} expectations passed."
+    kept = (
+        f" Editions unchanged since they passed (results kept): {', '.join(suite.editions_kept)}."
+        if suite.editions_kept
+        else ""
+    )
+    if passed and not suite.evaluated and suite.editions_kept:
+        description = "No edition changed since it passed: nothing validated." + kept
+    elif passed:
+        description = f"{suite.evaluated} expectations passed." + kept
     else:
         description = (
             f"{len(failures)} of {suite.evaluated} expectations failed: "
             + ", ".join(f.id for f in failures[:5])
             + ("…" if len(failures) > 5 else "")
+            + kept
         )
     return AssetCheckResult(
         **_where(suite_name),
@@ -154,8 +165,13 @@ def great_expectations_suites(
 
     selected = context.selected_asset_check_keys
     targets = [t for t in TARGETS if _key(t) in selected]
+    # the fact table's suite on the editions whose build mark changed (the marts are
+    # rebuilt whole: their suites always run), quality.edition_scope
     report = run_warehouse_expectations(
-        warehouse.warehouse_path(), docs_dir(), suites=[t.suite for t in targets]
+        warehouse.warehouse_path(),
+        docs_dir(),
+        suites=[t.suite for t in targets],
+        changed_editions_only=True,
     )
     context.log.info(report.summary())
     for target in targets:

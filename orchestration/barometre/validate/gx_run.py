@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -143,14 +144,21 @@ def _not_built(suite: Suite, missing: Sequence[str]) -> SuiteResult:
 
 
 def _validate(
-    gx: Any, context: Any, warehouse: Path, wanted: Sequence[str]
-) -> tuple[dict[str, SuiteResult], list[tuple[Suite, Any]], dict, dict]:
-    """Run the wanted suites in one checkpoint; suites not built are reported, not run."""
+    gx: Any, context: Any, warehouse: Path, wanted: Sequence[str], docs_dir: Path | None = None
+) -> tuple[dict[str, SuiteResult], list[tuple[Suite, Any]], dict, dict, Any]:
+    """Run the wanted suites in one checkpoint; suites not built are reported, not run.
+
+    With `docs_dir` (changed editions only), the fact table's suite validates only the
+    editions whose build mark changed since they passed (quality.edition_scope); the
+    last item returned is then that scope (else None)."""
+    from barometre.validate import edition_scope
     from barometre.validate.gx_duckdb import warehouse_gx
+    from barometre.validate.suites import fct_answers_suite
 
     results: dict[str, SuiteResult] = {}
     to_run: list[tuple[Suite, Any]] = []
     by_suite: dict[str, Any] = {}
+    scope = None
     with warehouse_gx(warehouse, context) as session:
         all_relations = {r for s in build_suites(WarehouseFacts(editions=())) for r in s.relations}
         facts, existing = read_facts(session, all_relations)
@@ -162,9 +170,34 @@ def _validate(
             if missing:
                 results[suite.name] = _not_built(suite, missing)
                 continue
-            asset = session.add_query_asset(
-                suite.name, f"select * from {session.physical(suite.relation)}"
-            )
+            query = f"select * from {session.physical(suite.relation)}"
+            if suite.name == edition_scope.SUITE and docs_dir is not None:
+                generic = fct_answers_suite(WarehouseFacts(editions=()))
+                found = edition_scope.current_keys(
+                    session,
+                    warehouse,
+                    [
+                        (e.id, e.expectation, dict(e.kwargs), e.severity)
+                        for e in generic.expectations
+                    ],
+                    {e.edition_code: e.scale_size for e in facts.editions},
+                )
+                if found is not None:
+                    scope = edition_scope.plan(docs_dir, *found)
+                if scope is not None and not scope.validate:
+                    results[suite.name] = _kept(suite, scope)
+                    continue
+                if scope is not None and not scope.full:
+                    changed = set(scope.validate)
+                    suite = fct_answers_suite(
+                        WarehouseFacts(
+                            editions=tuple(e for e in facts.editions if e.edition_code in changed),
+                            columns=facts.columns,
+                        )
+                    )
+                    editions = ", ".join("'" + e.replace("'", "''") + "'" for e in sorted(changed))
+                    query += f" where edition_code in ({editions})"
+            asset = session.add_query_asset(suite.name, query)
             batch = asset.add_batch_definition_whole_table(f"{suite.name}_all_rows")
             gx_suite = context.suites.add_or_update(_gx_suite(gx, suite))
             definition = context.validation_definitions.add(
@@ -190,19 +223,39 @@ def _validate(
             by_suite = {
                 vr.suite_name: (identifier, vr) for identifier, vr in outcome.run_results.items()
             }
-    return results, to_run, by_suite, profile
+    return results, to_run, by_suite, profile, scope
+
+
+def _kept(suite: Suite, scope: Any) -> SuiteResult:
+    """The fact table's suite when no edition changed since it passed: nothing runs, the
+    stored results stand (their Data Docs pages are kept)."""
+    return SuiteResult(
+        name=suite.name,
+        relation=suite.relation,
+        asset_key=suite.asset_key,
+        severity=suite.severity,
+        status=PASSED,
+        editions_kept=tuple(sorted(scope.kept)),
+    )
 
 
 def run_warehouse_expectations(
-    warehouse: Path, docs_dir: Path, suites: Sequence[str] | None = None
+    warehouse: Path,
+    docs_dir: Path,
+    suites: Sequence[str] | None = None,
+    *,
+    changed_editions_only: bool = False,
 ) -> QualityReport:
     """Validate the warehouse (read-only) and build offline Data Docs into `docs_dir`.
 
     `suites`: names from `suites.SUITE_NAMES` (default: all). A suite whose relation
-    does not exist is reported `not_built`, never as passed.
+    does not exist is reported `not_built`, never as passed. `changed_editions_only`:
+    the fact table's suite validates only the editions whose build mark changed since
+    they last passed (quality.edition_scope); the others keep their results.
     """
     import great_expectations as gx
 
+    from barometre.validate import edition_scope
     from barometre.validate.gx_duckdb import ephemeral_context
     from barometre.validate.offline import make_offline
 
@@ -215,9 +268,25 @@ def run_warehouse_expectations(
         raise ValueError(f"unknown suite(s) {unknown}; known: {list(SUITE_NAMES)}")
     docs_dir.mkdir(parents=True, exist_ok=True)
     with docs_lock(docs_dir):
-        forget_previous_results(docs_dir, wanted)
+        # the fact table's stored results are pruned by edition_scope.record instead
+        scoped = changed_editions_only and edition_scope.SUITE in wanted
+        forget_previous_results(
+            docs_dir, [w for w in wanted if not (scoped and w == edition_scope.SUITE)]
+        )
+        before = edition_scope.run_folders(docs_dir)
         context = ephemeral_context(context_config(docs_dir))
-        results, to_run, by_suite, profile = _validate(gx, context, warehouse, wanted)
+        results, to_run, by_suite, profile, scope = _validate(
+            gx, context, warehouse, wanted, docs_dir if scoped else None
+        )
+        if scoped and scope is None:  # no build mark: every edition validated, keep none
+            edition_scope.prune(docs_dir, edition_scope.run_folders(docs_dir) - before)
+        if scope is not None and edition_scope.SUITE in by_suite:
+            new = sorted(edition_scope.run_folders(docs_dir) - before)
+            edition_scope.record(
+                docs_dir, scope, new[-1] if new else None, by_suite[edition_scope.SUITE][1].success
+            )
+        elif scope is not None:  # nothing changed: the stored results stand
+            edition_scope.record(docs_dir, scope, None, True)
         # the warehouse is released here; the site is rebuilt from every stored result
         try:
             context.build_data_docs(site_names=[SITE_NAME])
@@ -238,6 +307,19 @@ def run_warehouse_expectations(
             expectations=expectations,
             docs_page=docs_page(context, identifier),
             evaluated=len(expectations),
+            **(
+                {
+                    "editions_validated": scope.validate,
+                    "editions_kept": tuple(sorted(scope.kept)),
+                }
+                if scope is not None and suite.name == edition_scope.SUITE
+                else {}
+            ),
+        )
+    kept = results.get(edition_scope.SUITE)
+    if scope is not None and kept is not None and not kept.evaluated:
+        results[edition_scope.SUITE] = replace(
+            kept, docs_page=edition_scope.kept_page(docs_dir, scope)
         )
     index = docs_dir / "index.html"
     return QualityReport(

@@ -52,6 +52,10 @@ class SuiteResult:
     missing_relations: tuple[str, ...] = ()
     docs_page: Path | None = None
     evaluated: int = 0
+    # the fact table's suite on changed editions only (quality.edition_scope): the editions
+    # validated now, and those whose earlier passing results stand (unchanged since)
+    editions_validated: tuple[str, ...] = ()
+    editions_kept: tuple[str, ...] = ()
 
     @property
     def failures(self) -> list[ExpectationResult]:

@@ -23,12 +23,15 @@ def cmd_report(args: argparse.Namespace) -> int:
             editions,
             say=_say,
             connection=server_publication(settings),
+            force=args.force,
         )
     except ReportError as err:
         return _fail(str(err))
     for report in built:
+        kept = "" if report.rendered else ", figures unchanged: page kept"
         _say(
-            f"Report of edition {report.edition} (publication {report.publication}): {report.path}"
+            f"Report of edition {report.edition} (publication {report.publication}{kept}): "
+            f"{report.path}"
         )
     return 0
 
@@ -45,5 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         help="output folder (default: BAROMETRE_REPORT_DIR, else build/report in the "
         "project); the report is written to <out>/<edition>/index.html",
+    )
+    report.add_argument(
+        "--force",
+        action="store_true",
+        help="render every page again, even an edition whose figures did not change",
     )
     report.set_defaults(func=cmd_report)

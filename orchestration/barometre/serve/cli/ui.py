@@ -10,6 +10,7 @@ from pathlib import Path
 from barometre.common.console import say as _say
 from barometre.common.settings import PROJECT_ROOT, export_environment, get_settings
 from barometre.serve.cli.instance import ensure_instance_config
+from barometre.serve.cli.prepare import prepare_dbt_project
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -17,7 +18,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     ensure_instance_config(settings.dagster_home)
-    # `dagster dev` prepares the dbt manifest on each code load (barometre.transform.dbt_project).
+    # The manifest is never prepared on code load (the UI would serve only after a dbt
+    # parse, and each run launched from it would parse again): once here, if a dbt file
+    # changed since it was prepared.
+    from barometre.transform.dbt_manifest import stale_reason
+
+    stale = stale_reason(settings.dbt_project_dir)
+    if stale:
+        _say(f"dbt manifest out of date ({stale}): preparing it (as `barometre prepare`)…")
+        if prepare_dbt_project(settings) != 0:
+            return 1
     dagster = Path(sys.executable).with_name("dagster")
     command = [
         str(dagster),
@@ -29,7 +39,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
         "-p",
         str(args.port),
     ]
-    _say(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop)")
+    _say(
+        f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C to stop); after editing dbt "
+        "files, run `barometre prepare` and reload the code location"
+    )
     try:
         return subprocess.call(command, cwd=PROJECT_ROOT)
     except KeyboardInterrupt:

@@ -26,7 +26,8 @@ PUBLISHED_WAREHOUSE = AssetKey("published_warehouse")
     group_name="publishing",
     kinds={"html"},
     description="The report of every published edition, as self-contained static HTML "
-    "(BAROMETRE_REPORT_DIR/<edition>/index.html), built only from the published copy.",
+    "(BAROMETRE_REPORT_DIR/<edition>/index.html), built only from the published copy; "
+    "an edition's page is rendered again only when its figures changed.",
 )
 def barometre_report(context: AssetExecutionContext) -> MaterializeResult:
     from barometre.serve.report.build import ReportError, build_report, server_publication
@@ -49,6 +50,8 @@ def barometre_report(context: AssetExecutionContext) -> MaterializeResult:
     return MaterializeResult(
         metadata={
             "editions": [r.edition for r in built],
+            # an edition whose figures did not change keeps its page (report.build)
+            "rendered": [r.edition for r in built if r.rendered],
             "publication": built[0].publication if built else None,
             "index": MetadataValue.path(str(settings.report_dir / "index.html")),
             **{f"report_{r.edition}": MetadataValue.path(str(r.path)) for r in built},

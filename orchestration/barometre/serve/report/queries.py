@@ -1,7 +1,9 @@
 """Every query of the report, over the PUBLISHED copy only (schemas marts and reference).
 
 One home for the SQL, so that repointing the report at new marts (e.g. a long-format
-distribution mart) is an edit of this module alone. Rows come back as plain dicts with
+distribution mart) is an edit of this module alone. Every ORDER BY is total: the same
+figures come back in the same order, so their digest (report.build) only changes when
+they do. Rows come back as plain dicts with
 the marts' own column names; nothing here formats, rounds or draws.
 
 Never query schemas raw, staging, core or restricted here: the published file does not
@@ -158,7 +160,7 @@ def theme_maturity(con: duckdb.DuckDBPyConnection, edition: str) -> list[Row]:
                is_top_3, is_bottom_3
         FROM marts.mart_theme_maturity
         WHERE edition_code = ?
-        ORDER BY theme_number, segment_type, segment_order""",
+        ORDER BY theme_number, segment_type, segment_order, segment_code""",
         [edition],
     )
 
@@ -170,7 +172,7 @@ def transverse_maturity(con: duckdb.DuckDBPyConnection, edition: str) -> list[Ro
         SELECT transverse_code, transverse_label_fr, n_questions, {_MATURITY_COLUMNS}
         FROM marts.mart_transverse_maturity
         WHERE edition_code = ?
-        ORDER BY transverse_code, segment_type, segment_order""",
+        ORDER BY transverse_code, segment_type, segment_order, segment_code""",
         [edition],
     )
 
