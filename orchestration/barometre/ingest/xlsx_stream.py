@@ -100,8 +100,7 @@ def _date_styles(book: zipfile.ZipFile, part: str | None) -> frozenset[int]:
         return frozenset()
     root = SafeET.fromstring(book.read(part), forbid_dtd=True)
     custom = {
-        int(f.get("numFmtId", "-1")): f.get("formatCode", "")
-        for f in root.iter(f"{_MAIN}numFmt")
+        int(f.get("numFmtId", "-1")): f.get("formatCode", "") for f in root.iter(f"{_MAIN}numFmt")
     }
     cell_xfs = root.find(f"{_MAIN}cellXfs")
     styles = set()
@@ -198,42 +197,61 @@ class _Cells:
     def plain_block(self, block: bytes) -> list[tuple[int | None, list]]:
         """(row number or None, cells) of each row of a block of whole rows of the
         plain form; raise _NotPlain when some markup is not of that form."""
-        tokens = _TOKEN.findall(block)
+        rows: list[tuple[int | None, list]] = []
+        columns, value, shared = self.byte_columns, self.value, self.shared
+        cells: list | None = None
+        at: int | None = None
         # Every `<` of the block must belong to a token read here (text and attribute
         # values cannot hold one): then no element of another form was skipped.
         markup = 0
-        for t in tokens:
-            markup += 1 if t[3] == b"" or t[7] else 2 if not (t[8] or t[10]) else 4 if t[8] else 6
-        if markup != block.count(b"<") or b"\r" in block:
-            raise _NotPlain  # (a carriage return: the parser normalises line ends)
-        rows: list[tuple[int | None, list]] = []
-        columns, value = self.byte_columns, self.value
-        cells: list | None = None
-        at: int | None = None
-        for attributes, closed, end, letters, style, kind, style_after, *_, v, _, text in tokens:
+        for (
+            attributes,
+            closed,
+            end,
+            letters,
+            style,
+            kind,
+            style_after,
+            shut,
+            v_open,
+            v,
+            is_open,
+            text,
+        ) in _TOKEN.findall(block):
             if letters:
                 if cells is None:
                     raise _NotPlain  # a cell outside a row
                 index = columns.get(letters)
                 if index is None:
                     index = columns[letters] = self.column(letters.decode(), at or 0)
-                if index >= len(cells):
-                    cells.extend([None] * (index + 1 - len(cells)))
                 if kind == b"inlineStr":
-                    cells[index] = _unescape(text)
+                    markup += 6 if is_open else 4 if v_open else 1 if shut else 2
+                    cell = _unescape(text) if b"&" in text else text.decode()
                 else:
-                    style = style or style_after
-                    cells[index] = value(
-                        kind.decode() if kind else None,
-                        style.decode() if style else None,
-                        _unescape(v) if v else None,
-                    )
+                    markup += 4 if v_open else 6 if is_open else 1 if shut else 2
+                    if kind == b"s" and v.isdigit():
+                        cell = shared[int(v)]
+                    else:
+                        style = style or style_after
+                        cell = value(
+                            kind.decode() if kind else None,
+                            style.decode() if style else None,
+                            _unescape(v) if v else None,
+                        )
+                if index == len(cells):
+                    cells.append(cell)
+                else:
+                    if index > len(cells):
+                        cells.extend([None] * (index + 1 - len(cells)))
+                    cells[index] = cell
             elif end:
+                markup += 1
                 if cells is None:
                     raise _NotPlain
                 rows.append((at, cells))
                 cells = None
             else:
+                markup += 1
                 if cells is not None:
                     raise _NotPlain  # a row inside a row
                 number = _ROW_NUMBER.search(attributes)
@@ -242,8 +260,8 @@ class _Cells:
                     rows.append((at, []))
                 else:
                     cells = []
-        if cells is not None:
-            raise _NotPlain
+        if cells is not None or markup != block.count(b"<") or b"\r" in block:
+            raise _NotPlain  # (a carriage return: the parser normalises line ends)
         return rows
 
     def row(self, element: Element, number: int) -> list:
