@@ -32,7 +32,7 @@ SAMPLE_2018 = Path(__file__).resolve().parents[1] / "data" / "raw" / "2018"
 # Every form of cell a row can take, and the text it must read as (python-calamine's
 # values through cell_text): the plain forms take the regular-expression path, the
 # others (entities, other attributes, single quotes, rich text) the XML parser.
-SHARED = ["answer", "Tout à fait d'accord", "a &amp; b", "x"]
+SHARED = ["answer", "Tout à fait d'accord", "a &amp; b", "x", "s_x0042_"]
 FORMS: list[tuple[str, str]] = [
     ('<c r="{c}" t="inlineStr"><is><t>Métropole de Lyon</t></is></c>', "Métropole de Lyon"),
     ('<c r="{c}" t="s"><v>1</v></c>', "Tout à fait d'accord"),
@@ -47,6 +47,8 @@ FORMS: list[tuple[str, str]] = [
     ('<c r="{c}" t="inlineStr"><is><t xml:space="preserve"> espacé </t></is></c>', " espacé "),
     ('<c r="{c}"/>', ""),
     ('<c r="{c}" t="inlineStr"><is><t>A3</t></is></c>', "A3"),
+    ('<c r="{c}" t="inlineStr"><is><t>x_x0041_y _x005F_x0041_</t></is></c>', "xAy _x0041_"),
+    ('<c r="{c}" t="s"><v>4</v></c>', "sB"),
 ]
 # Forms only the XML parser reads: in one row of ODD_EVERY (their blocks are parsed whole).
 ODD: list[tuple[str, str]] = [

@@ -52,6 +52,21 @@ _ENTITY = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1
 _ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
 
 
+# OOXML's own escape of characters XML cannot hold (`_x000D_` is a carriage return,
+# `_x005F_` an underscore), which calamine resolves in every string; not surrogates.
+_OOXML = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _ooxml_char(m: re.Match[str]) -> str:
+    code = int(m.group(1), 16)
+    return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+
+
+def _strings(text: str) -> str:
+    """A string cell's text with OOXML's `_xHHHH_` escapes resolved."""
+    return _OOXML.sub(_ooxml_char, text) if "_x" in text else text
+
+
 class _NotPlain(Exception):
     """A block the regular expressions do not read exactly: parse it as XML."""
 
@@ -118,14 +133,14 @@ def _text_of(item: Element) -> str:
     """Text of a shared string or inline string: `<t>`, or its rich-text runs' `<t>`s,
     without the phonetic guides (`<rPh>`), as calamine reads them."""
     if len(item) == 1 and item[0].tag == _T:  # the usual case: one plain `<t>`
-        return item[0].text or ""
+        return _strings(item[0].text or "")
     parts = []
     for child in item:
         if child.tag == f"{_MAIN}t":
             parts.append(child.text or "")
         elif child.tag == f"{_MAIN}r":
             parts.extend(t.text or "" for t in child.iter(f"{_MAIN}t"))
-    return "".join(parts)
+    return _strings("".join(parts))
 
 
 def _shared_strings(book: zipfile.ZipFile, part: str | None) -> list[str]:
@@ -189,7 +204,7 @@ class _Cells:
                 raise NeedsExactReader
             return float(text)
         if kind == "str":
-            return text
+            return None if text is None else _strings(text)
         if kind == "b" and text in ("0", "1"):
             return text == "1"
         raise NeedsExactReader  # `e` (errors), `d` (ISO dates), anything else
@@ -227,6 +242,8 @@ class _Cells:
                 if kind == b"inlineStr":
                     markup += 6 if is_open else 4 if v_open else 1 if shut else 2
                     cell = _unescape(text) if b"&" in text else text.decode()
+                    if "_x" in cell:
+                        cell = _strings(cell)
                 else:
                     markup += 4 if v_open else 6 if is_open else 1 if shut else 2
                     if kind == b"s" and v.isdigit():
