@@ -85,12 +85,12 @@ def _unescape(text: bytes) -> str:
     if b"&" not in text:
         return text.decode()
 
-    parts, position = [], 0
+    parts: list[str] = []
+    position = 0
     for m in _ENTITY.finditer(text):
         name, decimal, hexa = m.groups()
-        parts += [text[position : m.start()].decode(), _ENTITIES[name] if name else None]
-        if not name:
-            parts[-1] = _xml_char(int(decimal) if decimal else int(hexa, 16))
+        entity = _ENTITIES[name] if name else _xml_char(int(decimal or hexa, 10 if decimal else 16))
+        parts += [text[position : m.start()].decode(), entity]
         position = m.end()
     parts.append(text[position:].decode())
     if text.count(b"&") != len(parts) // 2:
@@ -209,10 +209,10 @@ class _Cells:
             return text == "1"
         raise NeedsExactReader  # `e` (errors), `d` (ISO dates), anything else
 
-    def plain_block(self, block: bytes) -> list[tuple[int | None, list]]:
+    def plain_block(self, block: bytes) -> list[tuple[int | None, list | Element]]:
         """(row number or None, cells) of each row of a block of whole rows of the
         plain form; raise _NotPlain when some markup is not of that form."""
-        rows: list[tuple[int | None, list]] = []
+        rows: list[tuple[int | None, list | Element]] = []
         columns, value, shared = self.byte_columns, self.value, self.shared
         cells: list | None = None
         at: int | None = None
@@ -287,12 +287,13 @@ class _Cells:
         columns, v_tag, is_tag = self.columns, self.v, self.is_
         for c in element:
             ref = c.get("r")
+            known = None if ref is None else columns.get(ref.rstrip("0123456789"))
             if ref is None:
                 index = len(cells)
+            elif known is None:
+                index = self.column(ref, number)
             else:
-                index = columns.get(ref.rstrip("0123456789"))
-                if index is None:
-                    index = self.column(ref, number)
+                index = known
             if index >= len(cells):
                 cells.extend([None] * (index + 1 - len(cells)))
             kind = c.get("t")
