@@ -1,9 +1,11 @@
 """Stream the rows of a guarded XLSX sheet in bounded memory, whatever the sheet's size.
 
 The sheet's XML is inflated 1 MiB at a time and cut where a row starts; each block of
-whole rows is parsed by defusedxml's ElementTree (expat, in C) inside a copy of the
-sheet's own root tag, so its namespace prefixes hold, and its rows are yielded before
-the next block is read. Memory is one block, its rows and the shared strings table,
+whole rows is read, and its rows yielded, before the next block is inflated. A block
+whose rows all have the plain form tools write is read by one regular expression (in
+C, no element built); any other is parsed by ElementTree's C parser inside a copy of
+the sheet's own root tag, so its namespace prefixes hold. Memory is one block, its
+rows and the shared strings table,
 which the format makes whole (a cell names a string by its index): its size is bounded
 beforehand by BAROMETRE_LIMIT_XLSX_SHARED_STRINGS_BYTES (held as Python strings, about
 2–3× that in memory at worst).
