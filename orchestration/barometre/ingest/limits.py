@@ -181,7 +181,7 @@ XLSX_MAX_CELLS = register(
         "BAROMETRE_LIMIT_XLSX_CELLS",
         8_000_000,
         "cells",
-        "the cells of one XLSX sheet (rows × columns, held in memory by the reader)",
+        "the cells of one XLSX sheet (rows × columns: what a read has to go through)",
     )
 )
 XLSX_MAX_UNCOMPRESSED_BYTES = register(

@@ -1,13 +1,13 @@
 """XLSX exports: guarded by xlsx_guard, read as text, spooled to DuckDB.
 
 The reader never trusts the sheet's declared `<dimension>`: every row present in
-the sheet is read. Two readers, one result:
-- python-calamine (Rust) when the sheet has no formula nor error value: fast; it holds the sheet's
-  cells in memory, a size the guard has already bounded (XLSX_MAX_CELLS and the zip
-  limits) before it runs;
-- openpyxl's streaming read-only reader when some cell holds a formula or an error
-  value, because a formula is data and must arrive as its text (`=HYPERLINK(…)`),
-  and an error as written (`#N/A`), which calamine does not give.
+the sheet is read. Two streaming readers, one result, memory bounded either way:
+- xlsx_stream.py (defusedxml's ElementTree over blocks of whole rows) for text,
+  numbers and booleans, the cells survey tools write;
+- openpyxl's read-only reader (about 10× slower) when some cell holds a formula or
+  an error value (the guard sees them), because a formula is data and must arrive as
+  its text (`=HYPERLINK(…)`) and an error as written (`#N/A`), or when the first
+  reader meets a cell it does not render exactly (a date-formatted number).
   openpyxl parses XML through defusedxml (installed with the project).
 Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
 Python never holds the table.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import tempfile
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ from barometre.ingest.read_export import (
     positional_name,
 )
 from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
+from barometre.ingest.xlsx_stream import NeedsExactReader, stream_rows
 
 if TYPE_CHECKING:
     import _csv
@@ -51,29 +53,13 @@ def cell_text(value: object) -> str:
     return str(value)  # datetime, date, time, timedelta, bool, int, float: as pandas did
 
 
-def _calamine_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
-    """(sheet row number, cells) of every row of the sheet, from python-calamine."""
-    from python_calamine import CalamineWorkbook
-
-    book = CalamineWorkbook.from_path(str(path))
-    try:
-        sheet = book.get_sheet_by_name(scan.name)
-        start = sheet.start
-        first_row, first_column = (start[0], start[1]) if start else (0, 0)
-        pad = [None] * first_column  # calamine's range starts at the first used column
-        for offset, cells in enumerate(sheet.iter_rows()):
-            yield first_row + 1 + offset, pad + cells
-    finally:
-        book.close()
-
-
 def _sheet_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
     try:
         if scan.has_formulas:
             yield from _openpyxl_rows_numbered(path, scan)
         else:
-            yield from _calamine_rows(path, scan)
-    except IngestError:
+            yield from stream_rows(path, scan)
+    except (IngestError, NeedsExactReader):
         raise
     except Exception as exc:  # a reader raises many types for a bad file
         raise IngestError(
@@ -104,10 +90,10 @@ def read_xlsx(
     scan = scan_sheet(path, spec.sheet, spec.header_rows)
     with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
         spool = Path(spool_dir) / "rows.csv"
-        with spool.open("w", encoding="utf-8", newline="") as handle:
-            header, longest = _spool_rows(
-                path, spec, scan, csv.writer(handle, quoting=csv.QUOTE_ALL)
-            )
+        try:
+            header, longest = _spool(path, spec, scan, spool)
+        except NeedsExactReader:  # a cell only openpyxl renders exactly: start again with it
+            header, longest = _spool(path, spec, replace(scan, has_formulas=True), spool)
         columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
         _create(con, table, list(columns))
         if longest:
@@ -125,6 +111,11 @@ def read_xlsx(
                 [str(spool), {"source_row": "INTEGER", **columns}, line_size, 2 * line_size],
             )
     return finish(con, path, table, header, scan.rows_counted)
+
+
+def _spool(path: Path, spec: ReadSpec, scan: SheetScan, spool: Path) -> tuple[Header, int]:
+    with spool.open("w", encoding="utf-8", newline="") as handle:
+        return _spool_rows(path, spec, scan, csv.writer(handle, quoting=csv.QUOTE_ALL))
 
 
 def _spool_rows(

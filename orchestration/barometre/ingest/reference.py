@@ -7,7 +7,7 @@ here rather than repeating any of them in code.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from barometre.ingest.errors import IngestError
@@ -42,6 +42,9 @@ class Reference:
     type_codes: frozenset[str]
     names: dict[str, tuple[Collectivity, ...]]
     """normalised name → candidates (aliases first: an alias decides alone)"""
+    name_keys: dict[str, str] = field(default_factory=dict)
+    """reference name or alias as written → its normalised key (saves normalising an
+    export's names again when they are written as in the seeds)"""
 
     def question_by_theme_order(self) -> dict[tuple[str, int], Question]:
         return {(q.theme_code, q.order_in_theme): q for q in self.questions}
@@ -85,8 +88,11 @@ def seed_rows(seeds_dir: Path, name: str) -> list[dict[str, str]]:
     return list(read_seed(seeds_dir, name).rows)
 
 
-def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
-    """Load the seeds for `edition_code`; an edition missing from the seeds is an error."""
+def load_reference(seeds_dir: Path, edition_code: str, *, with_names: bool = True) -> Reference:
+    """Load the seeds for `edition_code`; an edition missing from the seeds is an error.
+
+    `with_names=False` skips the collectivity names (normalising tens of thousands of
+    names costs seconds), for checks that do not resolve names."""
     editions = {r["edition_code"]: r for r in seed_rows(seeds_dir, "editions.csv")}
     if edition_code not in editions:
         raise IngestError(
@@ -133,13 +139,18 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
         for r in seed_rows(seeds_dir, "collectivity_types.csv")
         if int(r["first_edition_number"] or 1) <= number
     )
+    names: dict[str, tuple[Collectivity, ...]] = {}
+    keys: dict[str, str] = {}
+    if not with_names:
+        return Reference(
+            seeds_dir, edition_code, scale_size, level_labels, questions, type_codes, names
+        )
     official = {
         r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
         for r in seed_rows(seeds_dir, "collectivities.csv")
     }
-    names: dict[str, tuple[Collectivity, ...]] = {}
     for c in official.values():
-        key = normalize_name(c.name)
+        key = keys[c.name] = normalize_name(c.name)
         names[key] = (*names.get(key, ()), c)
     for alias in seed_rows(seeds_dir, "collectivity_aliases.csv"):
         target = official.get(alias["siren"])
@@ -151,9 +162,8 @@ def load_reference(seeds_dir: Path, edition_code: str) -> Reference:
                 hint="fix the SIREN of the alias",
             )
         type_code = alias.get("type_code") or target.type_code
-        names[normalize_name(alias["alias"])] = (
-            Collectivity(target.siren, target.name, type_code),
-        )
+        key = keys[alias["alias"]] = normalize_name(alias["alias"])
+        names[key] = (Collectivity(target.siren, target.name, type_code),)
     return Reference(
-        seeds_dir, edition_code, scale_size, level_labels, questions, type_codes, names
+        seeds_dir, edition_code, scale_size, level_labels, questions, type_codes, names, keys
     )

@@ -26,8 +26,14 @@ def resolve_collectivities(con: duckdb.DuckDBPyConnection, reference: Reference)
             for position, c in enumerate(candidates)
         ],
     )
+    keys = reference.name_keys  # a name written as in the seeds is not normalised again
+
+    def key_of(name: str) -> str:
+        key = keys.get(name)
+        return normalize_name(name) if key is None else key
+
     con.create_function(
-        "barometre_normalize_name", normalize_name, ["VARCHAR"], "VARCHAR", side_effects=False
+        "barometre_normalize_name", key_of, ["VARCHAR"], "VARCHAR", side_effects=False
     )
     # The first candidate gives the type when every candidate has the same SIREN.
     con.execute("""

@@ -64,7 +64,7 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
     """
     from barometre.ingest.contract import answer_schema, response_schema
 
-    reference = load_reference(seeds_dir, edition)
+    reference = load_reference(seeds_dir, edition, with_names=False)  # no name to resolve
     with bounded_connection() as con:
         con.execute(f"ATTACH {_sql_str(str(warehouse))} AS wh (READ_ONLY)")
         responses = failing_combinations(

@@ -14,7 +14,7 @@ import posixpath
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -65,6 +65,10 @@ class SheetScan:
     max_column: int
     has_formulas: bool
     """a cell holds a formula or an error value (`#N/A`)"""
+    shared_strings: str | None = None
+    """the workbook's shared strings part, if any"""
+    styles: str | None = None
+    """the workbook's styles part, if any"""
 
 
 def column_number(letters: bytes | str) -> int:
@@ -138,8 +142,9 @@ def _relationships(path: Path, book: zipfile.ZipFile, part: str) -> dict[str, tu
 
 def _locate_sheet(
     path: Path, book: zipfile.ZipFile, sheet: str | None
-) -> tuple[str, str, str | None]:
-    """(sheet name, sheet part, shared strings part) of the wanted sheet (else the first)."""
+) -> tuple[str, str, str | None, str | None]:
+    """(sheet name, sheet part, shared strings part, styles part) of the wanted sheet
+    (else the first)."""
     office = [
         t for kind, t in _relationships(path, book, "").values() if kind.endswith("/officeDocument")
     ]
@@ -160,7 +165,8 @@ def _locate_sheet(
     if rel_id not in rels or rels[rel_id][1] not in book.NameToInfo:
         raise _refuse_unreadable(path, f"the part of sheet {name!r} is missing")
     shared = [t for kind, t in rels.values() if kind.endswith("/sharedStrings")]
-    return name, rels[rel_id][1], shared[0] if shared else None
+    styles = [t for kind, t in rels.values() if kind.endswith("/styles")]
+    return name, rels[rel_id][1], shared[0] if shared else None, styles[0] if styles else None
 
 
 def _refuse_dtd(path: Path, part: str) -> IngestError:
@@ -207,14 +213,15 @@ def scan_sheet(path: Path, sheet: str | None, header_rows: int) -> SheetScan:
     with book:
         try:
             _check_archive(path, book)
-            name, part, shared = _locate_sheet(path, book, sheet)
+            name, part, shared, styles = _locate_sheet(path, book, sheet)
             if shared and shared in book.NameToInfo:
                 XLSX_MAX_SHARED_STRINGS_BYTES.check(book.getinfo(shared).file_size, file=path)
             for member in book.infolist():  # the parts a reader parses besides the sheet
                 name_ = member.filename
                 if name_.endswith((".xml", ".rels")) and not name_.startswith("xl/worksheets/"):
                     _scan_for_dtd(path, book, name_)
-            return _scan_rows(path, book, name, part, header_rows)
+            scan = _scan_rows(path, book, name, part, header_rows)
+            return replace(scan, shared_strings=shared, styles=styles)
         except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
             # a CRC error, a truncated or corrupt part, an unsupported compression
             raise _refuse_unreadable(path, exc.__class__.__name__) from None
