@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 # writing `barometre` verb (docs/operations.md).
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 	umask 077 && $(BIN)/dagster-dbt project prepare-and-package \
-		--file orchestration/barometre/dbt_project.py
+		--file orchestration/barometre/transform/dbt_project.py
 	touch $(MANIFEST)
 
 run: setup

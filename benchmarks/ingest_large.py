@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from barometre.editions import discover_editions
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.load import load_edition
 from barometre_dev.sample import generate_benchmark
 

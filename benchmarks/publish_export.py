@@ -30,8 +30,8 @@ except ImportError:  # package not installed: use the source tree
 
 import duckdb  # noqa: E402
 
-from barometre.export import export_marts  # noqa: E402
-from barometre.publish import publish  # noqa: E402
+from barometre.publish.publication import publish  # noqa: E402
+from barometre.serve.export import export_marts  # noqa: E402
 
 READER = r"""
 import json, sys, time

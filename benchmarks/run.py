@@ -345,7 +345,7 @@ def p1_rows(out: Path) -> list[list[str]]:
     bare_env = {**env, "BAROMETRE_WAREHOUSE": str(folder / "bare.duckdb")}
     target = folder / "bare-target"
     # The dbt work the run asks for: `dbt build` without the unit tests (they check the
-    # SQL on fixed inputs and run in the test suite: barometre.assets.dbt.BUILD_ARGS).
+    # SQL on fixed inputs and run in the test suite: barometre.transform.dbt_assets.BUILD_ARGS).
     bare = [
         str(bin_dir / "dbt"),
         "build",

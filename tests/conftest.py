@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.editions import discover_editions
+from barometre.common.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.load import load_edition
-from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
 from tests.postgres_cluster import pg_bin_dir, throwaway_cluster
 
 

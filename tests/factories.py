@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 from barometre_dev.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 
 SEEDS = PROJECT_ROOT / "seeds"

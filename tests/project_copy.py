@@ -13,7 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from barometre.settings import ENV_WAREHOUSE, PROJECT_ROOT, Settings, get_settings
+from barometre.common.settings import ENV_WAREHOUSE, PROJECT_ROOT, Settings, get_settings
 from tests.factories import SEEDS
 
 

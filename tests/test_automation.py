@@ -4,7 +4,6 @@ functions are called directly, on an ephemeral Dagster instance."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,20 +30,18 @@ from dagster import (
     op,
 )
 
-from barometre.automation import (
+from barometre.common.resources import WarehouseResource
+from barometre.ingest.fingerprint import edition_state
+from barometre.ingest.schedule import (
     DEFAULT_SCHEDULE_CRON,
     ENV_SCHEDULE_CRON,
-    ENV_SENSOR_SETTLE,
-    PUBLISHED_CONTENT,
     build_weekly_refresh,
-    edition_state,
-    published_warehouse,
-    raw_exports_sensor,
-    refresh_marts_after_ingest,
     weekly_refresh,
 )
-from barometre.publish import current_version
-from barometre.resources import WarehouseResource
+from barometre.ingest.sensor import ENV_SENSOR_SETTLE, raw_exports_sensor
+from barometre.publish.asset import PUBLISHED_CONTENT, published_warehouse
+from barometre.publish.publication import current_version
+from barometre.transform.runs import refresh_marts_after_ingest
 from tests.factories import Response, write_limesurvey, write_surveymonkey
 from tests.test_publish import make_working
 
@@ -171,7 +168,8 @@ def test_edition_without_its_export_gets_a_partition_but_no_run(instance, data_d
 def test_first_tick_skips_content_already_ingested(instance, data_dir) -> None:
     # `barometre run` loaded this content (its run carries the fingerprint): the sensor's
     # first tick, with an empty cursor, must not load it again — but a change must.
-    from barometre.automation import CONTENT_TAG, edition_state
+    from barometre.ingest.fingerprint import edition_state
+    from barometre.ingest.runs import CONTENT_TAG
 
     loaded = edition_state(data_dir / "2021").fingerprint
     _finished_run(instance, "ingest_edition", **{CONTENT_TAG: loaded})
@@ -188,13 +186,9 @@ def test_barometre_run_skips_an_edition_loaded_from_the_same_folder_and_seeds(
 ) -> None:
     # `barometre run` loads an edition again only when its folder, the seeds or the
     # warehouse's raw.load_log tell a different story from its last successful load.
-    from barometre.automation import (
-        CONTENT_TAG,
-        SEEDS_TAG,
-        seeds_fingerprint,
-        unchanged_since_last_load,
-    )
-    from barometre.settings import PROJECT_ROOT
+    from barometre.common.settings import PROJECT_ROOT
+    from barometre.ingest.fingerprint import seeds_fingerprint
+    from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
 
     seeds = seeds_fingerprint(PROJECT_ROOT / "seeds")
     state = edition_state(data_dir / "2021")
@@ -376,7 +370,7 @@ def test_failed_checks_leave_the_published_data_untouched(
     sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A blocking dbt test fails: the transform run fails and publishes nothing."""
-    from barometre.publish import publish
+    from barometre.publish.publication import publish
 
     working = tmp_path / "working.duckdb"
     shutil.copy(sample_warehouse, working)
@@ -402,8 +396,8 @@ def test_failed_checks_leave_the_published_data_untouched(
     assert current_version(published_dir) == before
     assert not result.asset_materializations_for_node("published_warehouse")
 
-    from barometre.cli_ops import unchanged_publication_note
-    from barometre.settings import get_settings
+    from barometre.common.settings import get_settings
+    from barometre.serve.cli.publication import unchanged_publication_note
 
     assert f"NOT changed: still version {before.version}" in unchanged_publication_note(
         get_settings()
@@ -414,11 +408,9 @@ def test_failed_checks_leave_the_published_data_untouched(
 
 
 def _cli(args: list[str]) -> int:
-    from barometre import cli_ops
+    from barometre.serve.cli import build_parser
 
-    parser = argparse.ArgumentParser()
-    cli_ops.register(parser.add_subparsers(dest="command"))
-    parsed = parser.parse_args(args)
+    parsed = build_parser().parse_args(args)
     return parsed.func(parsed)
 
 
@@ -449,10 +441,10 @@ def test_new_edition_writes_manifest_and_seed_stubs(
 
 
 def test_surveymonkey_template_parses(tmp_path: Path) -> None:
+    from barometre.common.settings import PROJECT_ROOT
     from barometre.ingest.errors import IngestError
     from barometre.ingest.manifest import load_manifest
-    from barometre.new_edition import create_edition
-    from barometre.settings import PROJECT_ROOT
+    from barometre.ingest.new_edition import create_edition
 
     create_edition(tmp_path, PROJECT_ROOT / "seeds", "2025", "surveymonkey_xlsx")
     with pytest.raises(IngestError, match="missing"):
@@ -462,8 +454,8 @@ def test_surveymonkey_template_parses(tmp_path: Path) -> None:
 def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
     tmp_path: Path,
 ) -> None:
-    from barometre.cli_ops import PREVIOUS_INSTANCE_CONFIG, ensure_instance_config
     from barometre.instance_storage import KeptOpenSqliteEventLogStorage
+    from barometre.serve.cli.instance import PREVIOUS_INSTANCE_CONFIG, ensure_instance_config
 
     home = tmp_path / "dagster"
     home.mkdir()
@@ -491,9 +483,10 @@ def test_instance_config_keeps_the_event_log_open_and_upgrades_an_unedited_file(
 
 
 def test_status_shows_publication_and_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from barometre.cli_ops import ensure_instance_config, published_status
-    from barometre.publish import publish
-    from barometre.settings import get_settings
+    from barometre.common.settings import get_settings
+    from barometre.publish.publication import publish
+    from barometre.serve.cli.instance import ensure_instance_config
+    from barometre.serve.cli.status import published_status
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / "published"))
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
@@ -521,7 +514,7 @@ def test_run_summary_lists_failed_non_blocking_checks() -> None:
         materialize,
     )
 
-    from barometre.cli_ops import warning_lines
+    from barometre.serve.cli.status import warning_lines
 
     @asset(
         check_specs=[

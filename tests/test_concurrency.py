@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.editions import discover_editions
+from barometre.common.settings import PROJECT_ROOT
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.load import load_edition
-from barometre.publish import current_version, publish, storage_header
-from barometre.settings import PROJECT_ROOT
+from barometre.publish.publication import current_version, publish, storage_header
 from tests.conftest import run_dbt
 from tests.test_publish import make_working
 
@@ -65,7 +65,7 @@ while not stop.exists():
 PUBLISH_LOOP = r"""
 import itertools, sys
 from pathlib import Path
-from barometre.publish import publish
+from barometre.publish.publication import publish
 
 first, second, published = (Path(a) for a in sys.argv[1:4])
 print("ready", flush=True)
@@ -76,10 +76,10 @@ for working in itertools.cycle([first, second]):
 PIPELINE = r"""
 import os, subprocess, sys
 from pathlib import Path
-from barometre.editions import discover_editions
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.load import load_edition
-from barometre.publish import publish
-from barometre.settings import get_settings
+from barometre.publish.publication import publish
+from barometre.common.settings import get_settings
 
 working, published = Path(sys.argv[1]), Path(sys.argv[2])
 settings = get_settings()

@@ -16,8 +16,8 @@ from dagster_dbt import DbtProject
 from dagster_dbt.dbt_project import DagsterDbtProjectPreparer
 from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
-from barometre import cli
-from barometre.settings import PROJECT_ROOT, get_settings
+from barometre.common.settings import PROJECT_ROOT, get_settings
+from barometre.serve import cli
 
 
 @pytest.fixture(autouse=True)
@@ -45,17 +45,17 @@ def prepared(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 def test_loading_the_code_never_prepares_even_under_dagster_dev(
     prepared: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import barometre.dbt_project
+    import barometre.transform.dbt_project
 
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
-    importlib.reload(barometre.dbt_project)
+    importlib.reload(barometre.transform.dbt_project)
     monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
-    importlib.reload(barometre.dbt_project)
+    importlib.reload(barometre.transform.dbt_project)
     assert prepared == []
 
 
 def test_a_dbt_file_newer_than_the_manifest_makes_it_stale(tmp_path: Path) -> None:
-    from barometre.dbt_manifest import stale_reason
+    from barometre.transform.dbt_manifest import stale_reason
 
     project = tmp_path / "dbt_project"
     (project / "macros").mkdir(parents=True)
@@ -80,12 +80,13 @@ def test_a_dbt_file_newer_than_the_manifest_makes_it_stale(tmp_path: Path) -> No
 def test_ui_prepares_once_before_dagster_dev_only_when_the_manifest_is_stale(
     stale: str | None, prepared: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import barometre.dbt_manifest
+    import barometre.transform.dbt_manifest
+    from barometre.serve.cli import ui
 
     started: list[list[str]] = []
-    monkeypatch.setattr(barometre.dbt_manifest, "stale_reason", lambda _project: stale)
-    monkeypatch.setattr(cli, "_ensure_dagster_home", lambda _settings: None)
-    monkeypatch.setattr(cli.subprocess, "call", lambda argv, **_kw: started.append(argv) or 0)
+    monkeypatch.setattr(barometre.transform.dbt_manifest, "stale_reason", lambda _project: stale)
+    monkeypatch.setattr(ui, "ensure_instance_config", lambda _dagster_home: None)
+    monkeypatch.setattr(ui.subprocess, "call", lambda argv, **_kw: started.append(argv) or 0)
     assert cli.main(["ui", "--port", "3999"]) == 0
     assert prepared == ([get_settings().dbt_project_dir] if stale else [])
     [argv] = started
@@ -116,5 +117,5 @@ def test_prepare_verb_tells_a_parse_failure_in_one_line(
 def test_makefile_prepares_with_dagster_dbt() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text(encoding="utf-8")
     assert "dagster-dbt project prepare-and-package" in makefile
-    assert "--file orchestration/barometre/dbt_project.py" in makefile
-    assert (PROJECT_ROOT / "orchestration" / "barometre" / "dbt_project.py").is_file()
+    assert "--file orchestration/barometre/transform/dbt_project.py" in makefile
+    assert (PROJECT_ROOT / "orchestration" / "barometre" / "transform" / "dbt_project.py").is_file()

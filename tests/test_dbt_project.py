@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 from tests.conftest import run_dbt
 
 MODELS = PROJECT_ROOT / "models"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 
 SCRIPT = PROJECT_ROOT / "tools" / "debian-package"
 

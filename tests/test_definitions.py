@@ -57,7 +57,7 @@ def test_loading_the_code_location_does_not_import_heavy_libraries() -> None:
 def test_dbt_runs_once_per_run_with_every_test() -> None:
     """One dbt step: core and marts in one `dbt build`, the source tests on the raw tables
     in it too, none in the per-edition ingestion (issue 10 P1)."""
-    from barometre.assets.dbt import DBT_ASSETS
+    from barometre.transform.dbt_assets import DBT_ASSETS
 
     assert len(DBT_ASSETS) == 1
     ingest = defs.resolve_job_def("ingest_edition")
@@ -74,3 +74,33 @@ def test_dbt_runs_once_per_run_with_every_test() -> None:
         "row_contract",
         "no_contract_quarantine",
     }
+
+
+def test_each_stage_declares_its_own_definitions_merged_into_one() -> None:
+    """ingest → validate → transform → publish → serve: each stage's `defs.py` holds its
+    assets, checks, jobs, sensors and schedules; definitions.py merges them (issue 12)."""
+    from dagster import Definitions
+
+    import barometre.definitions as location
+    from barometre.ingest import defs as ingest
+    from barometre.publish import defs as publish
+    from barometre.serve import defs as serve
+    from barometre.transform import defs as transform
+    from barometre.validate import defs as validate
+
+    stages = [ingest.defs, validate.defs, transform.defs, publish.defs, serve.defs]
+    # Dagster finds the code location's one Definitions among the module's globals.
+    assert [v for v in vars(location).values() if isinstance(v, Definitions)] == [defs]
+
+    def names(items) -> list[str]:
+        return sorted(getattr(i, "name", None) or str(i) for i in items or [])
+
+    for kind in ("assets", "asset_checks", "jobs", "sensors", "schedules"):
+        from_stages = [i for stage in stages for i in (getattr(stage, kind) or [])]
+        assert names(from_stages) == names(getattr(defs, kind)), kind
+    assert {k.to_user_string() for a in publish.defs.assets for k in a.keys} == {
+        "published_warehouse"
+    }
+    assert [s.name for s in ingest.defs.sensors] == ["raw_exports_sensor"]
+    assert [s.name for s in ingest.defs.schedules] == ["weekly_refresh"]
+    assert [s.name for s in transform.defs.sensors] == ["refresh_marts_after_ingest"]

@@ -33,9 +33,9 @@ import duckdb
 import pytest
 import yaml
 
-from barometre.editions import discover_editions
+from barometre.common.settings import PROJECT_ROOT
+from barometre.ingest.editions import discover_editions
 from barometre.ingest.load import load_edition
-from barometre.settings import PROJECT_ROOT
 from tests.conftest import run_dbt
 from tests.factories import SEEDS, Response, write_limesurvey, write_surveymonkey
 

@@ -3,7 +3,6 @@ docs/bi-access.md (DuckDB Python, SQLAlchemy through duckdb-engine, Parquet)."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import re
@@ -12,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.export import export_marts
-from barometre.publish import publish
+from barometre.publish.publication import publish
+from barometre.serve.export import export_marts
 
 TRICKY = [
     ('=HYPERLINK("http://evil.example","clic")', -1.5, -3),
@@ -113,12 +112,10 @@ def test_export_command(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from barometre import cli_ops
+    from barometre.serve.cli import build_parser
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published.parent))
-    parser = argparse.ArgumentParser()
-    cli_ops.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["export", "--out", str(tmp_path / "x"), "--format", "csv"])
+    args = build_parser().parse_args(["export", "--out", str(tmp_path / "x"), "--format", "csv"])
     assert args.func(args) == 0
     assert (tmp_path / "x" / "csv" / "mart_cells.csv").is_file()
     assert not (tmp_path / "x" / "parquet").exists()

@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from barometre.common.settings import PROJECT_ROOT
 from barometre.ingest.load import load_edition
-from barometre.settings import PROJECT_ROOT
 from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.slow

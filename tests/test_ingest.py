@@ -296,8 +296,8 @@ def test_verification_reads_the_warehouse_and_catches_corruption(
 def test_ingestion_asset_reports_blocking_checks(tmp_path: Path) -> None:
     from dagster import DagsterInstance, materialize
 
-    from barometre.assets.ingestion import raw_edition
-    from barometre.resources import WarehouseResource
+    from barometre.common.resources import WarehouseResource
+    from barometre.ingest.assets import raw_edition
 
     lime_2021(tmp_path)
     with DagsterInstance.ephemeral() as instance:

@@ -10,11 +10,11 @@ import jsonschema
 import pytest
 import yaml
 
-from barometre.automation import edition_state
+from barometre.common.settings import PROJECT_ROOT
+from barometre.ingest.fingerprint import edition_state
 from barometre.ingest.manifest import read_manifest
 from barometre.ingest.manifest_schema import SCHEMA_PATH, schema_text
-from barometre.new_edition import LAYOUTS, create_edition
-from barometre.settings import PROJECT_ROOT
+from barometre.ingest.new_edition import LAYOUTS, create_edition
 
 SEEDS = PROJECT_ROOT / "seeds"
 SHAPES = {
@@ -64,7 +64,7 @@ def test_template_loads_through_the_model(tmp_path: Path, layout: str) -> None:
 def test_a_template_the_model_refuses_is_never_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from barometre import new_edition
+    from barometre.ingest import new_edition
 
     good = new_edition.template_text("limesurvey_csv")
     monkeypatch.setattr(

@@ -598,7 +598,7 @@ def test_published_file_carries_the_dbt_descriptions(sample_warehouse, tmp_path)
     """persist_docs writes the YAML descriptions as comments; publish carries them over."""
     import duckdb
 
-    from barometre.publish import publish
+    from barometre.publish.publication import publish
 
     described = yml_models(MARTS_DIR)["mart_question_level_distribution"]
     column = {c["name"]: c for c in described["columns"]}["pct_at_level"]

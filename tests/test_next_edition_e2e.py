@@ -28,9 +28,9 @@ import duckdb
 import pytest
 import yaml
 
+from barometre.common.settings import PROJECT_ROOT
 from barometre.ingest.load import load_edition
-from barometre.new_edition import create_edition, new_question_key
-from barometre.settings import PROJECT_ROOT
+from barometre.ingest.new_edition import create_edition, new_question_key
 from barometre_dev.sample.writers import LIMESURVEY_COLUMNS, SURVEYMONKEY_COLUMNS, save_workbook
 from tests.factories import QUALTRICS_COLUMNS
 from tests.project_copy import (
@@ -460,7 +460,9 @@ def _expected_theme_means(questions: list[dict], grid: list[dict]) -> dict[str, 
 def test_a_2023_shaped_edition_in_every_layout_validates_runs_and_matches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
-    from barometre import cli, seed_checks
+    from barometre.serve import cli
+    from barometre.serve.cli import validate
+    from barometre.validate import seed_checks
 
     seeds = seeds_copy(tmp_path)
     settings = temp_settings(tmp_path, seeds)
@@ -489,7 +491,7 @@ def test_a_2023_shaped_edition_in_every_layout_validates_runs_and_matches(
         return cache[digest]
 
     monkeypatch.setattr(seed_checks, "run_seed_checks", checks_once)
-    monkeypatch.setattr(cli, "get_settings", lambda: settings)
+    monkeypatch.setattr(validate, "get_settings", lambda: settings)
 
     for edition, layout in LAYOUTS.items():
         create_edition(settings.data_dir, seeds, edition, layout)

@@ -18,12 +18,12 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from barometre.dbt_failures import read_failures, render
+from barometre.common.settings import PROJECT_ROOT, Settings
 from barometre.ingest.load import load_edition
+from barometre.ingest.new_edition import create_edition, new_question_key
 from barometre.ingest.reference import load_reference
 from barometre.ingest.text import normalize_name, normalize_text
-from barometre.new_edition import create_edition, new_question_key
-from barometre.settings import PROJECT_ROOT, Settings
+from barometre.validate.dbt_failures import read_failures, render
 from tests.factories import SEEDS, Response, write_limesurvey
 from tests.project_copy import (
     append_rows,
@@ -112,7 +112,7 @@ def test_a_cc_resolves_with_its_type_group_and_band() -> None:
 
 
 def test_unknown_collectivity_gets_the_alias_rows_to_add() -> None:
-    from barometre.reference_advice import alias_advice
+    from barometre.ingest.reference_advice import alias_advice
 
     advice = alias_advice(SEEDS, "2021", ["CC Faucigny Glieres (74)", "Zzyzx"])
     assert f"CC Faucigny Glieres (74),{CC_SIREN},," in advice
@@ -169,7 +169,7 @@ def test_sql_wording_folding_matches_python() -> None:
 
 
 def test_a_failing_dbt_test_is_told_with_model_rule_rows_and_fix(tmp_path: Path) -> None:
-    from barometre import cli
+    from barometre.serve.cli import run as cli
 
     warehouse = tmp_path / "w.duckdb"
     con = duckdb.connect(str(warehouse))
@@ -258,7 +258,7 @@ def test_a_failing_dbt_test_is_told_with_model_rule_rows_and_fix(tmp_path: Path)
 
 @pytest.mark.slow
 def test_each_seed_rule_is_refused_with_file_line_and_fix(tmp_path: Path) -> None:
-    from barometre.seed_checks import run_seed_checks
+    from barometre.validate.seed_checks import run_seed_checks
 
     seeds = seeds_copy(tmp_path)
     questions = read_rows(seeds / "questions.csv")
@@ -333,7 +333,8 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
 ) -> None:
     """The issue's first attempt: SEEDS_TODO followed, the 18 reworded questions left out
     of the crosswalk. validate (not dbt, minutes later) refuses; keyed `2023_<code>`, OK."""
-    from barometre import cli
+    from barometre.serve import cli
+    from barometre.serve.cli import validate
 
     seeds = seeds_copy(tmp_path)
     changed = _add_edition(seeds, tmp_path / "stubs", "2023", reworded=18)
@@ -351,7 +352,7 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
         [Response("Bordeaux Métropole", "METRO"), Response(CC_NAME, "CC", answer="A5")],
         manifest_overrides={"edition": "2023"},
     )
-    monkeypatch.setattr(cli, "get_settings", lambda: temp_settings(tmp_path, seeds))
+    monkeypatch.setattr(validate, "get_settings", lambda: temp_settings(tmp_path, seeds))
 
     assert cli.main(["validate", str(folder)]) == 1
     out = capsys.readouterr()
@@ -382,7 +383,7 @@ def test_validate_refuses_the_unkeyed_new_questions_then_accepts_the_convention(
 @pytest.mark.slow
 def test_declared_edition_without_data_is_left_out_and_warned(tmp_path: Path) -> None:
     """2023 is loaded (with a communauté de communes), 2024 only declared in the seeds."""
-    from barometre.status import warehouse_summary
+    from barometre.serve.status import warehouse_summary
 
     seeds = seeds_copy(tmp_path)
     _add_edition(seeds, tmp_path / "stubs", "2023")

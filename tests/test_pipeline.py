@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 from tests.factories import Response, seed_questions, write_limesurvey
 
 BAROMETRE = str(Path(sys.executable).with_name("barometre"))
@@ -69,7 +69,8 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     # content it loaded (so the sensor's first tick does not load it again).
     from dagster import DagsterInstance, RunsFilter
 
-    from barometre.automation import CONTENT_TAG, edition_state
+    from barometre.ingest.fingerprint import edition_state
+    from barometre.ingest.runs import CONTENT_TAG
 
     with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
         runs = instance.get_runs(RunsFilter(job_name="ingest_edition"))

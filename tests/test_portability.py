@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from barometre.settings import PROJECT_ROOT, get_settings
+from barometre.common.settings import PROJECT_ROOT, get_settings
 from tests.portability import engine_specific, scan
 
 DBT_PROJECT = PROJECT_ROOT / "dbt_project"
@@ -122,7 +122,7 @@ def test_the_project_compiles_for_each_adapter_without_foreign_sql(
     if adapter == "postgres":
         # An incremental model (core.fct_answers) asks the server whether it exists
         # when it compiles: the throw-away cluster answers.
-        from barometre.postgres.connection import DBT_ENV, connection_params
+        from barometre.engines.postgres.connection import DBT_ENV, connection_params
 
         dsn = request.getfixturevalue("pg_dsn")
         env.update({DBT_ENV[k]: v for k, v in connection_params(dsn).items()})

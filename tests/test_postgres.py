@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -80,7 +80,7 @@ def _run_on_server(pg_dsn: str, home: Path) -> dict[str, str]:
 
 
 def _connect(dsn: str) -> Any:
-    from barometre.postgres.connection import connect
+    from barometre.engines.postgres.connection import connect
 
     return connect(dsn, autocommit=True)
 
@@ -170,7 +170,7 @@ def test_bi_reader_reads_the_marts_and_nothing_else(pg_run: dict[str, str]) -> N
 
 
 def test_a_failed_copy_leaves_the_earlier_raw_rows(pg_run: dict[str, str]) -> None:
-    from barometre.postgres.raw import push_edition
+    from barometre.engines.postgres.raw import push_edition
 
     dsn = pg_run["BAROMETRE_PG_DSN"]
     pg = _connect(dsn)
@@ -196,7 +196,7 @@ def test_a_failed_copy_leaves_the_earlier_raw_rows(pg_run: dict[str, str]) -> No
 
 
 def test_publishing_with_nothing_built_keeps_the_publication(pg_run: dict[str, str]) -> None:
-    from barometre.postgres.publish import ServerPublishError, publish_marts
+    from barometre.engines.postgres.publish import ServerPublishError, publish_marts
 
     dsn = pg_run["BAROMETRE_PG_DSN"]
     pg = _connect(dsn)
@@ -289,7 +289,7 @@ def test_export_reads_the_servers_publication(pg_run: dict[str, str], tmp_path: 
 
 
 def test_export_without_a_publication_on_the_server_is_refused(pg_dsn: str, tmp_path: Path) -> None:
-    from barometre.postgres.connection import connect
+    from barometre.engines.postgres.connection import connect
 
     with connect(pg_dsn, autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS nothing_published")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from barometre.postgres.connection import (
+from barometre.common.settings import get_settings
+from barometre.engines.postgres.connection import (
     ServerError,
     connect,
     connection_params,
     export_dbt_environment,
 )
-from barometre.settings import get_settings
 
 BAROMETRE = str(Path(sys.executable).with_name("barometre"))
 

@@ -1,7 +1,7 @@
 """Publishing on the PostgreSQL server while BI reads (slow; a throw-away cluster).
 
 A reader logged in with role bi_reader queries the marts in a loop while the marts are
-published again and again (barometre.postgres.publish.publish_marts: marts_build
+published again and again (barometre.engines.postgres.publish.publish_marts: marts_build
 swapped into marts in one transaction). Every query must succeed (no missing table, no
 permission refused between the swap and the grants) and see one whole publication:
 every row of a mart from the same build, the full row count, and the two marts of one
@@ -37,7 +37,7 @@ def _with_dbname(dsn: str, dbname: str, user: str | None = None) -> str:
 
 @pytest.fixture
 def swap_dsn(pg_dsn: str) -> Iterator[str]:
-    from barometre.postgres.connection import connect
+    from barometre.engines.postgres.connection import connect
 
     with connect(pg_dsn, autocommit=True) as admin:
         admin.execute("DROP DATABASE IF EXISTS swap_readers")
@@ -53,7 +53,7 @@ def swap_dsn(pg_dsn: str) -> Iterator[str]:
 
 def _build(dsn: str, generation: int) -> None:
     """What dbt leaves before publishing: the marts of one build in marts_build."""
-    from barometre.postgres.connection import connect
+    from barometre.engines.postgres.connection import connect
 
     with connect(dsn) as pg:
         pg.execute("CREATE SCHEMA marts_build")
@@ -85,8 +85,8 @@ def _read(reader: Any, seen: list[tuple[int, int]], errors: list[str], stop: thr
 
 
 def test_a_bi_reader_never_sees_a_missing_or_half_published_mart(swap_dsn: str) -> None:
-    from barometre.postgres.connection import connect
-    from barometre.postgres.publish import publish_marts
+    from barometre.engines.postgres.connection import connect
+    from barometre.engines.postgres.publish import publish_marts
 
     _build(swap_dsn, 0)
     publish_marts(swap_dsn, run_id="generation-0")
@@ -116,8 +116,8 @@ def test_bi_users_views_go_with_the_previous_marts_functions_stay(swap_dsn: str)
     """What docs/scaling.md tells BI users: a view on the marts is dropped at the next
     publication (it depends on the previous tables); a SQL function whose body is a
     string resolves the marts' names when called, so it survives and reads the new ones."""
-    from barometre.postgres.connection import connect
-    from barometre.postgres.publish import publish_marts
+    from barometre.engines.postgres.connection import connect
+    from barometre.engines.postgres.publish import publish_marts
 
     _build(swap_dsn, 1)
     publish_marts(swap_dsn)

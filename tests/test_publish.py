@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre import publish as publishing
-from barometre.publish import (
+from barometre.publish import publication as publishing
+from barometre.publish.publication import (
     PUBLISHED_REFERENCE_TABLES,
     STORAGE_VERSION_NUMBER,
     PublishError,

@@ -18,10 +18,10 @@ import duckdb
 import pytest
 from dagster import AssetChecksDefinition, AssetCheckSeverity, AssetKey
 
-from barometre.quality.checks import QUALITY_CHECKS, check_result
-from barometre.quality.facts import EditionScale, WarehouseFacts
-from barometre.quality.offline import make_offline, remote_assets, rewrite_page
-from barometre.quality.results import (
+from barometre.validate.checks import QUALITY_CHECKS, check_result
+from barometre.validate.facts import EditionScale, WarehouseFacts
+from barometre.validate.offline import make_offline, remote_assets, rewrite_page
+from barometre.validate.results import (
     FAILED,
     NOT_BUILT,
     PASSED,
@@ -29,7 +29,7 @@ from barometre.quality.results import (
     QualityReport,
     SuiteResult,
 )
-from barometre.quality.suites import (
+from barometre.validate.suites import (
     ERROR,
     SUITE_NAMES,
     TARGETS,
@@ -69,7 +69,7 @@ def _validate_tiny(session, gx, expectations):
 def test_gx_sees_every_row_and_releases_the_file(tiny_duckdb: Path) -> None:
     import great_expectations as gx
 
-    from barometre.quality.gx_duckdb import duckdb_gx
+    from barometre.validate.gx_duckdb import duckdb_gx
 
     con = duckdb.connect(str(tiny_duckdb), read_only=True)
     n_rows, n_null = con.execute("select count(*), count(*) - count(y) from s.t").fetchone()
@@ -105,7 +105,7 @@ def test_gx_sees_every_row_and_releases_the_file(tiny_duckdb: Path) -> None:
 def test_a_context_opens_one_session_after_another(tiny_duckdb: Path) -> None:
     """The session set-up every target shares (sql_gx) removes its datasource on exit:
     the same GX context (the Data Docs run's) can open the next session."""
-    from barometre.quality.gx_duckdb import DATASOURCE_NAME, duckdb_gx, ephemeral_context
+    from barometre.validate.gx_duckdb import DATASOURCE_NAME, duckdb_gx, ephemeral_context
 
     context = ephemeral_context()
     for _ in range(2):
@@ -116,7 +116,7 @@ def test_a_context_opens_one_session_after_another(tiny_duckdb: Path) -> None:
 
 
 def test_gx_never_writes_the_warehouse(tiny_duckdb: Path) -> None:
-    from barometre.quality.gx_duckdb import duckdb_gx
+    from barometre.validate.gx_duckdb import duckdb_gx
 
     with duckdb_gx(tiny_duckdb) as session, pytest.raises(Exception, match="read-only"):
         session.query("create table s.written as select 1 as x")
@@ -135,7 +135,7 @@ def test_without_the_workaround_gx_loses_rows(tiny_duckdb: Path) -> None:
     `GxDuckDB.persist` can go."""
     import great_expectations as gx
 
-    from barometre.quality.gx_duckdb import connect_read_only, ephemeral_context
+    from barometre.validate.gx_duckdb import connect_read_only, ephemeral_context
 
     context = ephemeral_context()
     datasource = context.data_sources.add_sql(
@@ -295,7 +295,7 @@ def test_quality_checks_guard_their_assets_and_block_on_errors() -> None:
 
 def test_checks_module_does_not_import_great_expectations() -> None:
     code = (
-        "import sys, barometre.quality.checks, barometre.quality.validate; "
+        "import sys, barometre.validate.checks, barometre.validate.gx_run; "
         "assert 'great_expectations' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -378,7 +378,7 @@ def _corrupt(warehouse: Path, *statements: str) -> None:
 def sample_report(
     sample_warehouse: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> QualityReport:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     docs = tmp_path_factory.mktemp("data-docs")
     return run_warehouse_expectations(sample_warehouse, docs)
@@ -436,7 +436,7 @@ def test_data_docs_are_built_and_offline_clean(sample_report: QualityReport) -> 
 def test_row_counts_through_gx_equal_duckdb(sample_warehouse: Path) -> None:
     import great_expectations as gx
 
-    from barometre.quality.gx_duckdb import duckdb_gx
+    from barometre.validate.gx_duckdb import duckdb_gx
 
     con = duckdb.connect(str(sample_warehouse), read_only=True)
     n_rows = con.execute("select count(*) from core.fct_answers").fetchone()[0]
@@ -458,7 +458,7 @@ def test_row_counts_through_gx_equal_duckdb(sample_warehouse: Path) -> None:
 def test_a_share_of_150_fails_the_share_expectations(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -497,7 +497,7 @@ def test_sums_that_do_not_add_up_fail_dbt_not_gx(sample_warehouse: Path, tmp_pat
     """The arithmetic of the distribution mart (rounded percentages within the edition's
     rounding bound and summing to pct_sum, a share for each level of the scale) is dbt's
     singular test, not a GX expectation: one home per rule (docs/data-quality.md)."""
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
     from tests.conftest import run_dbt
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
@@ -528,7 +528,7 @@ def test_sums_that_do_not_add_up_fail_dbt_not_gx(sample_warehouse: Path, tmp_pat
 def test_losing_a_type_fails_respondents_per_edition_and_group(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -568,7 +568,7 @@ def test_losing_a_type_fails_respondents_per_edition_and_group(
 def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     con = duckdb.connect(str(broken), read_only=True)
@@ -598,7 +598,7 @@ def test_a_level_beyond_the_edition_scale_fails_that_edition_only(
 
 @pytest.mark.slow
 def test_a_missing_mart_is_not_built_never_passed(sample_warehouse: Path, tmp_path: Path) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(broken, "drop table marts.mart_theme_maturity")
@@ -620,8 +620,8 @@ def test_checks_run_in_dagster(
 ) -> None:
     from dagster import AssetSelection, AssetSpec, DagsterInstance, Definitions, define_asset_job
 
-    import barometre.quality.checks as checks
-    from barometre.resources import WarehouseResource
+    import barometre.validate.checks as checks
+    from barometre.common.resources import WarehouseResource
 
     monkeypatch.setattr(checks, "DOCS_DIR", tmp_path / "data-docs")
     keys = {AssetKey(list(t.asset_key)) for t in TARGETS}
@@ -656,7 +656,7 @@ def test_checks_run_in_dagster(
 def test_restricted_failures_are_counted_never_listed_per_respondent(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     broken = _copy(sample_warehouse, tmp_path / "wh")
     _corrupt(
@@ -689,7 +689,7 @@ def test_restricted_failures_are_counted_never_listed_per_respondent(
 def test_fact_suite_validates_only_the_editions_whose_build_mark_changed(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
-    from barometre.quality.validate import run_warehouse_expectations
+    from barometre.validate.gx_run import run_warehouse_expectations
 
     warehouse, docs = _copy(sample_warehouse, tmp_path / "wh"), tmp_path / "docs"
 

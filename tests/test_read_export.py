@@ -91,12 +91,12 @@ def test_write_refuses_a_count_mismatch_in_the_bookkeeping(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Defence in depth: the check inside the write transaction, from raw.load_log."""
-    stage = load._stage_edition
+    stage = load.stage_edition
 
     def miscounted(*args):
         return [(f, sha, read, counted + 1) for f, sha, read, counted in stage(*args)]
 
-    monkeypatch.setattr(load, "_stage_edition", miscounted)
+    monkeypatch.setattr(load, "stage_edition", miscounted)
     warehouse = tmp_path / "w.duckdb"
     with pytest.raises(IngestError) as caught:
         load_edition(lime(tmp_path), warehouse, SEEDS)

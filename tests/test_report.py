@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.publish import publish
-from barometre.report import queries
-from barometre.report.build import ReportError, build_report
-from barometre.report.page import SECRET, fr_points, pct_half_up, render_page
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
+from barometre.publish.publication import publish
+from barometre.serve.report import queries
+from barometre.serve.report.build import ReportError, build_report
+from barometre.serve.report.page import SECRET, fr_points, pct_half_up, render_page
 
 CANARY = "Métropole Canari"
 """A respondent name that exists only in the working file's restricted schema."""
@@ -458,7 +458,7 @@ def test_report_is_self_contained_and_built_from_the_published_copy_only(
 def test_an_edition_is_rendered_again_only_when_its_figures_changed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import barometre.report.page as page_module
+    import barometre.serve.report.page as page_module
 
     working = write_small_working(tmp_path / "working.duckdb")
     published_dir, out = tmp_path / "published", tmp_path / "site"
@@ -563,7 +563,7 @@ def test_report_asset_writes_every_published_edition(
 ) -> None:
     from dagster import materialize
 
-    from barometre.assets.report import barometre_report
+    from barometre.serve.report.asset import barometre_report
 
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published))
     monkeypatch.setenv("BAROMETRE_REPORT_DIR", str(tmp_path / "asset-out"))
@@ -583,7 +583,7 @@ def test_report_asset_writes_every_published_edition(
 
 def test_code_location_does_not_import_the_chart_libraries() -> None:
     probe = (
-        "import sys; import barometre.definitions, barometre.cli; "
+        "import sys; import barometre.definitions, barometre.serve.cli; "
         "print(sorted(m for m in ('altair', 'vl_convert') "
         "if m in sys.modules))"
     )

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from dagster import Definitions, asset
 
-from barometre.resources import WarehouseResource
-from barometre.settings import ENV_DATA_DIR, ENV_MAX_BAD_SHARE, ENV_WAREHOUSE
+from barometre.common.resources import WarehouseResource
+from barometre.common.settings import ENV_DATA_DIR, ENV_MAX_BAD_SHARE, ENV_WAREHOUSE
 
 
 def test_unset_fields_follow_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

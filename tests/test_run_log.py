@@ -6,7 +6,7 @@ import io
 import sys
 from pathlib import Path
 
-from barometre.run_log import captured, new_log_path
+from barometre.common.run_log import captured, new_log_path
 
 
 def test_log_keeps_everything_terminal_gets_the_essentials(tmp_path: Path, monkeypatch) -> None:

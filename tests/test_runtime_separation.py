@@ -8,7 +8,7 @@ import ast
 import subprocess
 import sys
 
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
 
 RUNTIME = PROJECT_ROOT / "orchestration" / "barometre"
 DEV = "barometre_dev"
@@ -49,7 +49,7 @@ class Refuse:
         return None
 
 sys.meta_path.insert(0, Refuse())
-import barometre.cli
+import barometre.serve.cli
 import barometre.definitions
 assert not any(m.startswith("barometre_dev") for m in sys.modules)
 print(len(barometre.definitions.defs.resolve_all_job_defs()))

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from barometre import cli_ops, dbt_failures
-from barometre.cli import main
+from barometre.common.settings import PROJECT_ROOT
 from barometre.ingest.errors import IngestError
+from barometre.ingest.new_edition import create_edition
 from barometre.ingest.reference import read_seed, seed_rows
-from barometre.new_edition import create_edition
-from barometre.reference_advice import declared_editions
-from barometre.settings import PROJECT_ROOT
+from barometre.ingest.reference_advice import declared_editions
+from barometre.serve.cli import main
+from barometre.serve.cli import new_edition as new_edition_cli
+from barometre.validate import dbt_failures
 from tests.factories import SEEDS
 from tests.project_copy import seeds_copy, temp_settings
 
@@ -102,7 +103,7 @@ def test_new_edition_with_a_missing_seed_says_which_and_writes_nothing(
         create_edition(tmp_path / "raw", seeds, "2031", "limesurvey_csv")
     assert not (tmp_path / "raw" / "2031").exists()
 
-    monkeypatch.setattr(cli_ops, "get_settings", lambda: temp_settings(tmp_path, seeds))
+    monkeypatch.setattr(new_edition_cli, "get_settings", lambda: temp_settings(tmp_path, seeds))
     assert main(["new-edition", "2031", "--layout", "limesurvey_csv"]) == 1
     err = capsys.readouterr().err
     assert "question_crosswalk.csv" in err and "seed file is missing" in err

@@ -6,7 +6,7 @@ folder of an earlier one is incremental and ends with the same tables as a full 
 Not yet on Spark: the linked-cell suppression (int_subject_maturity__segmented, so the
 theme and transverse maturity marts and their tests): Spark's analyzer takes minutes
 per pass to resolve its chained passes (docs/scaling.md). Every Spark build leaves that
-model and everything downstream out (barometre.spark.build.NOT_YET_ON_SPARK), and this
+model and everything downstream out (barometre.engines.spark.build.NOT_YET_ON_SPARK), and this
 test checks that exactly those two marts are missing, so a change that makes them
 build, or loses another, fails here.
 
@@ -27,8 +27,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.settings import ENV_WAREHOUSE
-from barometre.spark.build import marts_parquet_glob
+from barometre.common.settings import ENV_WAREHOUSE
+from barometre.engines.spark.build import marts_parquet_glob
 
 pytestmark = pytest.mark.spark
 
@@ -116,7 +116,7 @@ def _build_fact_only(raw: Path, work: Path) -> None:
     models outside the selection, which do not exist in this work folder."""
     code = (
         "import sys; from pathlib import Path; "
-        "from barometre.spark.build import build_on_spark; "
+        "from barometre.engines.spark.build import build_on_spark; "
         "b = build_on_spark(Path(sys.argv[1]), Path(sys.argv[2]), "
         "dbt_args=['--select', '+fct_answers', '--indirect-selection', 'cautious']); "
         "print(b.seconds, b.failures); sys.exit(0 if b.success else 1)"

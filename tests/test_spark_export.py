@@ -9,9 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.spark import build as spark_build
-from barometre.spark.cli import cmd_spark_build
-from barometre.spark.raw_parquet import export_raw_parquet
+from barometre.engines.spark import build as spark_build
+from barometre.engines.spark.raw_parquet import export_raw_parquet
+from barometre.serve.cli.spark import cmd_spark_build
 
 LEFT_OUT = "int_subject_maturity__segmented+"
 

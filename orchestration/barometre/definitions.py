@@ -1,49 +1,31 @@
-"""The Dagster code location: one Definitions for the whole warehouse."""
+"""The Dagster code location: one Definitions for the whole warehouse.
+
+Each stage declares its own (`<stage>/defs.py`: assets, checks, jobs, sensors,
+schedules, and the resources only it uses); they are merged here with the resource every
+stage shares. The stage modules are imported as modules, never their `defs` objects, so
+this module holds exactly one Definitions for Dagster to find.
+"""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
-from dagster_dbt import DbtCliResource
+from dagster import Definitions
 
-from barometre.assets.dbt import DBT_ASSETS, dbt_project
-from barometre.assets.ingestion import raw_edition, survey_exports
-from barometre.assets.report import barometre_report
-from barometre.automation import (
-    AUTOMATION_SCHEDULES,
-    AUTOMATION_SENSORS,
-    WRITER_TAGS,
-    published_warehouse,
-    transform_job,
-)
-from barometre.quality.checks import QUALITY_CHECKS
-from barometre.resources import WarehouseResource
-from barometre.settings import export_environment, get_settings
+from barometre.common.resources import WarehouseResource
+from barometre.common.settings import export_environment, get_settings
+from barometre.ingest import defs as ingest
+from barometre.publish import defs as publish
+from barometre.serve import defs as serve
+from barometre.transform import defs as transform
+from barometre.validate import defs as validate
 
 # dbt's profile reads BAROMETRE_WAREHOUSE: make sure it is set to the resolved path.
-_settings = get_settings()
-export_environment(_settings)
+export_environment(get_settings())
 
-ingest_edition_job = define_asset_job(
-    "ingest_edition",
-    # The raw tables with their own checks only: the dbt source tests on them (asset
-    # checks of the dbt assets) run once in the `transform` build, not in a dbt
-    # invocation of their own after each edition.
-    selection=AssetSelection.assets(raw_edition).without_checks()
-    | AssetSelection.checks(raw_edition),
-    description="Load one edition's exports into schema raw (partition = edition).",
-    run_tags=WRITER_TAGS,
-)
-
-defs = Definitions(
-    assets=[survey_exports, raw_edition, *DBT_ASSETS, published_warehouse, barometre_report],
-    asset_checks=QUALITY_CHECKS,
-    jobs=[ingest_edition_job, transform_job],
-    sensors=AUTOMATION_SENSORS,
-    schedules=AUTOMATION_SCHEDULES,
-    resources={
-        "warehouse": WarehouseResource(),
-        "dbt": DbtCliResource(
-            project_dir=dbt_project, dbt_executable=str(_settings.dbt_executable)
-        ),
-    },
+defs = Definitions.merge(
+    ingest.defs,
+    validate.defs,
+    transform.defs,
+    publish.defs,
+    serve.defs,
+    Definitions(resources={"warehouse": WarehouseResource()}),
 )

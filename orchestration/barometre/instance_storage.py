@@ -17,7 +17,7 @@ events, never corrupt the file. After storing an event it touches the run's data
 file, so that a UI watching the run live (it watches that file) still sees it change,
 as it did when each close checkpointed the WAL into it.
 
-DAGSTER_HOME/dagster.yaml selects it (barometre.cli_ops.INSTANCE_CONFIG).
+DAGSTER_HOME/dagster.yaml selects it (barometre.serve.cli.instance.INSTANCE_CONFIG).
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from barometre import limits
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
+from barometre.ingest import limits
 
 
 def test_every_limit_is_in_the_validation_docs() -> None:

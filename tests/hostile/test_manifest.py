@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from barometre.automation import edition_state
-from barometre.cli import main
 from barometre.ingest.columns import plan_columns
 from barometre.ingest.errors import IngestError
+from barometre.ingest.fingerprint import edition_state
 from barometre.ingest.load import load_edition
 from barometre.ingest.manifest import load_manifest
 from barometre.ingest.reference import load_reference
+from barometre.serve.cli import main
 from tests.factories import LIMESURVEY_MANIFEST, SEEDS, Response, write_limesurvey
 
 SECRET = "root:x:0:0:SECRET-LINE-OF-THE-TARGET"

@@ -19,16 +19,16 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre import cli
-from barometre.publish import check_publication, current_version, publish
-from barometre.settings import PROJECT_ROOT
+from barometre.common.settings import PROJECT_ROOT
+from barometre.publish.publication import check_publication, current_version, publish
+from barometre.serve import cli
 from tests.factories import Response, write_limesurvey
 from tests.test_publish import make_working
 
 HOLD = r"""
 import sys, time
 from pathlib import Path
-from barometre.writer_lock import writer_lock
+from barometre.common.writer_lock import writer_lock
 
 with writer_lock(Path(sys.argv[1]), "barometre run --edition 2021"):
     print("held", flush=True)
@@ -105,8 +105,8 @@ def test_second_writer_refuses_in_one_line_naming_the_holder(env, holder, capsys
 def test_dagster_steps_take_the_lock_and_fail_cleanly(env, holder) -> None:
     from dagster import materialize
 
-    from barometre.automation import published_warehouse
-    from barometre.resources import WarehouseResource
+    from barometre.common.resources import WarehouseResource
+    from barometre.publish.asset import published_warehouse
 
     result = materialize(
         [published_warehouse],
@@ -121,7 +121,7 @@ def test_dagster_steps_take_the_lock_and_fail_cleanly(env, holder) -> None:
 
 
 def test_lock_is_reentrant_and_released(env) -> None:
-    from barometre.writer_lock import WarehouseBusy, read_holder, writer_lock
+    from barometre.common.writer_lock import WarehouseBusy, read_holder, writer_lock
 
     with writer_lock(env["warehouse"], "outer"), writer_lock(env["warehouse"], "inner"):
         assert read_holder(env["warehouse"]).command == "outer"
@@ -138,7 +138,7 @@ def test_an_inner_holder_closed_after_the_outer_one_is_harmless(env) -> None:
     # closes it after `barometre run` released the lock (the CI failure of session 2).
     import contextlib
 
-    from barometre.writer_lock import writer_lock
+    from barometre.common.writer_lock import writer_lock
 
     outer = contextlib.ExitStack()
     outer.enter_context(writer_lock(env["warehouse"], "outer"))
@@ -156,7 +156,7 @@ def test_an_inner_holder_closed_after_the_outer_one_is_harmless(env) -> None:
 
 
 def test_run_summary_is_derived_from_the_load_log() -> None:
-    from barometre.cli import _ingest_outcome
+    from barometre.serve.cli.run import _ingest_outcome
 
     old = (("export.csv", "aa", "2025-01-01 10:00:00"),)
     new = (("export.csv", "bb", "2025-02-01 10:00:00"),)
@@ -197,7 +197,7 @@ class _FullDisk:
 
 
 def test_full_disk_stops_the_log_not_the_run(tmp_path: Path, monkeypatch, capfd) -> None:
-    from barometre import run_log
+    from barometre.common import run_log
 
     monkeypatch.setattr(run_log, "_open_log", lambda _path: _FullDisk())
     log = run_log.new_log_path(tmp_path / "logs")
@@ -215,7 +215,7 @@ def test_full_disk_stops_the_log_not_the_run(tmp_path: Path, monkeypatch, capfd)
 
 
 def test_full_disk_while_publishing_changes_nothing(env, monkeypatch, capsys) -> None:
-    from barometre import publish as publishing
+    from barometre.publish import publication as publishing
 
     before = _snapshot(publish(env["warehouse"], env["published"]).published_dir)
 
@@ -238,7 +238,7 @@ def test_full_disk_while_publishing_changes_nothing(env, monkeypatch, capsys) ->
 
 
 def test_os_errors_reach_the_user_as_one_line(env, monkeypatch, capsys) -> None:
-    from barometre import status
+    from barometre.serve import status
 
     def full(_warehouse) -> str:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "/data/warehouse/x.duckdb")
@@ -311,8 +311,8 @@ def test_damaged_publication_is_reported_then_repaired(
     assert error.startswith("error: nothing exported: the published state is damaged: ")
     assert not (tmp_path / "out").exists()
 
-    from barometre.cli_ops import unchanged_publication_note
-    from barometre.settings import get_settings
+    from barometre.common.settings import get_settings
+    from barometre.serve.cli.publication import unchanged_publication_note
 
     assert "the published state is damaged" in unchanged_publication_note(get_settings())
 
@@ -423,8 +423,8 @@ def _ingest_export_named_after_a_person(
     (success, the run's whole event log as text, the warehouse)."""
     from dagster import DagsterInstance, materialize
 
-    from barometre.assets.ingestion import raw_edition
-    from barometre.resources import WarehouseResource
+    from barometre.common.resources import WarehouseResource
+    from barometre.ingest.assets import raw_edition
 
     folder = write_limesurvey(tmp_path / "raw" / "2021", [response])
     (folder / "export.csv").rename(folder / "jean-dupont-export.csv")
@@ -469,9 +469,9 @@ def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
 
 
 def test_working_files_are_owner_only_published_ones_readable(env, tmp_path) -> None:
-    from barometre.cli_ops import ensure_instance_config
-    from barometre.run_log import captured, new_log_path
-    from barometre.writer_lock import lock_path, writer_lock
+    from barometre.common.run_log import captured, new_log_path
+    from barometre.common.writer_lock import lock_path, writer_lock
+    from barometre.serve.cli.instance import ensure_instance_config
 
     old = os.umask(0o022)
     try:
@@ -564,7 +564,7 @@ def test_an_interrupt_swallowed_by_dagster_is_still_seen() -> None:
     # landing there would be lost and `barometre run` would go on to the next phase.
     from dagster._utils.interrupts import capture_interrupts
 
-    from barometre.interrupt_watch import InterruptWatch
+    from barometre.common.interrupt_watch import InterruptWatch
 
     with InterruptWatch() as watch:
         assert not watch.received()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from barometre.limits import INGEST_MEMORY
+from barometre.ingest.limits import INGEST_MEMORY
 
 
 @contextmanager

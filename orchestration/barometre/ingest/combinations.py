@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from barometre.limits import CONTRACT_BATCH
-from barometre.one_row import one_row
+from barometre.common.one_row import one_row
+from barometre.ingest.limits import CONTRACT_BATCH
 
 if TYPE_CHECKING:
     import pandera.pandas as pa

@@ -1,7 +1,7 @@
 """The edition manifest: all the ingester needs to know of one edition, as a typed model.
 
 `Manifest` (pydantic) is the one definition of `manifest.yml`: ingestion, the Dagster
-sensor (automation.py) and the `new-edition` templates all read it through
+sensor (ingest/fingerprint.py) and the `new-edition` templates all read it through
 `load_manifest`/`parse_manifest`, the sample generator writes its manifests through
 `Manifest.to_yaml`, and docs/manifest.schema.json is generated from it
 (`python -m barometre.ingest.manifest_schema`). Format: docs/adding-an-edition.md.
@@ -32,9 +32,9 @@ from pydantic import (
 )
 
 from barometre.ingest.errors import IngestError
+from barometre.ingest.limits import HEADER_ROWS, PATTERN_CHARS
 from barometre.ingest.read_export import ReadSpec
 from barometre.ingest.safe_yaml import load_yaml
-from barometre.limits import HEADER_ROWS, PATTERN_CHARS
 
 MANIFEST_NAME = "manifest.yml"
 SCHEMA_HINT = "fix manifest.yml; its format is in docs/adding-an-edition.md"

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from barometre.common.settings import PROJECT_ROOT
 from barometre.ingest.manifest import Manifest
-from barometre.settings import PROJECT_ROOT
 
 SCHEMA_PATH = PROJECT_ROOT / "docs" / "manifest.schema.json"
 

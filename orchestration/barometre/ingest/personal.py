@@ -20,7 +20,7 @@ date cell), and name export files after themselves. This module is the one home 
 
 from __future__ import annotations
 
-from barometre.one_row import one_row
+from barometre.common.one_row import one_row
 
 PERSONAL_PATTERNS: tuple[tuple[str, str], ...] = (
     ("email", r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"),

@@ -18,8 +18,8 @@ import numpy as np
 
 from barometre.ingest.bounded import out_of_memory
 from barometre.ingest.errors import IngestError
+from barometre.ingest.limits import MAX_FIELD_CHARS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 from barometre.ingest.read_export import ExportTable, ReadSpec, finish, header_of, positional_name
-from barometre.limits import MAX_FIELD_CHARS, MAX_HEADER_BYTES, MAX_LINE_BYTES
 
 _CHUNK = 1 << 20  # bytes per step: a few MiB of numpy arrays at most
 _ENCODING_HINT = "set `encoding:` in manifest.yml to the file's encoding (utf-8, latin-1)"

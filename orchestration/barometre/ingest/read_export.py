@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from barometre.common.one_row import one_row
 from barometre.ingest.errors import IngestError
-from barometre.limits import MAX_COLUMNS, MAX_FIELD_CHARS, MAX_HEADER_ROWS
-from barometre.one_row import one_row
+from barometre.ingest.limits import MAX_COLUMNS, MAX_FIELD_CHARS, MAX_HEADER_ROWS
 
 if TYPE_CHECKING:  # the manifest (so the code location) imports ReadSpec: no duckdb there
     import duckdb

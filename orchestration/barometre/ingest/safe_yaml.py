@@ -4,7 +4,7 @@ PyYAML's SafeLoader builds no arbitrary objects, but it follows aliases: a 1 KB
 "billion laughs" document (anchors referencing anchors) expands to billions of values
 in whatever walks the result, and deep nesting exhausts the recursion stack. The loader
 below counts while composing, before anything is built: aliases, values once aliases
-are expanded, and nesting depth. Each bound is a named limit (barometre/limits.py).
+are expanded, and nesting depth. Each bound is a named limit (barometre/ingest/limits.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from barometre.ingest.errors import IngestError
-from barometre.limits import MANIFEST_BYTES, YAML_ALIASES, YAML_DEPTH, YAML_NODES, Limit
+from barometre.ingest.limits import MANIFEST_BYTES, YAML_ALIASES, YAML_DEPTH, YAML_NODES, Limit
 
 _HINT = "write the values out plainly (a manifest needs no anchors, aliases or deep nesting)"
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
+from barometre.common.one_row import one_row
 from barometre.ingest.bounded import bounded_connection
 from barometre.ingest.combinations import failing_combinations
 from barometre.ingest.reference import load_reference
-from barometre.one_row import one_row
 
 
 def _sql_str(value: str) -> str:

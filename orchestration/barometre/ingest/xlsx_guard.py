@@ -23,7 +23,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from barometre.ingest.errors import IngestError
-from barometre.limits import (
+from barometre.ingest.limits import (
     MAX_COLUMNS,
     MAX_LINE_BYTES,
     MAX_ROWS,

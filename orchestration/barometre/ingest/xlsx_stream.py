@@ -28,8 +28,8 @@ from xml.etree.ElementTree import Element, fromstring
 from defusedxml import ElementTree as SafeET
 
 from barometre.ingest.errors import IngestError
+from barometre.ingest.limits import MAX_COLUMNS
 from barometre.ingest.xlsx_guard import SheetScan, column_number
-from barometre.limits import MAX_COLUMNS
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _T = f"{_MAIN}t"

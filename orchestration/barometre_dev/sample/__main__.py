@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from barometre.settings import PROJECT_ROOT, get_settings
+from barometre.common.settings import PROJECT_ROOT, get_settings
 
 from .benchmark import (
     DEFAULT_EDITIONS,

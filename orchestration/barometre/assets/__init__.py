@@ -1,1 +1,0 @@
-"""Dagster assets: ingestion (per edition) and the dbt project."""

@@ -1,0 +1,131 @@
+"""Where things are: one home for every path the warehouse uses.
+
+Defaults are resolved from this file's location, never from the working
+directory, so the CLI, Dagster, dbt and the tests agree wherever they start.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+ENV_DATA_DIR = "BAROMETRE_DATA_DIR"
+ENV_WAREHOUSE = "BAROMETRE_WAREHOUSE"
+ENV_DAGSTER_HOME = "DAGSTER_HOME"
+ENV_MAX_BAD_SHARE = "BAROMETRE_MAX_BAD_SHARE"
+ENV_PUBLISHED_DIR = "BAROMETRE_PUBLISHED_DIR"
+ENV_WRITER_WAIT = "BAROMETRE_WRITER_WAIT_SECONDS"
+ENV_REPORT_DIR = "BAROMETRE_REPORT_DIR"
+ENV_TARGET = "BAROMETRE_TARGET"
+ENV_PG_DSN = "BAROMETRE_PG_DSN"
+
+TARGETS = ("duckdb", "postgres")
+"""Where the warehouse is built: the embedded DuckDB file (default) or a PostgreSQL
+server (barometre.engines.postgres, docs/scaling.md). Also the dbt profile's output names."""
+
+DEFAULT_MAX_BAD_SHARE = 0.05
+"""Above this share of rows breaking the row contract, an edition is not loaded."""
+DEFAULT_WRITER_WAIT = 60.0
+"""Seconds a writer (run, publish, a Dagster step) waits for another one to finish before
+refusing in one line (barometre.common.writer_lock)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved paths for one process."""
+
+    data_dir: Path
+    warehouse: Path
+    seeds_dir: Path
+    dbt_project_dir: Path
+    dagster_home: Path
+    published_dir: Path
+    report_dir: Path = PROJECT_ROOT / "build" / "report"
+    """Where `barometre report` and the report asset write the HTML report."""
+    max_bad_share: float = DEFAULT_MAX_BAD_SHARE
+    writer_wait: float = DEFAULT_WRITER_WAIT
+    target: str = "duckdb"
+    """one of TARGETS (BAROMETRE_TARGET)"""
+    pg_dsn: str = ""
+    """libpq connection string or URI of the PostgreSQL warehouse (BAROMETRE_PG_DSN);
+    empty: libpq's own PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"""
+
+    @property
+    def published_inside_warehouse_dir(self) -> bool:
+        """The published copy lives under the working warehouse's folder (the default):
+        that folder must then stay traversable by BI users (0711, not 0700)."""
+        return self.published_dir.is_relative_to(self.warehouse.parent)
+
+    @property
+    def dbt_profiles_dir(self) -> Path:
+        return self.dbt_project_dir
+
+    @property
+    def dbt_executable(self) -> Path:
+        """dbt installed beside this Python (the venv), whatever PATH says."""
+        return Path(sys.executable).with_name("dbt")
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment (defaults inside the project)."""
+    return Settings(
+        data_dir=_path_from_env(ENV_DATA_DIR, PROJECT_ROOT / "data" / "raw"),
+        warehouse=_path_from_env(ENV_WAREHOUSE, PROJECT_ROOT / "warehouse" / "barometre.duckdb"),
+        seeds_dir=PROJECT_ROOT / "seeds",
+        dbt_project_dir=PROJECT_ROOT / "dbt_project",
+        dagster_home=_path_from_env(ENV_DAGSTER_HOME, PROJECT_ROOT / ".dagster"),
+        published_dir=_path_from_env(ENV_PUBLISHED_DIR, PROJECT_ROOT / "warehouse" / "published"),
+        report_dir=_path_from_env(ENV_REPORT_DIR, PROJECT_ROOT / "build" / "report"),
+        max_bad_share=float(os.environ.get(ENV_MAX_BAD_SHARE, DEFAULT_MAX_BAD_SHARE)),
+        writer_wait=_seconds_from_env(ENV_WRITER_WAIT, DEFAULT_WRITER_WAIT),
+        target=_target_from_env(),
+        pg_dsn=os.environ.get(ENV_PG_DSN, "").strip(),
+    )
+
+
+def _target_from_env() -> str:
+    value = os.environ.get(ENV_TARGET, "").strip().lower() or "duckdb"
+    if value not in TARGETS:
+        raise SystemExit(
+            f"error: setting {ENV_TARGET}={value!r} is not a known target; use one of "
+            f"{', '.join(TARGETS)}"
+        )
+    return value
+
+
+def _seconds_from_env(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    try:
+        seconds = float(value) if value else default
+    except ValueError:
+        raise SystemExit(f"error: setting {name}={value!r} is not a number of seconds") from None
+    return max(seconds, 0.0)
+
+
+def export_environment(settings: Settings) -> None:
+    """Publish the resolved settings to child processes (dbt reads BAROMETRE_WAREHOUSE),
+    and put the folder of this Python's dbt first on PATH: dagster-dbt's own project
+    preparation runs `dbt` from PATH, and must run the dbt installed with the project."""
+    bin_dir = str(settings.dbt_executable.parent)
+    path = os.environ.get("PATH", "")
+    if path.split(os.pathsep)[0] != bin_dir:
+        os.environ["PATH"] = os.pathsep.join([bin_dir, path]) if path else bin_dir
+    os.environ[ENV_DATA_DIR] = str(settings.data_dir)
+    os.environ[ENV_WAREHOUSE] = str(settings.warehouse)
+    os.environ[ENV_DAGSTER_HOME] = str(settings.dagster_home)
+    os.environ[ENV_PUBLISHED_DIR] = str(settings.published_dir)
+    os.environ[ENV_REPORT_DIR] = str(settings.report_dir)
+    os.environ[ENV_TARGET] = settings.target
+    if settings.target == "postgres":  # dbt's postgres output reads them (profiles.yml)
+        from barometre.engines.postgres.connection import export_dbt_environment
+
+        export_dbt_environment(settings.pg_dsn)

@@ -1,0 +1,95 @@
+"""Write an edition's checked rows to the warehouse: its previous rows replaced in one
+transaction, reconciled inside it (rows read = loaded + quarantined = rows counted), so
+a failure leaves them untouched."""
+
+from __future__ import annotations
+
+import duckdb
+
+from barometre.ingest.errors import IngestError
+from barometre.ingest.manifest import Manifest
+from barometre.ingest.personal import mask_sql
+from barometre.ingest.raw_tables import create_raw_schema
+from barometre.ingest.stage import count_mismatch
+
+WAREHOUSE = "wh"
+
+
+def write_edition(
+    con: duckdb.DuckDBPyConnection, manifest: Manifest, files: list[tuple[str, str, int, int]]
+) -> None:
+    edition = manifest.edition
+    create_raw_schema(con, WAREHOUSE)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in ("responses", "answers", "quarantine", "load_log"):
+            con.execute(f"DELETE FROM {WAREHOUSE}.raw.{table} WHERE edition_code = ?", [edition])
+        con.execute(
+            f"""
+            INSERT INTO {WAREHOUSE}.raw.responses
+            SELECT ?, response_id, respondent_id, collectivity_name,
+                   nullif(collectivity_type_raw, ''),
+                   coalesce(nullif(collectivity_type_raw, ''), reference_type),
+                   started_at, submitted_at, source_file, source_row, ?
+            FROM stage_ranked WHERE rank = 1
+        """,
+            [edition, manifest.layout],
+        )
+        # Row order in raw tables carries no meaning: DuckDB may write in parallel.
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(
+            f"""
+            INSERT INTO {WAREHOUSE}.raw.answers
+            SELECT ?, response_id, respondent_id, question_code, source_column, raw_answer,
+                   answer_state, level, source_file, source_row
+            FROM stage_kept_answers
+        """,
+            [edition],
+        )
+        con.execute("RESET preserve_insertion_order")
+        con.execute(
+            f"""
+            INSERT INTO {WAREHOUSE}.raw.quarantine
+            SELECT ?, source_file, source_row, column_name, {mask_sql("value")}, check_name,
+                   reason, current_localtimestamp()
+            FROM stage_quarantine
+        """,
+            [edition],
+        )
+        for source_file, sha, rows_read, rows_counted in files:
+            con.execute(
+                f"""
+                INSERT INTO {WAREHOUSE}.raw.load_log
+                SELECT ?, ?, ?, ?,
+                       (SELECT count(*) FROM stage_ranked
+                        WHERE rank = 1 AND source_file = ?),
+                       (SELECT count(DISTINCT source_row) FROM stage_quarantine
+                        WHERE source_file = ?),
+                       current_localtimestamp(), ?
+            """,
+                [edition, source_file, sha, rows_read, source_file, source_file, rows_counted],
+            )
+        # Reconciliation: the rows the reader loaded are the rows the file holds (an
+        # independent count), and each of them was loaded or quarantined.
+        bad = con.execute(
+            f"""
+            SELECT source_file, rows_read, rows_loaded, rows_quarantined, rows_counted
+            FROM {WAREHOUSE}.raw.load_log
+            WHERE edition_code = ? AND (rows_read <> rows_loaded + rows_quarantined
+                                        OR rows_read <> rows_counted)
+        """,
+            [edition],
+        ).fetchone()
+        if bad and bad[1] != bad[4]:
+            raise count_mismatch(manifest, bad[0], bad[1], bad[4])
+        if bad:
+            raise IngestError(
+                f"reconciliation failed: {bad[1]} rows read but {bad[2]} loaded + {bad[3]} "
+                "quarantined; nothing was written",
+                file=manifest.folder / bad[0],
+                hint="this is a bug in the ingester: report it with the file",
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,8 +1,0 @@
-"""`barometre report`: the edition's report as a self-contained static HTML page.
-
-Built only from the published copy of the warehouse (marts and reference lookups), so
-the marts' disclosure control holds in the report. Modules: `queries` (every SQL
-query, one home to repoint), `page` (figures, tables and the Jinja2 page), `charts`
-(Vega-Altair specs rendered to SVG offline by vl-convert), `build` (the site on disk),
-`cli` (the command). altair and vl_convert are imported only when a report is built.
-"""

@@ -1,0 +1,197 @@
+"""The dbt project as Dagster assets; dbt tests become asset checks.
+
+The manifest is prepared at install time by dagster-dbt (barometre.transform.dbt_project), never
+when this code location loads outside `dagster dev`.
+"""
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetSpec, Config
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from barometre.common.settings import get_settings
+from barometre.common.writer_lock import dagster_writer
+from barometre.transform.dbt_project import dbt_project
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+if not dbt_project.manifest_path.is_file():
+    raise FileNotFoundError(
+        f"dbt manifest not found at {dbt_project.manifest_path}.\n"
+        "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built at "
+        "install time, not when Dagster loads."
+    )
+
+
+LAYER_GROUPS = {
+    "staging": "staging",
+    "intermediate": "intermediate",
+    "core": "core",
+    "marts": "marts",
+}
+"""Dagster asset group of a dbt model, by the folder of models/ it lives in."""
+
+
+class BarometreTranslator(DagsterDbtTranslator):
+    """dbt assets grouped by layer in the Dagster UI (staging, intermediate, core, marts,
+    restricted, reference for the seeds) instead of one `default` group, and dbt tests
+    shown as asset checks with a description a person can read."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") == "seed":
+            return "reference"
+        folders = list(dbt_resource_props.get("fqn", []))[1:-1]
+        if folders[:2] == ["marts", "restricted"]:
+            return "restricted"
+        if folders and folders[0] in LAYER_GROUPS:
+            return LAYER_GROUPS[folders[0]]
+        return super().get_group_name(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return AssetCheckSpec(
+            name=spec.name,
+            asset=spec.asset_key,
+            description=check_description(manifest["nodes"].get(unique_id, {})),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
+
+
+def check_description(test: Mapping[str, Any]) -> str | None:
+    """The test's YAML description; else what it checks, from its name and arguments."""
+    if test.get("description"):
+        return str(test["description"])
+    severity = str(test.get("config", {}).get("severity") or "error").lower()
+    blocking = "blocking" if severity == "error" else "warning only"
+    metadata = test.get("test_metadata") or {}
+    if not metadata:  # a singular test: its SQL file says what it checks
+        path = test.get("original_file_path") or test.get("path") or test.get("name")
+        return f"dbt singular test {test.get('name')} ({path}; {blocking})."
+    kwargs = {
+        k: v for k, v in (metadata.get("kwargs") or {}).items() if k not in {"model", "column_name"}
+    }
+    arguments = kwargs.pop("arguments", None) or {}
+    arguments = {**kwargs, **arguments} if isinstance(arguments, dict) else kwargs
+    column = test.get("column_name") or (metadata.get("kwargs") or {}).get("column_name")
+    what = f"dbt test {metadata.get('name')}"
+    if column:
+        what += f" on column {column}"
+    if arguments:
+        what += " (" + ", ".join(f"{k}={v}" for k, v in sorted(arguments.items())) + ")"
+    return f"{what}; {blocking}."
+
+
+# dbt tests (source tests included) are shown as asset checks on the assets they test.
+translator = BarometreTranslator(
+    settings=DagsterDbtTranslatorSettings(
+        enable_asset_checks=True, enable_source_tests_as_checks=True
+    )
+)
+
+
+def _target_path(context: AssetExecutionContext) -> Path:
+    # Named as dagster-dbt names its own (op-runid7-unique): barometre.validate.dbt_failures finds
+    # the target folders of a run by that pattern.
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    return Path(dbt_project.project_dir) / "target" / name
+
+
+def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
+    """Where dbt's partial-parse state for this warehouse file is kept between runs.
+
+    dbt invalidates partial parsing when the profile's connection keys change, and the
+    warehouse path is one of them: one cached state per warehouse path (per target
+    other than DuckDB), so every run after the first reuses the parsed project instead
+    of parsing it again."""
+    where = str(Path(warehouse).resolve()) if target == "duckdb" else target
+    key = hashlib.sha256(where.encode()).hexdigest()[:16]
+    return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
+
+
+def _restore_partial_parse(cache: Path, target: Path) -> None:
+    if cache.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cache, target / PARTIAL_PARSE)
+
+
+def _save_partial_parse(target: Path, cache: Path) -> None:
+    produced = target / PARTIAL_PARSE
+    if not produced.is_file():
+        return
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
+    shutil.copy(produced, staging)
+    os.replace(staging, cache)  # atomic: a concurrent run reads the old or the new file
+
+
+DBT_OP_NAME = "barometre_dbt"
+BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+"""dbt unit tests check the SQL of the models on fixed inputs, not the data: they run in
+the test suite and CI (`make test` builds the project with them), not in every run,
+as dbt recommends for production builds. Data tests all run, as asset checks."""
+
+
+class DbtBuildConfig(Config):
+    """Run config of the dbt step (`barometre run --full-refresh` sets it)."""
+
+    full_refresh: bool = False
+    """Rebuild every edition of the incremental core models (macros/edition_incremental.sql),
+    not only those whose load changed."""
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name=DBT_OP_NAME,
+    dagster_dbt_translator=translator,
+)
+def barometre_dbt(
+    context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator[Any]:
+    """Seeds, staging, intermediate, core and marts with all their tests: ONE `dbt build`.
+
+    One invocation (one parse, one connection) instead of one per layer. The blocking
+    guarantee comes from dbt itself: a failed test of severity error makes dbt skip
+    every model downstream of the model it tests, so a core table that fails its tests
+    never feeds a mart; the failed step then stops `published_warehouse`, as does any
+    failed blocking asset check (Great Expectations) on a dbt asset.
+
+    Core models incremental by edition rebuild only the editions whose load changed
+    since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
+    target = _target_path(context)
+    settings = get_settings()
+    cache = partial_parse_cache(settings.warehouse, settings.target)
+    _restore_partial_parse(cache, target)
+    # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
+    with dagster_writer(context):
+        try:
+            args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
+            yield from dbt.cli(args, context=context, target_path=target).stream()
+        finally:
+            _save_partial_parse(target, cache)
+
+
+DBT_ASSETS = [barometre_dbt]
+DBT_ASSET_KEYS = sorted({k for a in DBT_ASSETS for k in a.keys}, key=lambda k: k.to_user_string())

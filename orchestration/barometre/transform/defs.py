@@ -1,0 +1,21 @@
+"""Stage 3's Dagster definitions: the dbt project as assets (dbt tests as asset checks),
+the dbt resource, and the `transform` job with the sensor that requests it after each
+ingestion."""
+
+from dagster import Definitions
+from dagster_dbt import DbtCliResource
+
+from barometre.common.settings import get_settings
+from barometre.transform.dbt_assets import DBT_ASSETS, dbt_project
+from barometre.transform.runs import refresh_marts_after_ingest, transform_job
+
+defs = Definitions(
+    assets=DBT_ASSETS,
+    jobs=[transform_job],
+    sensors=[refresh_marts_after_ingest],
+    resources={
+        "dbt": DbtCliResource(
+            project_dir=dbt_project, dbt_executable=str(get_settings().dbt_executable)
+        ),
+    },
+)
