@@ -2,15 +2,16 @@
 
 The reader never trusts the sheet's declared `<dimension>`: every row present in
 the sheet is read. Two streaming readers, one result, memory bounded either way:
-- xlsx_stream.py (defusedxml's ElementTree over blocks of whole rows) for text,
-  numbers and booleans, the cells survey tools write;
+- xlsx_stream.py (one regular expression over blocks of whole rows, ElementTree's C
+  parser for blocks of other forms) for text, numbers and booleans, the cells survey
+  tools write;
 - openpyxl's read-only reader (about 10× slower) when some cell holds a formula or
   an error value (the guard sees them), because a formula is data and must arrive as
   its text (`=HYPERLINK(…)`) and an error as written (`#N/A`), or when the first
   reader meets a cell it does not render exactly (a date-formatted number).
   openpyxl parses XML through defusedxml (installed with the project).
-Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
-Python never holds the table.
+Either way rows are spooled as CSV text (control characters as quote and delimiter) to
+a private temporary file, which DuckDB reads: Python never holds the table.
 """
 
 from __future__ import annotations

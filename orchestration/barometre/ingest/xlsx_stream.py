@@ -47,8 +47,11 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TOKEN = re.compile(
     rb'<c r="([A-Z]{1,3})\d+"([^>/]*)(?:(/)>|>(?:<v(>[^<]*)</v>'
     rb'|<is><t(?: xml:space="preserve")?(>[^<]*)</t></is>)?</c>)'
-    rb'|<row((?:\s+[\w:]+="[^"<]*")*)\s*(/?)>|(</row>)'
+    rb"|<row([^>]*)>|(</row>)"
 )
+# A row's attributes as the plain form writes them (checked per row, not in the
+# expression run per cell); `/` at the end: an empty row.
+_ROW_ATTRIBUTES = re.compile(rb'((?:\s+[\w:]+="[^"<]*")*)\s*(/?)')
 # A cell's attributes after `r`, as the plain form writes them (read once per distinct
 # attribute text): the style, then or before the type.
 _CELL_ATTRIBUTES = re.compile(rb'(?: s="(\d+)")?(?: t="([a-zA-Z]+)")?(?: s="(\d+)")?')
@@ -252,9 +255,7 @@ class _Cells:
         # cell's groups `v` and `t` hold the text after `<v` or `<t…` (`>` first), so
         # present-but-empty differs from absent.
         markup = 0
-        for letters, attribute_text, shut, v, t, row_attributes, closed, end in _TOKEN.findall(
-            block
-        ):
+        for letters, attribute_text, shut, v, t, row_tag, end in _TOKEN.findall(block):
             if letters:
                 if cells is None:
                     raise _NotPlain  # a cell outside a row
@@ -291,11 +292,12 @@ class _Cells:
                 cells = None
             else:
                 markup += 1
-                if cells is not None:
-                    raise _NotPlain  # a row inside a row
-                number = _ROW_NUMBER.search(row_attributes)
+                row_attributes = _ROW_ATTRIBUTES.fullmatch(row_tag)
+                if cells is not None or row_attributes is None:
+                    raise _NotPlain  # a row inside a row, or attributes of another form
+                number = _ROW_NUMBER.search(row_attributes.group(1))
                 at = int(number.group(1)) if number else None
-                if closed:
+                if row_attributes.group(2):
                     rows.append((at, TextRow()))
                 else:
                     cells = TextRow()
