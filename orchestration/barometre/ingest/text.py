@@ -6,6 +6,7 @@ import functools
 import re
 import sys
 import unicodedata
+from collections.abc import Mapping
 
 _TYPOGRAPHY = str.maketrans(
     {
@@ -62,7 +63,7 @@ _JOIN = "\x00"  # no step below touches it: not a space, a mark, a letter or pun
 _AROUND_JOIN = re.compile(" ?\x00 ?")
 
 
-def _translate_present(text: str, table: dict[int, str | None]) -> str:
+def _translate_present(text: str, table: Mapping[int, str | None]) -> str:
     """`text.translate(table)`, as one `str.replace` per character of the table that the
     text holds: on a long text far faster than translate's lookup per character (the
     table's replacements hold none of its characters, so the order does not matter)."""

@@ -238,8 +238,9 @@ class _Cells:
         m = _CELL_ATTRIBUTES.fullmatch(text)
         if m is None:
             raise _NotPlain
-        style = m.group(1) or m.group(3)
-        parsed = self.cell_attributes[text] = (m.group(2) or b"", style and style.decode())
+        kind: bytes = m.group(2) or b""
+        style: bytes | None = m.group(1) or m.group(3)  # None when neither is written
+        parsed = self.cell_attributes[text] = (kind, None if style is None else style.decode())
         return parsed
 
     def plain_block(self, block: bytes) -> list[tuple[int | None, list | Element]]:
