@@ -11,10 +11,12 @@ beforehand by BAROMETRE_LIMIT_XLSX_SHARED_STRINGS_BYTES (held as Python strings,
 2–3× that in memory at worst).
 
 Values are the ones python-calamine gave (text as written, numbers as floats, booleans),
-so `cell_text` renders them as before. A cell this reader does not interpret exactly (a
-number formatted as a date or time, an ISO date cell, an unknown type) raises
-`NeedsExactReader`; so does a formula or error value, which the guard detects first. The
-caller then reads the sheet with openpyxl's streaming reader instead.
+rendered by `cell_text` as before: rows read by the regular expression come as text
+already (`TextRow`), rows the XML parser read as values the caller renders. A cell
+this reader does not interpret exactly (a number formatted as a date or time, an ISO
+date cell, an unknown type) raises `NeedsExactReader`; so does a formula or error
+value, which the guard detects first. The caller then reads the sheet with openpyxl's
+streaming reader instead.
 """
 
 from __future__ import annotations
