@@ -245,3 +245,32 @@ def test_rows_out_of_order_are_refused(tmp_path: Path) -> None:
         read_export(duckdb.connect(), path, SPEC, "t")
     assert caught.value.problem == "sheet row 2 comes after row 3: rows are out of order"
     assert caught.value.row == 2
+
+
+@pytest.mark.parametrize("reader", ["plain", "parser"])
+def test_cells_holding_the_spools_separators_read_back_exactly(tmp_path: Path, reader: str) -> None:
+    """The spool quotes fields with control characters XML cannot carry; OOXML's `_xHHHH_`
+    escapes can still make them (and quotes, commas, line ends): each reads back as it is."""
+    values = {
+        "_x001E_": "\x1e",  # the spool's quote
+        "a_x001E__x001E_b": "a\x1e\x1eb",
+        "_x001D_x": "\x1dx",  # its delimiter
+        'say "hi", then\nleave': 'say "hi", then\nleave',
+        "": "",
+    }
+    attribute = ' cm="1"' if reader == "parser" else ""  # another attribute: the XML parser
+    cells = "".join(
+        f'<c r="{column_letters(i)}2" t="inlineStr"{attribute}><is><t>{raw}</t></is></c>'
+        for i, raw in enumerate(values, start=1)
+    )
+    header = "".join(
+        f'<c r="{column_letters(i)}1" t="inlineStr"><is><t>h{i}</t></is></c>'
+        for i in range(1, len(values) + 1)
+    )
+    sheet = (
+        f'<worksheet xmlns="{MAIN_NS}"><sheetData><row r="1">{header}</row>'
+        f'<row r="2">{cells}</row></sheetData></worksheet>'
+    )
+    con = duckdb.connect()
+    read_export(con, build_xlsx(tmp_path / "s.xlsx", sheet), SPEC, "t")
+    assert con.execute("SELECT * FROM t").fetchall() == [(2, *values.values())]

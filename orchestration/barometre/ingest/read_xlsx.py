@@ -2,25 +2,24 @@
 
 The reader never trusts the sheet's declared `<dimension>`: every row present in
 the sheet is read. Two streaming readers, one result, memory bounded either way:
-- xlsx_stream.py (defusedxml's ElementTree over blocks of whole rows) for text,
-  numbers and booleans, the cells survey tools write;
+- xlsx_stream.py (one regular expression over blocks of whole rows, ElementTree's C
+  parser for blocks of other forms) for text, numbers and booleans, the cells survey
+  tools write;
 - openpyxl's read-only reader (about 10× slower) when some cell holds a formula or
   an error value (the guard sees them), because a formula is data and must arrive as
   its text (`=HYPERLINK(…)`) and an error as written (`#N/A`), or when the first
   reader meets a cell it does not render exactly (a date-formatted number).
   openpyxl parses XML through defusedxml (installed with the project).
-Either way rows are spooled as CSV to a private temporary file, which DuckDB reads:
-Python never holds the table.
+Either way rows are spooled as CSV text (control characters as quote and delimiter) to
+a private temporary file, which DuckDB reads: Python never holds the table.
 """
 
 from __future__ import annotations
 
-import csv
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -34,23 +33,9 @@ from barometre.ingest.read_export import (
     positional_name,
 )
 from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
-from barometre.ingest.xlsx_stream import NeedsExactReader, stream_rows
-
-if TYPE_CHECKING:
-    import _csv
+from barometre.ingest.xlsx_stream import NeedsExactReader, TextRow, cell_text, stream_rows
 
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
-
-
-def cell_text(value: object) -> str:
-    """A cell as text, as the project has always stored it (numbers as openpyxl gives them)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return str(int(value))  # a whole number: openpyxl reads `<v>1001</v>` as int 1001
-    return str(value)  # datetime, date, time, timedelta, bool, int, float: as pandas did
 
 
 def _sheet_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
@@ -103,30 +88,55 @@ def read_xlsx(
             con.execute(
                 f"""
                 INSERT INTO {table}
-                SELECT * FROM read_csv(?, header = false, delim = ',', quote = '"',
-                    escape = '"', columns = ?, auto_detect = false, strict_mode = true,
+                SELECT * FROM read_csv(?, header = false, delim = ?, quote = ?,
+                    escape = ?, columns = ?, auto_detect = false, strict_mode = true,
                     allow_quoted_nulls = false, null_padding = false,
                     max_line_size = ?, buffer_size = ?)
                 """,
-                [str(spool), {"source_row": "INTEGER", **columns}, line_size, 2 * line_size],
+                [
+                    str(spool),
+                    _DELIMITER,
+                    _QUOTE,
+                    _QUOTE,
+                    {"source_row": "INTEGER", **columns},
+                    line_size,
+                    2 * line_size,
+                ],
             )
     return finish(con, path, table, header, scan.rows_counted)
 
 
+# The spool is CSV with separators a sheet's text practically never holds (XML cannot
+# carry these control characters; only an OOXML `_x001E_` escape can make one, and a
+# quote inside a value is doubled, as CSV does): one join per row instead of the csv
+# module quoting every field.
+_QUOTE, _DELIMITER = "\x1e", "\x1d"
+_BETWEEN = _QUOTE + _DELIMITER + _QUOTE
+
+
+def _spool_line(number: int, fields: list[str]) -> str:
+    """One spooled row: the sheet row number, then every field quoted."""
+    body = _BETWEEN.join(fields)
+    if body.count(_QUOTE) != 2 * (len(fields) - 1):  # a value holds the quote: double it
+        body = _BETWEEN.join(f.replace(_QUOTE, _QUOTE * 2) for f in fields)
+    return f"{number}{_DELIMITER}{_QUOTE}{body}{_QUOTE}\n"
+
+
 def _spool(path: Path, spec: ReadSpec, scan: SheetScan, spool: Path) -> tuple[Header, int]:
     with spool.open("w", encoding="utf-8", newline="") as handle:
-        return _spool_rows(path, spec, scan, csv.writer(handle, quoting=csv.QUOTE_ALL))
+        return _spool_rows(path, spec, scan, handle.write)
 
 
 def _spool_rows(
-    path: Path, spec: ReadSpec, scan: SheetScan, writer: _csv.Writer
+    path: Path, spec: ReadSpec, scan: SheetScan, write: Callable[[str], object]
 ) -> tuple[Header, int]:
-    """Write the data rows as CSV (sheet row number first); return (header, longest line)."""
+    """Write the data rows to the spool (sheet row number first); return (header,
+    longest line)."""
     block: list[list[str]] = [[] for _ in range(spec.header_rows)]
     header: Header | None = None
     width = longest = 0
     for number, cells in _sheet_rows(path, scan):
-        texts = [v if v.__class__ is str else cell_text(v) for v in cells]
+        texts = cells if cells.__class__ is TextRow else [cell_text(v) for v in cells]
         if number <= spec.header_rows:
             while texts and texts[-1] == "":  # trailing empty (formatted) cells
                 texts.pop()
@@ -144,8 +154,11 @@ def _spool_rows(
                 row=number,
                 hint="delete the stray cells, or give their column a header",
             )
-        written = writer.writerow([number, *texts[:width], *[""] * (width - len(texts))])
-        longest = max(longest, written)
+        fields = texts[:width] if len(texts) >= width else texts + [""] * (width - len(texts))
+        line = _spool_line(number, fields)
+        write(line)
+        if len(line) > longest:
+            longest = len(line)
     return header or header_of(path, block, spec), longest
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from barometre.ingest.errors import IngestError
-from barometre.ingest.text import normalize_name
+from barometre.ingest.text import normalize_names
 
 
 @dataclass(frozen=True)
@@ -149,10 +149,15 @@ def load_reference(seeds_dir: Path, edition_code: str, *, with_names: bool = Tru
         r["siren"]: Collectivity(r["siren"], r["name"], r["type_code"])
         for r in seed_rows(seeds_dir, "collectivities.csv")
     }
+    aliases = seed_rows(seeds_dir, "collectivity_aliases.csv")
+    # Every name and alias normalised in one batch (the names of a large reference cost
+    # seconds one by one).
+    written = [c.name for c in official.values()] + [a["alias"] for a in aliases]
+    keys = dict(zip(written, normalize_names(written), strict=True))
     for c in official.values():
-        key = keys[c.name] = normalize_name(c.name)
+        key = keys[c.name]
         names[key] = (*names.get(key, ()), c)
-    for alias in seed_rows(seeds_dir, "collectivity_aliases.csv"):
+    for alias in aliases:
         target = official.get(alias["siren"])
         if target is None:
             raise IngestError(
@@ -162,8 +167,7 @@ def load_reference(seeds_dir: Path, edition_code: str, *, with_names: bool = Tru
                 hint="fix the SIREN of the alias",
             )
         type_code = alias.get("type_code") or target.type_code
-        key = keys[alias["alias"]] = normalize_name(alias["alias"])
-        names[key] = (Collectivity(target.siren, target.name, type_code),)
+        names[keys[alias["alias"]]] = (Collectivity(target.siren, target.name, type_code),)
     return Reference(
         seeds_dir, edition_code, scale_size, level_labels, questions, type_codes, names, keys
     )

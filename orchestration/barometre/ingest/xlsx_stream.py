@@ -11,10 +11,12 @@ beforehand by BAROMETRE_LIMIT_XLSX_SHARED_STRINGS_BYTES (held as Python strings,
 2–3× that in memory at worst).
 
 Values are the ones python-calamine gave (text as written, numbers as floats, booleans),
-so `cell_text` renders them as before. A cell this reader does not interpret exactly (a
-number formatted as a date or time, an ISO date cell, an unknown type) raises
-`NeedsExactReader`; so does a formula or error value, which the guard detects first. The
-caller then reads the sheet with openpyxl's streaming reader instead.
+rendered by `cell_text` as before: rows read by the regular expression come as text
+already (`TextRow`), rows the XML parser read as values the caller renders. A cell
+this reader does not interpret exactly (a number formatted as a date or time, an ISO
+date cell, an unknown type) raises `NeedsExactReader`; so does a formula or error
+value, which the guard detects first. The caller then reads the sheet with openpyxl's
+streaming reader instead.
 """
 
 from __future__ import annotations
@@ -45,10 +47,16 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 # (other attributes, single quotes, comments, an unknown entity) goes through the XML
 # parser. This decides only which way is faster, never what a cell holds.
 _TOKEN = re.compile(
-    rb'<row((?:\s+[\w:]+="[^"<]*")*)\s*(/?)>|(</row>)'
-    rb'|<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="([a-zA-Z]+)")?(?: s="(\d+)")?'
-    rb'(?:(/)>|>(?:(<v>)([^<]*)</v>|(<is>)<t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
+    rb'<c r="([A-Z]{1,3})\d+"([^>/]*)(?:(/)>|>(?:<v(>[^<]*)</v>'
+    rb'|<is><t(?: xml:space="preserve")?(>[^<]*)</t></is>)?</c>)'
+    rb"|<row([^>]*)>|(</row>)"
 )
+# A row's attributes as the plain form writes them (checked per row, not in the
+# expression run per cell); `/` at the end: an empty row.
+_ROW_ATTRIBUTES = re.compile(rb'((?:\s+[\w:]+="[^"<]*")*)\s*(/?)')
+# A cell's attributes after `r`, as the plain form writes them (read once per distinct
+# attribute text): the style, then or before the type.
+_CELL_ATTRIBUTES = re.compile(rb'(?: s="(\d+)")?(?: t="([a-zA-Z]+)")?(?: s="(\d+)")?')
 _ROW_NUMBER = re.compile(rb'\sr="(\d+)"')
 _ENTITY = re.compile(rb"&(?:(amp|lt|gt|quot|apos)|#([0-9]{1,7})|#x([0-9a-fA-F]{1,6}));")
 _ENTITIES = {b"amp": "&", b"lt": "<", b"gt": ">", b"quot": '"', b"apos": "'"}
@@ -67,6 +75,21 @@ def _ooxml_char(m: re.Match[str]) -> str:
 def _strings(text: str) -> str:
     """A string cell's text with OOXML's `_xHHHH_` escapes resolved."""
     return _OOXML.sub(_ooxml_char, text) if "_x" in text else text
+
+
+def cell_text(value: object) -> str:
+    """A cell as text, as the project has always stored it (numbers as openpyxl gives them)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return str(int(value))  # a whole number: openpyxl reads `<v>1001</v>` as int 1001
+    return str(value)  # datetime, date, time, timedelta, bool, int, float: as pandas did
+
+
+class TextRow(list):
+    """A row's cells already rendered as text by `cell_text` (gaps as ""): the plain path's."""
 
 
 class _NotPlain(Exception):
@@ -169,6 +192,7 @@ class _Cells:
         self.path, self.shared, self.date_styles = path, shared, date_styles
         self.columns: dict[str, int] = {}
         self.byte_columns: dict[bytes, int] = {}
+        self.cell_attributes: dict[bytes, tuple[bytes, str | None]] = {}
         self.column_limit = MAX_COLUMNS.value()
         self.v, self.is_ = f"{_MAIN}v", f"{_MAIN}is"
 
@@ -211,57 +235,57 @@ class _Cells:
             return text == "1"
         raise NeedsExactReader  # `e` (errors), `d` (ISO dates), anything else
 
+    def attributes(self, text: bytes) -> tuple[bytes, str | None]:
+        """(type, style) of a cell's attribute text; _NotPlain unless of the plain form."""
+        m = _CELL_ATTRIBUTES.fullmatch(text)
+        if m is None:
+            raise _NotPlain
+        kind: bytes = m.group(2) or b""
+        style: bytes | None = m.group(1) or m.group(3)  # None when neither is written
+        parsed = self.cell_attributes[text] = (kind, None if style is None else style.decode())
+        return parsed
+
     def plain_block(self, block: bytes) -> list[tuple[int | None, list | Element]]:
         """(row number or None, cells) of each row of a block of whole rows of the
         plain form; raise _NotPlain when some markup is not of that form."""
         rows: list[tuple[int | None, list | Element]] = []
         columns, value, shared = self.byte_columns, self.value, self.shared
-        cells: list | None = None
+        known_attributes, attributes = self.cell_attributes, self.attributes
+        cells: TextRow | None = None
         at: int | None = None
         # Every `<` of the block must belong to a token read here (text and attribute
-        # values cannot hold one): then no element of another form was skipped.
+        # values cannot hold one): then no element of another form was skipped. A
+        # cell's groups `v` and `t` hold the text after `<v` or `<t…` (`>` first), so
+        # present-but-empty differs from absent.
         markup = 0
-        for (
-            attributes,
-            closed,
-            end,
-            letters,
-            style,
-            kind,
-            style_after,
-            shut,
-            v_open,
-            v,
-            is_open,
-            text,
-        ) in _TOKEN.findall(block):
+        for letters, attribute_text, shut, v, t, row_tag, end in _TOKEN.findall(block):
             if letters:
                 if cells is None:
                     raise _NotPlain  # a cell outside a row
                 index = columns.get(letters)
                 if index is None:
                     index = columns[letters] = self.column(letters.decode(), at or 0)
+                kind, style = known_attributes.get(attribute_text) or attributes(attribute_text)
+                markup += 6 if t else 4 if v else 1 if shut else 2
                 if kind == b"inlineStr":
-                    markup += 6 if is_open else 4 if v_open else 1 if shut else 2
-                    cell = _unescape(text) if b"&" in text else text.decode()
-                    if "_x" in cell:
-                        cell = _strings(cell)
-                else:
-                    markup += 4 if v_open else 6 if is_open else 1 if shut else 2
-                    if kind == b"s" and v.isdigit():
-                        cell = shared[int(v)]
+                    if not t:
+                        cell = ""
                     else:
-                        style = style or style_after
-                        cell = value(
-                            kind.decode() if kind else None,
-                            style.decode() if style else None,
-                            _unescape(v) if v else None,
-                        )
+                        cell = _unescape(t[1:]) if b"&" in t else t[1:].decode()
+                        if "_x" in cell:
+                            cell = _strings(cell)
+                elif kind == b"s" and v[1:].isdigit():
+                    cell = shared[int(v[1:])]
+                else:
+                    text = v[1:]
+                    cell = cell_text(
+                        value(kind.decode() or None, style, _unescape(text) if text else None)
+                    )
                 if index == len(cells):
                     cells.append(cell)
                 else:
                     if index > len(cells):
-                        cells.extend([None] * (index + 1 - len(cells)))
+                        cells.extend([""] * (index + 1 - len(cells)))
                     cells[index] = cell
             elif end:
                 markup += 1
@@ -271,14 +295,15 @@ class _Cells:
                 cells = None
             else:
                 markup += 1
-                if cells is not None:
-                    raise _NotPlain  # a row inside a row
-                number = _ROW_NUMBER.search(attributes)
+                row_attributes = _ROW_ATTRIBUTES.fullmatch(row_tag)
+                if cells is not None or row_attributes is None:
+                    raise _NotPlain  # a row inside a row, or attributes of another form
+                number = _ROW_NUMBER.search(row_attributes.group(1))
                 at = int(number.group(1)) if number else None
-                if closed:
-                    rows.append((at, []))
+                if row_attributes.group(2):
+                    rows.append((at, TextRow()))
                 else:
-                    cells = []
+                    cells = TextRow()
         if cells is not None or markup != block.count(b"<") or b"\r" in block:
             raise _NotPlain  # (a carriage return: the parser normalises line ends)
         return rows
