@@ -28,10 +28,17 @@ from barometre.transform.dbt_project import dbt_project
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 if not dbt_project.manifest_path.is_file():
+    _target = get_settings().target
     raise FileNotFoundError(
         f"dbt manifest not found at {dbt_project.manifest_path}.\n"
-        "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built at "
-        "install time, not when Dagster loads."
+        + (
+            "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built "
+            "at install time, not when Dagster loads."
+            if _target != "spark"
+            else "  What to do: run `BAROMETRE_TARGET=spark barometre prepare` (the spark "
+            "target has its own manifest, prepared with the optional extra `spark`: "
+            "docs/scaling.md); it is built at install time, not when Dagster loads."
+        )
     )
 
 
@@ -188,9 +195,36 @@ def barometre_dbt(
     with dagster_writer(context):
         try:
             args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
+            if settings.target == "spark":
+                args += _prepare_spark(context, settings)
             yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
+
+
+def _prepare_spark(context: AssetExecutionContext, settings: Any) -> list[str]:
+    """Spark target: the raw Parquet export brought up to date with the warehouse (the
+    child dbt process registers it in the catalog when it starts); the extra dbt
+    arguments (what does not build on Spark yet is left out, whatever was selected)."""
+    from dagster import Failure
+
+    from barometre.engines.spark.build import NOT_YET_ON_SPARK
+    from barometre.engines.spark.pipeline import export_raw_if_stale
+    from barometre.engines.spark.session import missing_requirements
+
+    problem = missing_requirements()
+    if problem:
+        raise Failure(description=problem, allow_retries=False)
+    try:
+        written = export_raw_if_stale(settings)
+    except (OSError, ValueError) as err:
+        raise Failure(
+            description=f"the raw tables could not be exported as Parquet for Spark: {err}",
+            allow_retries=False,
+        ) from None
+    if written is not None:
+        context.log.info(f"raw tables exported as Parquet for Spark: {written}")
+    return ["--exclude", NOT_YET_ON_SPARK] if NOT_YET_ON_SPARK else []
 
 
 DBT_ASSETS = [barometre_dbt]
