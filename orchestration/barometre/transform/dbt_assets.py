@@ -126,13 +126,15 @@ def _target_path(context: AssetExecutionContext) -> Path:
 
 
 def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
-    """Where dbt's partial-parse state for this warehouse file is kept between runs.
+    """Where dbt's partial-parse state for this warehouse file (Spark: work folder) is
+    kept between runs.
 
     dbt invalidates partial parsing when the profile's connection keys change, and the
-    warehouse path is one of them: one cached state per warehouse path (per target
-    other than DuckDB), so every run after the first reuses the parsed project instead
-    of parsing it again."""
-    where = str(Path(warehouse).resolve()) if target == "duckdb" else target
+    warehouse path is one of them (on Spark, the work folder, in the session's
+    settings): one cached state per warehouse path or Spark work folder (per target on
+    PostgreSQL), so every run after the first reuses the parsed project instead of
+    parsing it again."""
+    where = str(Path(warehouse).resolve()) if target in ("duckdb", "spark") else target
     key = hashlib.sha256(where.encode()).hexdigest()[:16]
     return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
 
@@ -189,7 +191,8 @@ def barometre_dbt(
     since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
     target = _target_path(context)
     settings = get_settings()
-    cache = partial_parse_cache(settings.warehouse, settings.target)
+    where = settings.spark_dir if settings.target == "spark" else settings.warehouse
+    cache = partial_parse_cache(where, settings.target)
     _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):
