@@ -176,3 +176,53 @@ def test_the_suites_judge_the_spark_tables_as_the_duckdb_ones(homes: dict[str, P
     on_spark = {k: v for k, v in _check_results(homes["spark"]).items() if k in suites}
     assert ("core/fct_answers", "gx_fct_answers") in on_spark
     assert on_spark == {k: v for k, v in on_duckdb.items() if k[0] not in left_out}
+
+
+def test_the_transform_job_leaves_out_only_what_spark_does_not_build(tmp_path: Path) -> None:
+    """On the spark target the dbt step stays whole (dbt leaves the nodes out), publishing
+    no longer waits for the marts never built there, and the job leaves out their
+    great-expectations checks and the report; every other check and asset stays. Needs
+    the Spark manifest (`make test-spark` prepares it)."""
+    code = """
+import json
+from dagster import AssetKey
+from barometre.definitions import defs
+from barometre.engines.spark.pipeline import not_yet_keys
+job = defs.resolve_job_def("transform")
+graph = job.asset_layer.asset_graph
+print(json.dumps({
+    "selected": sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys),
+    "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
+    "published_deps": sorted(
+        k.to_user_string() for k in graph.get(AssetKey("published_warehouse")).parent_keys
+    ),
+    "not_yet": sorted(k.to_user_string() for k in not_yet_keys()),
+}))
+"""
+    env = {
+        **os.environ,
+        "BAROMETRE_TARGET": "spark",
+        "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    import json
+
+    from barometre.validate.suites import TARGETS
+
+    job = json.loads(result.stdout.strip().splitlines()[-1])
+    not_yet = set(job["not_yet"])
+    assert {"marts/mart_theme_maturity", "marts/mart_transverse_maturity"} <= not_yet
+    assert not_yet <= set(job["selected"])  # the dbt step whole
+    assert "published_warehouse" in job["selected"]
+    assert "barometre_report" not in job["selected"]
+    assert not not_yet & set(job["published_deps"])
+    gx = {f"{'/'.join(t.asset_key)}:{t.check_name}" for t in TARGETS}
+    assert {c for c in job["checks"] if c in gx} == {
+        c for c in gx if c.split(":")[0] not in not_yet
+    }
+    # the dbt tests stay asset checks of their models, those left out included
+    assert any(c.startswith("marts/mart_theme_maturity:") for c in job["checks"])
