@@ -272,3 +272,39 @@ def test_spark_tables_read_back_as_a_file_laid_out_like_the_warehouse(tmp_path: 
     finally:
         con.close()
     assert sorted(p.name for p in work.iterdir() if p.name.startswith(".")) == []
+
+
+def _publication_without_marts() -> duckdb.DuckDBPyConnection:
+    """An in-memory database laid out like a publication, with no mart."""
+    con = duckdb.connect()
+    con.execute("SET python_enable_replacements = false")  # no Python object as a table
+    con.execute("CREATE SCHEMA reference")
+    con.execute("CREATE SCHEMA meta")
+    con.execute("CREATE SCHEMA marts")
+    con.execute("CREATE TABLE meta.publication AS SELECT 'v1' AS version, now() AS published_at")
+    con.execute(
+        "CREATE TABLE reference.editions AS SELECT '2021' AS edition_code, 2021 AS "
+        "edition_year, 2 AS edition_number, NULL AS field_start, NULL AS field_end, "
+        "6 AS scale_size, 10 AS theme_count, 'x' AS label_fr"
+    )
+    return con
+
+
+def test_a_report_on_a_publication_without_its_marts_says_which(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publication lacking a mart the report reads (on Spark: the marts that do not
+    build there yet) is refused in words, never a database traceback."""
+    from barometre.serve.report.build import ReportError, read_data
+
+    monkeypatch.setenv(ENV_TARGET, "duckdb")
+    with pytest.raises(ReportError, match="lacks a table the report reads") as refused:
+        read_data(tmp_path, None, connection=_publication_without_marts())
+    assert "Spark" not in str(refused.value)
+
+    monkeypatch.setattr(
+        "barometre.engines.spark.pipeline.not_yet_marts", lambda: ["marts.mart_theme_maturity"]
+    )
+    monkeypatch.setenv(ENV_TARGET, "spark")
+    with pytest.raises(ReportError, match=r"Not built on Spark yet: marts\.mart_theme_maturity"):
+        read_data(tmp_path, None, connection=_publication_without_marts())
