@@ -53,12 +53,14 @@ test: setup browser postgres
 	$(BIN)/python -m pytest -m "(slow or not slow) and not spark"
 
 # The same dbt project on a local Spark session, compared mart by mart with the DuckDB
-# build (tests/test_spark.py; docs/scaling.md). Not in `make test` nor CI: it installs
+# build (tests/test_spark.py), and the Dagster pipeline on the spark target with its
+# own dbt manifest, prepared here (tests/test_spark_dagster.py; docs/scaling.md). Not in `make test` nor CI: it installs
 # the optional extra `spark` (pyspark is ~450 MB) and needs Java 17 (Debian's
 # openjdk-17-jre-headless, installed here when root and missing).
 test-spark: setup
 	@tools/debian-package --required openjdk-17-jre-headless 'command -v java' "Spark (Java 17)" test-spark
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
+	BAROMETRE_TARGET=spark $(BIN)/barometre prepare
 	$(BIN)/python -m pytest -m spark
 
 test-fast: setup

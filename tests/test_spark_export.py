@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from barometre.engines.spark import build as spark_build
+from barometre.engines.spark import session as spark_session
 from barometre.engines.spark.raw_parquet import export_raw_parquet
 from barometre.serve.cli.spark import cmd_spark_build
 
@@ -67,7 +68,7 @@ def test_spark_build_without_java_says_what_to_install(
 ) -> None:
     _warehouse(tmp_path / "w.duckdb")
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(tmp_path / "w.duckdb"))
-    monkeypatch.setattr(spark_build.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(spark_session.shutil, "which", lambda _name: None)
     args = argparse.Namespace(
         out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None, full_refresh=False
     )
@@ -99,6 +100,8 @@ def test_spark_build_passes_its_options_and_leaves_the_linked_suppression_out(
         return spark_build.SparkBuild(True, out, {"dbt_build": 1.0})
 
     monkeypatch.setattr(spark_build, "build_on_spark", fake_build)
+    # as on a machine with the extra and Java (the default CI has neither)
+    monkeypatch.setattr(spark_session, "missing_requirements", lambda: None)
     args = argparse.Namespace(
         out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=None, full_refresh=False
     )

@@ -22,10 +22,15 @@ ENV_WRITER_WAIT = "BAROMETRE_WRITER_WAIT_SECONDS"
 ENV_REPORT_DIR = "BAROMETRE_REPORT_DIR"
 ENV_TARGET = "BAROMETRE_TARGET"
 ENV_PG_DSN = "BAROMETRE_PG_DSN"
+ENV_SPARK_DIR = "BAROMETRE_SPARK_DIR"
 
-TARGETS = ("duckdb", "postgres")
-"""Where the warehouse is built: the embedded DuckDB file (default) or a PostgreSQL
-server (barometre.engines.postgres, docs/scaling.md). Also the dbt profile's output names."""
+TARGETS = ("duckdb", "postgres", "spark")
+"""Where the warehouse is built: the embedded DuckDB file (default), a PostgreSQL
+server (barometre.engines.postgres) or a local Spark session (barometre.engines.spark;
+docs/scaling.md). Also the dbt profile's output names."""
+
+SPARK_DIR_NAME = "spark"
+"""Default Spark work folder: beside the working warehouse file (BAROMETRE_SPARK_DIR)."""
 
 DEFAULT_MAX_BAD_SHARE = 0.05
 """Above this share of rows breaking the row contract, an edition is not loaded."""
@@ -53,6 +58,27 @@ class Settings:
     pg_dsn: str = ""
     """libpq connection string or URI of the PostgreSQL warehouse (BAROMETRE_PG_DSN);
     empty: libpq's own PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"""
+    spark_dir_setting: Path | None = None
+    """Work folder of the Spark target (BAROMETRE_SPARK_DIR); None: `spark_dir`'s default"""
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark target's work folder: the raw tables as Parquet, the session's
+        catalog (Derby metastore) and tables, dbt's artefacts of the Spark builds
+        (barometre.engines.spark.session). Default: `spark/` beside the warehouse file."""
+        return self.spark_dir_setting or self.warehouse.parent / SPARK_DIR_NAME
+
+    @property
+    def dbt_target_path(self) -> Path:
+        """Where the Dagster code location's dbt manifest is prepared, relative to the
+        dbt project: dbt renders the dispatched model configs (fct_answers' incremental
+        strategy and partitioning) for the target's adapter when it parses, so Spark has
+        a manifest of its own (`target/spark/`); DuckDB and PostgreSQL share `target/`."""
+        return Path("target", "spark") if self.target == "spark" else Path("target")
+
+    @property
+    def dbt_manifest(self) -> Path:
+        return self.dbt_project_dir / self.dbt_target_path / "manifest.json"
 
     @property
     def published_inside_warehouse_dir(self) -> bool:
@@ -89,7 +115,13 @@ def get_settings() -> Settings:
         writer_wait=_seconds_from_env(ENV_WRITER_WAIT, DEFAULT_WRITER_WAIT),
         target=_target_from_env(),
         pg_dsn=os.environ.get(ENV_PG_DSN, "").strip(),
+        spark_dir_setting=_optional_path_from_env(ENV_SPARK_DIR),
     )
+
+
+def _optional_path_from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser().resolve() if value else None
 
 
 def _target_from_env() -> str:
@@ -129,3 +161,8 @@ def export_environment(settings: Settings) -> None:
         from barometre.engines.postgres.connection import export_dbt_environment
 
         export_dbt_environment(settings.pg_dsn)
+    if settings.target == "spark":  # dbt's spark output reads them (profiles.yml)
+        from barometre.engines.spark.session import export_dbt_environment as spark_env
+
+        os.environ[ENV_SPARK_DIR] = str(settings.spark_dir)
+        spark_env(settings.spark_dir)

@@ -190,6 +190,8 @@ def _push_to_server(
     from barometre.common.settings import get_settings
 
     settings = get_settings()
+    if settings.target == "spark":
+        _export_for_spark(context, settings, edition)
     if settings.target != "postgres":
         return
     import psycopg
@@ -209,6 +211,22 @@ def _push_to_server(
             allow_retries=False,
         ) from None
     context.log.info(f"edition {edition}: raw rows copied to the server {pushed.rows}")
+
+
+def _export_for_spark(context: AssetExecutionContext, settings: Any, edition: str) -> None:
+    """Spark target: the raw schema just loaded written as Parquet for Spark's dbt build
+    (barometre.engines.spark.pipeline); the DuckDB file is the ingestion's staging."""
+    from barometre.engines.spark.pipeline import export_raw
+
+    try:
+        rows = export_raw(settings)
+    except (OSError, ValueError) as err:  # the previous export is kept whole
+        raise Failure(
+            description=f"edition {edition} is loaded, but writing the raw tables as Parquet "
+            f"for Spark failed ({err}); the next dbt step on Spark writes them again",
+            allow_retries=False,
+        ) from None
+    context.log.info(f"edition {edition}: raw tables written as Parquet for Spark {rows}")
 
 
 def _as_stored(err: IngestError, edition: str, folder: Path) -> IngestError:

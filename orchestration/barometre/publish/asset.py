@@ -6,6 +6,8 @@ error passed) and every blocking asset check upstream of those passed; otherwise
 skipped and the previous publication stays in place.
 """
 
+from pathlib import Path
+
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -16,7 +18,7 @@ from dagster import (
 )
 
 from barometre.common.resources import WarehouseResource
-from barometre.common.settings import get_settings
+from barometre.common.settings import Settings, get_settings
 from barometre.common.writer_lock import dagster_writer
 from barometre.publish.publication import (
     MARTS_SCHEMA,
@@ -42,7 +44,14 @@ PUBLISHED_DEPS = PUBLISHED_CONTENT
 """What publishing reads, and only that: the lineage in the Dagster UI shows where the
 published file comes from (never restricted/*). In a run it still waits for the whole
 dbt step of the marts (one op builds marts and restricted), so a failed dbt test of
-severity error, or a failed blocking check on any of its upstream assets, skips it."""
+severity error, or a failed blocking check on any of its upstream assets, skips it.
+On the spark target, without the marts that do not build there yet (a step waiting
+for an asset never materialised would be skipped; barometre.engines.spark.pipeline)."""
+if get_settings().target == "spark":
+    from barometre.engines.spark.pipeline import not_yet_keys
+
+    _not_yet = not_yet_keys()
+    PUBLISHED_DEPS = [k for k in PUBLISHED_CONTENT if k not in _not_yet]
 
 
 @asset(
@@ -64,7 +73,7 @@ def published_warehouse(
     try:
         with dagster_writer(context, warehouse.warehouse_path()):
             version = publish(
-                warehouse.warehouse_path(),
+                _source(context, settings, warehouse),
                 published_dir,
                 run_id=context.run.run_id,
                 say=context.log.info,
@@ -82,6 +91,18 @@ def published_warehouse(
             "row_counts": MetadataValue.json(version.tables),
         }
     )
+
+
+def _source(
+    context: AssetExecutionContext, settings: Settings, warehouse: WarehouseResource
+) -> Path:
+    """What is published from: the working file, or on the spark target the Spark
+    build's tables as a DuckDB file laid out like it (barometre.engines.spark.output)."""
+    if settings.target != "spark":
+        return warehouse.warehouse_path()
+    from barometre.engines.spark.pipeline import publication_source
+
+    return publication_source(settings, context.log.warning)
 
 
 def _publish_on_server(

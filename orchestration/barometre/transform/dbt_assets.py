@@ -28,10 +28,17 @@ from barometre.transform.dbt_project import dbt_project
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 if not dbt_project.manifest_path.is_file():
+    _target = get_settings().target
     raise FileNotFoundError(
         f"dbt manifest not found at {dbt_project.manifest_path}.\n"
-        "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built at "
-        "install time, not when Dagster loads."
+        + (
+            "  What to do: run `make setup` (or `barometre prepare`) to build it; it is built "
+            "at install time, not when Dagster loads."
+            if _target != "spark"
+            else "  What to do: run `BAROMETRE_TARGET=spark barometre prepare` (the spark "
+            "target has its own manifest, prepared with the optional extra `spark`: "
+            "docs/scaling.md); it is built at install time, not when Dagster loads."
+        )
     )
 
 
@@ -119,13 +126,15 @@ def _target_path(context: AssetExecutionContext) -> Path:
 
 
 def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
-    """Where dbt's partial-parse state for this warehouse file is kept between runs.
+    """Where dbt's partial-parse state for this warehouse file (Spark: work folder) is
+    kept between runs.
 
     dbt invalidates partial parsing when the profile's connection keys change, and the
-    warehouse path is one of them: one cached state per warehouse path (per target
-    other than DuckDB), so every run after the first reuses the parsed project instead
-    of parsing it again."""
-    where = str(Path(warehouse).resolve()) if target == "duckdb" else target
+    warehouse path is one of them (on Spark, the work folder, in the session's
+    settings): one cached state per warehouse path or Spark work folder (per target on
+    PostgreSQL), so every run after the first reuses the parsed project instead of
+    parsing it again."""
+    where = str(Path(warehouse).resolve()) if target in ("duckdb", "spark") else target
     key = hashlib.sha256(where.encode()).hexdigest()[:16]
     return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
 
@@ -182,15 +191,43 @@ def barometre_dbt(
     since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
     target = _target_path(context)
     settings = get_settings()
-    cache = partial_parse_cache(settings.warehouse, settings.target)
+    where = settings.spark_dir if settings.target == "spark" else settings.warehouse
+    cache = partial_parse_cache(where, settings.target)
     _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):
         try:
             args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
+            if settings.target == "spark":
+                args += _prepare_spark(context, settings)
             yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
+
+
+def _prepare_spark(context: AssetExecutionContext, settings: Any) -> list[str]:
+    """Spark target: the raw Parquet export brought up to date with the warehouse (the
+    child dbt process registers it in the catalog when it starts); the extra dbt
+    arguments (what does not build on Spark yet is left out, whatever was selected)."""
+    from dagster import Failure
+
+    from barometre.engines.spark.build import NOT_YET_ON_SPARK
+    from barometre.engines.spark.pipeline import export_raw_if_stale
+    from barometre.engines.spark.session import missing_requirements
+
+    problem = missing_requirements()
+    if problem:
+        raise Failure(description=problem, allow_retries=False)
+    try:
+        written = export_raw_if_stale(settings)
+    except (OSError, ValueError) as err:
+        raise Failure(
+            description=f"the raw tables could not be exported as Parquet for Spark: {err}",
+            allow_retries=False,
+        ) from None
+    if written is not None:
+        context.log.info(f"raw tables exported as Parquet for Spark: {written}")
+    return ["--exclude", NOT_YET_ON_SPARK] if NOT_YET_ON_SPARK else []
 
 
 DBT_ASSETS = [barometre_dbt]

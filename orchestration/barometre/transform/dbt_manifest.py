@@ -25,7 +25,11 @@ PATH_KEYS = {
 
 
 def manifest_path(project_dir: Path) -> Path:
-    return project_dir / "target" / "manifest.json"
+    """The manifest the code location reads for the configured target (one per adapter
+    family: Settings.dbt_target_path)."""
+    from barometre.common.settings import get_settings
+
+    return project_dir / get_settings().dbt_target_path / "manifest.json"
 
 
 def _source_files(project_dir: Path) -> Iterator[Path]:

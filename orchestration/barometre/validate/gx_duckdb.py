@@ -223,12 +223,19 @@ def duckdb_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
 
 @contextlib.contextmanager
 def warehouse_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
-    """The GX session on the configured target: the DuckDB file `warehouse`, or the
-    PostgreSQL server (BAROMETRE_TARGET=postgres, barometre.engines.postgres.gx)."""
+    """The GX session on the configured target: the DuckDB file `warehouse`, the
+    PostgreSQL server (BAROMETRE_TARGET=postgres, barometre.engines.postgres.gx), or the
+    Spark build's tables (BAROMETRE_TARGET=spark: a DuckDB file of views over their
+    Parquet files, barometre.engines.spark.output, validated as the DuckDB file is)."""
     from barometre.common.settings import get_settings
 
     settings = get_settings()
-    if settings.target == "postgres":
+    if settings.target == "spark":
+        from barometre.engines.spark.pipeline import write_output
+
+        with duckdb_gx(write_output(settings), context) as session:
+            yield session
+    elif settings.target == "postgres":
         from barometre.engines.postgres.gx import postgres_gx
 
         with postgres_gx(settings.pg_dsn, warehouse, context) as session:

@@ -2,12 +2,13 @@
 
 dbt-spark's `session` method runs every statement through the process's own Spark
 session (SparkSession.builder.getOrCreate), so this module starts that session first,
-with the settings below, registers raw.<table> over the exported Parquet folders, and
-then runs dbt in the same process. The catalog is a Hive metastore kept in an embedded
-Derby database of the work folder (<work>/metastore_db: nothing to install or run, the
-jars come with pyspark), so a later build in the same work folder finds the tables of
-the previous one and dbt's incremental models (core.fct_answers) replace only the
-editions that changed. The tables' data are Parquet files under
+with the settings of session.py (the same as the Dagster dbt step's child process), and
+then runs dbt in the same process, which registers raw.<table> over the exported Parquet
+folders when it starts (macro register_raw_source). The catalog is a Hive metastore kept
+in an embedded Derby database of the work folder (<work>/metastore_db: nothing to
+install or run, the jars come with pyspark), so a later build in the same work folder
+finds the tables of the previous one and dbt's incremental models (core.fct_answers)
+replace only the editions that changed. The tables' data are Parquet files under
 <work>/spark-warehouse/<schema>.db/<table>/: the marts are read from there
 (marts_parquet_glob).
 """
@@ -22,37 +23,21 @@ from pathlib import Path
 from typing import Any
 
 from barometre.common.settings import get_settings
+from barometre.engines.spark.raw_parquet import check_raw_dir
+from barometre.engines.spark.session import (
+    DEFAULT_CONF,  # noqa: F401 (its home is session.py; imported here as before)
+    METASTORE,
+    WAREHOUSE,
+    export_dbt_environment,
+    missing_requirements,
+    session_conf,
+)
 
-# Local mode on the machine's cores, the driver on the loopback interface only. A
-# handful of shuffle partitions: the adaptive execution merges them anyway, and Spark's
-# default (200) only adds scheduling work on data that fits in memory; raise it (--conf)
-# on a cluster. UTC so that timestamps read from Parquet never move with the machine's
-# zone. ANSI SQL (Spark 4's default) stays on: a bad cast fails as on DuckDB and
-# PostgreSQL.
-DEFAULT_CONF: dict[str, str] = {
-    "spark.master": "local[*]",
-    "spark.app.name": "barometre",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    # the driver on the loopback interface only: a local session opens no outside port
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.memory": "2g",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.sql.session.timeZone": "UTC",
-    # the linked-cell suppression (macros/linked_suppression.sql) chains its passes in
-    # one deep query: more than the analyzer's default 100 rounds to resolve
-    "spark.sql.analyzer.maxIterations": "1000",
-    # a persistent catalog (see the module's docstring): Hive's, in embedded Derby
-    "spark.sql.catalogImplementation": "hive",
-}
 MART_SCHEMAS = ("marts", "restricted")
 # Not yet on Spark: the linked-cell suppression, whose chained passes Spark's analyzer
 # takes minutes per pass to resolve, and everything that reads it (docs/scaling.md,
 # "Spark"). Every Spark build leaves it out, so a build never hangs on it.
 NOT_YET_ON_SPARK = "int_subject_maturity__segmented+"
-METASTORE = "metastore_db"
-WAREHOUSE = "spark-warehouse"
 
 
 @dataclass
@@ -80,49 +65,19 @@ def marts_parquet_glob(work_dir: Path) -> dict[str, str]:
 
 
 def start_session(work_dir: Path, conf: Mapping[str, str] | None = None) -> Any:
-    """The process's Spark session (pyspark.sql.SparkSession), tables under work_dir."""
-    if shutil.which("java") is None:
-        raise RuntimeError(
-            "Spark needs Java 17 or later and `java` is not on PATH: install Debian's "
-            "openjdk-17-jre-headless (apt-get install openjdk-17-jre-headless)"
-        )
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as err:
-        raise RuntimeError(
-            "pyspark is not installed: Spark is the optional extra `spark` "
-            '(pip install -c constraints.txt -e ".[spark]", or make test-spark)'
-        ) from err
+    """The process's Spark session (pyspark.sql.SparkSession), tables under work_dir,
+    with the settings of session.session_conf (the same as dbt's child processes)."""
+    problem = missing_requirements()
+    if problem:
+        raise RuntimeError(problem)
+    from pyspark.sql import SparkSession
+
     builder = SparkSession.builder
-    metastore = str(work_dir / METASTORE)
-    settings = {
-        **DEFAULT_CONF,
-        "spark.sql.warehouse.dir": str(work_dir / WAREHOUSE),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={metastore};create=true"
-        ),
-        # Derby's own log (derby.log) in the work folder, not the current directory
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={work_dir}",
-        **(conf or {}),
-    }
-    for key, value in settings.items():
+    for key, value in session_conf(work_dir, conf).items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
-
-
-def register_raw(session: Any, raw_dir: Path) -> list[str]:
-    """raw.<table> over each Parquet folder of raw_dir (raw_parquet's layout)."""
-    tables = sorted(p for p in raw_dir.iterdir() if p.is_dir() and any(p.glob("*.parquet")))
-    if not tables:
-        raise ValueError(f"no Parquet table folder in {raw_dir}")
-    session.sql("CREATE DATABASE IF NOT EXISTS raw")
-    for folder in tables:
-        location = str(folder.resolve()).replace("'", "\\'")
-        session.sql(f"DROP TABLE IF EXISTS raw.`{folder.name}`")
-        session.sql(f"CREATE TABLE raw.`{folder.name}` USING parquet LOCATION '{location}'")
-    return [p.name for p in tables]
 
 
 def dbt_build(work_dir: Path, dbt_args: Sequence[str] = ()) -> tuple[bool, list[str]]:
@@ -165,7 +120,8 @@ def build_on_spark(
     dbt_args: Sequence[str] = (),
     full_refresh: bool = False,
 ) -> SparkBuild:
-    """Start the session, register the raw Parquet tables, run dbt build; times measured.
+    """Start the session, run dbt build (which registers the raw Parquet tables first);
+    times measured.
 
     In a work folder an earlier build left (its catalog and tables), the build is
     incremental; `full_refresh` starts from an empty catalog and warehouse instead."""
@@ -177,12 +133,14 @@ def build_on_spark(
         shutil.rmtree(work_dir / METASTORE, ignore_errors=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
+    check_raw_dir(raw_dir)
+    # dbt's spark output reads the same settings (the session is already started: only
+    # its runtime settings apply again) and registers raw.<table> over raw_dir's
+    # folders when it starts (macro register_raw_source)
+    export_dbt_environment(work_dir, raw_dir, conf)
     session = start_session(work_dir, conf)
     seconds["session_start"] = time.perf_counter() - start
     try:
-        start = time.perf_counter()
-        register_raw(session, raw_dir)
-        seconds["register_raw"] = time.perf_counter() - start
         start = time.perf_counter()
         success, failures = dbt_build(work_dir, dbt_args)
         seconds["dbt_build"] = time.perf_counter() - start

@@ -11,7 +11,14 @@ from barometre.common.settings import Settings, export_environment, get_settings
 
 def prepare_dbt_project(settings: Settings) -> int:
     """Make the dbt manifest with dagster-dbt's own preparation (as `dagster-dbt project
-    prepare-and-package` does): install time, never when the code location loads."""
+    prepare-and-package` does): install time, never when the code location loads. The
+    configured target's (BAROMETRE_TARGET): Spark's goes to target/spark/."""
+    if settings.target == "spark":  # dbt-spark parses the project for Spark
+        from barometre.engines.spark.session import missing_requirements
+
+        problem = missing_requirements()
+        if problem:
+            return _fail(f"cannot prepare the dbt manifest for Spark: {problem}")
     export_environment(settings)
     from dagster_dbt.errors import DagsterDbtError
 
@@ -32,7 +39,7 @@ def cmd_prepare(_args: argparse.Namespace) -> int:
     settings = get_settings()
     if prepare_dbt_project(settings) != 0:
         return 1
-    _say(f"dbt manifest ready: {settings.dbt_project_dir / 'target' / 'manifest.json'}")
+    _say(f"dbt manifest ready ({settings.target} target): {settings.dbt_manifest}")
     return 0
 
 

@@ -101,7 +101,12 @@ def cmd_publish(_args: argparse.Namespace) -> int:
         return _publish_on_server(settings)
     try:
         with hold_working_warehouse("barometre publish", on_wait=_say):
-            version = publish(settings.warehouse, settings.published_dir, run_id=None, say=_say)
+            source = settings.warehouse
+            if settings.target == "spark":  # the Spark build's tables (engines/spark)
+                from barometre.engines.spark.pipeline import publication_source
+
+                source = publication_source(settings, _say)
+            version = publish(source, settings.published_dir, run_id=None, say=_say)
     except (PublishError, WarehouseBusy) as err:
         return _fail(str(err))
     _say(f"Published version {version.version}: {version.path}")

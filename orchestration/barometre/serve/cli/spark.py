@@ -25,10 +25,14 @@ def _conf(pairs: list[str]) -> dict[str, str]:
 def cmd_spark_build(args: argparse.Namespace) -> int:
     from barometre.engines.spark.build import METASTORE, NOT_YET_ON_SPARK, build_on_spark
     from barometre.engines.spark.raw_parquet import export_raw_parquet
+    from barometre.engines.spark.session import missing_requirements
 
     out = Path(args.out).resolve()
     try:
         conf = _conf(args.conf or [])
+        problem = missing_requirements()
+        if problem:  # before anything is written
+            return _fail(problem)
         if args.raw:
             raw_dir = Path(args.raw).resolve()
         else:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import yaml
 
 from barometre.common.settings import get_settings
@@ -106,8 +107,24 @@ def read_data(
         return [queries.load(con, edition) for edition in wanted]
     except queries.ReportDataError as err:
         raise ReportError(str(err)) from None
+    except duckdb.CatalogException as err:  # a mart the report reads is not published
+        raise ReportError(_missing_table(err)) from None
     finally:
         con.close()
+
+
+def _missing_table(err: Exception) -> str:
+    """A mart the report reads is missing from the publication, in words: on the spark
+    target, which marts do not build there yet (barometre.engines.spark.pipeline)."""
+    what = str(err).strip().splitlines()[0].removeprefix("Catalog Error: ")
+    message = f"the publication lacks a table the report reads ({what})"
+    if get_settings().target == "spark":
+        from barometre.engines.spark.pipeline import not_yet_note
+
+        note = not_yet_note()
+        if note:
+            message += f". {note}"
+    return message
 
 
 def _write_atomically(path: Path, text: str) -> None:
