@@ -47,10 +47,6 @@ DEFAULT_CONF: dict[str, str] = {
     "spark.sql.catalogImplementation": "hive",
 }
 MART_SCHEMAS = ("marts", "restricted")
-# Not yet on Spark: the linked-cell suppression, whose chained passes Spark's analyzer
-# takes minutes per pass to resolve, and everything that reads it (docs/scaling.md,
-# "Spark"). Every Spark build leaves it out, so a build never hangs on it.
-NOT_YET_ON_SPARK = "int_subject_maturity__segmented+"
 METASTORE = "metastore_db"
 WAREHOUSE = "spark-warehouse"
 
