@@ -24,7 +24,11 @@ segments as (
 
 cells as (
 
-    select edition_code, subject_type, subject_code, cell_id
+    select
+        edition_code,
+        subject_type,
+        subject_code,
+        cell_id
     from {{ ref('int_subject_maturity__cells') }}
 
 ),
@@ -69,10 +73,10 @@ terms as (
         _terms.cell_id
     from linked_combination_cells as _terms
     inner join linked_disclosive as _found
-        on  _found.edition_code = _terms.edition_code
-        and _found.subject_type = _terms.subject_type
-        and _found.subject_code = _terms.subject_code
-        and _found.combination_id = _terms.combination_id
+        on  _terms.edition_code = _found.edition_code
+        and _terms.subject_type = _found.subject_type
+        and _terms.subject_code = _found.subject_code
+        and _terms.combination_id = _found.combination_id
 
 )
 
