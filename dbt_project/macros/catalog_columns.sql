@@ -19,11 +19,12 @@ where lower(table_schema) = lower('{{ schema }}')
 {#
   Spark's session catalogue (Hive metastore) has no information_schema: the schema's
   tables (SHOW TABLES, temporary views left out) and each one's columns (DESCRIBE,
-  adapter.get_columns_in_relation) are read when the test runs, and listed as VALUES.
+  adapter.get_columns_in_relation) are read when the test runs, and listed as VALUES;
+  none while the schema does not exist (`dbt compile` before any build).
 #}
 {% macro spark__catalog_columns(schema) -%}
 {%- set pairs = [] -%}
-{%- if execute -%}
+{%- if execute and adapter.check_schema_exists(none, schema) -%}
     {%- for row in run_query('show tables in ' ~ schema) -%}
         {%- if not row['isTemporary'] -%}
             {%- set relation = api.Relation.create(schema=schema, identifier=row['tableName']) -%}
