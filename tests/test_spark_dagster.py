@@ -8,8 +8,7 @@ folder, publishes the same marts as the same command on DuckDB.
 - the great-expectations suites run on the Spark tables (a DuckDB file of views over
   their Parquet files) and their checks pass;
 - publishing copies the marts Spark built into the published DuckDB file: the same
-  tables (but those that do not build on Spark yet, NOT_YET_ON_SPARK, said in words),
-  columns, types, descriptions and rows as the DuckDB run's.
+  tables, columns, types, descriptions and rows as the DuckDB run's.
 
 `make test-spark` only (optional extra `spark`, Java 17; tens of minutes on a shared
 machine). Doubles are compared to 1e-12 relative, as tests/test_spark.py does.
@@ -81,14 +80,10 @@ def homes() -> Iterator[dict[str, Path]]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def test_the_spark_run_says_what_it_leaves_out(homes: dict[str, Path]) -> None:
-    from barometre.engines.spark.pipeline import not_yet_marts
-
+def test_the_spark_run_builds_in_its_work_folder(homes: dict[str, Path]) -> None:
     out = (homes["spark"] / "stdout.txt").read_text()
     assert "Traceback" not in out
     assert "[dbt] build and publish: ok" in out
-    for mart in not_yet_marts():
-        assert mart in out.split("Not built on Spark yet:")[1]
     # the Spark build's tables, in the work folder beside the warehouse
     tables = homes["spark"] / "warehouse" / "spark" / "spark-warehouse"
     assert (tables / "core.db" / "fct_answers").is_dir()
@@ -126,12 +121,10 @@ def _same(a: object, b: object) -> bool:
 
 
 def test_spark_publishes_the_marts_of_duckdb(homes: dict[str, Path]) -> None:
-    from barometre.engines.spark.pipeline import not_yet_marts
-
     duck, spark = _published(homes["duckdb"]), _published(homes["spark"])
     try:
         duck_tables, spark_tables = _tables(duck), _tables(spark)
-        assert set(spark_tables) == set(duck_tables) - set(not_yet_marts())
+        assert set(spark_tables) == set(duck_tables)
         assert any(t.startswith("marts.") for t in spark_tables)
         for name in sorted(spark_tables):
             assert spark_tables[name] == duck_tables[name], f"{name}: table description"
@@ -165,29 +158,23 @@ def _check_results(home: Path) -> dict[tuple[str, str], bool]:
 
 def test_the_suites_judge_the_spark_tables_as_the_duckdb_ones(homes: dict[str, Path]) -> None:
     """Every great-expectations check evaluated on Spark's tables, with the outcome it
-    has on DuckDB's (a warning such as the drift check fails on both), but for the
-    marts that do not build on Spark yet."""
-    from barometre.engines.spark.pipeline import not_yet_marts
+    has on DuckDB's (a warning such as the drift check fails on both)."""
     from barometre.validate.suites import TARGETS
 
     suites = {("/".join(t.asset_key), t.check_name) for t in TARGETS}
-    left_out = {m.replace(".", "/") for m in not_yet_marts()}
     on_duckdb = {k: v for k, v in _check_results(homes["duckdb"]).items() if k in suites}
     on_spark = {k: v for k, v in _check_results(homes["spark"]).items() if k in suites}
     assert ("core/fct_answers", "gx_fct_answers") in on_spark
-    assert on_spark == {k: v for k, v in on_duckdb.items() if k[0] not in left_out}
+    assert on_spark == on_duckdb
 
 
-def test_the_transform_job_leaves_out_only_what_spark_does_not_build(tmp_path: Path) -> None:
-    """On the spark target the dbt step stays whole (dbt leaves the nodes out), publishing
-    no longer waits for the marts never built there, and the job leaves out their
-    great-expectations checks and the report; every other check and asset stays. Needs
-    the Spark manifest (`make test-spark` prepares it)."""
+def _transform_job(tmp_path: Path, target: str) -> dict[str, list[str]]:
+    """The `transform` job's assets, checks and publishing's parents, as the code
+    location defines them on `target` (a fresh process: the target is read at load)."""
     code = """
 import json
 from dagster import AssetKey
 from barometre.definitions import defs
-from barometre.engines.spark.pipeline import not_yet_keys
 job = defs.resolve_job_def("transform")
 graph = job.asset_layer.asset_graph
 print(json.dumps({
@@ -196,14 +183,13 @@ print(json.dumps({
     "published_deps": sorted(
         k.to_user_string() for k in graph.get(AssetKey("published_warehouse")).parent_keys
     ),
-    "not_yet": sorted(k.to_user_string() for k in not_yet_keys()),
 }))
 """
     env = {
         **os.environ,
-        "BAROMETRE_TARGET": "spark",
-        "BAROMETRE_WAREHOUSE": str(tmp_path / "w.duckdb"),
-        "DAGSTER_HOME": str(tmp_path / "dagster"),
+        "BAROMETRE_TARGET": target,
+        "BAROMETRE_WAREHOUSE": str(tmp_path / target / "w.duckdb"),
+        "DAGSTER_HOME": str(tmp_path / target / "dagster"),
     }
     result = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False
@@ -211,18 +197,16 @@ print(json.dumps({
     assert result.returncode == 0, result.stderr[-3000:]
     import json
 
-    from barometre.validate.suites import TARGETS
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
-    job = json.loads(result.stdout.strip().splitlines()[-1])
-    not_yet = set(job["not_yet"])
-    assert {"marts/mart_theme_maturity", "marts/mart_transverse_maturity"} <= not_yet
-    assert not_yet <= set(job["selected"])  # the dbt step whole
-    assert "published_warehouse" in job["selected"]
-    assert "barometre_report" not in job["selected"]
-    assert not not_yet & set(job["published_deps"])
-    gx = {f"{'/'.join(t.asset_key)}:{t.check_name}" for t in TARGETS}
-    assert {c for c in job["checks"] if c in gx} == {
-        c for c in gx if c.split(":")[0] not in not_yet
-    }
-    # the dbt tests stay asset checks of their models, those left out included
-    assert any(c.startswith("marts/mart_theme_maturity:") for c in job["checks"])
+
+def test_the_transform_job_on_spark_is_the_duckdb_one(tmp_path: Path) -> None:
+    """The same assets and checks point at Spark: the `transform` job selects the same
+    assets (the report included), the same checks (dbt tests and great-expectations
+    suites) and publishing reads the same marts. Needs the Spark manifest (`make
+    test-spark` prepares it)."""
+    on_spark = _transform_job(tmp_path, "spark")
+    assert on_spark == _transform_job(tmp_path, "duckdb")
+    assert "barometre_report" in on_spark["selected"]
+    assert "marts/mart_theme_maturity" in on_spark["published_deps"]
+    assert any(c.startswith("marts/mart_theme_maturity:") for c in on_spark["checks"])

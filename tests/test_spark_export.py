@@ -14,8 +14,6 @@ from barometre.engines.spark import session as spark_session
 from barometre.engines.spark.raw_parquet import export_raw_parquet
 from barometre.serve.cli.spark import cmd_spark_build
 
-LEFT_OUT = "int_subject_maturity__segmented+"
-
 
 def _warehouse(path: Path) -> Path:
     con = duckdb.connect(str(path))
@@ -69,6 +67,8 @@ def test_spark_build_without_java_says_what_to_install(
     _warehouse(tmp_path / "w.duckdb")
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(tmp_path / "w.duckdb"))
     monkeypatch.setattr(spark_session.shutil, "which", lambda _name: None)
+    # the extra as if installed (it is not in CI): Java is what is missing here
+    monkeypatch.setattr(spark_session, "_find_spec", lambda _module: object())
     args = argparse.Namespace(
         out=str(tmp_path / "spark"), raw=None, conf=None, exclude=None, full_refresh=False
     )
@@ -90,7 +90,7 @@ def test_a_malformed_spark_setting_is_refused(
     assert "KEY=VALUE" in capsys.readouterr().err
 
 
-def test_spark_build_passes_its_options_and_leaves_the_linked_suppression_out(
+def test_spark_build_passes_its_options_and_builds_the_whole_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen: list[dict] = []
@@ -106,20 +106,20 @@ def test_spark_build_passes_its_options_and_leaves_the_linked_suppression_out(
         out=str(tmp_path), raw=str(tmp_path), conf=None, exclude=None, full_refresh=False
     )
     assert cmd_spark_build(args) == 0
-    # the linked-cell suppression is always left out (docs/scaling.md)
-    assert seen[-1] == {"dbt_args": ["--exclude", LEFT_OUT], "full_refresh": False}
+    # nothing is left out unless asked (the linked-cell suppression builds on Spark)
+    assert seen[-1] == {"dbt_args": [], "full_refresh": False}
     assert "incremental" not in capsys.readouterr().out  # no earlier build here
 
     (tmp_path / spark_build.METASTORE).mkdir()  # an earlier build's catalog
     args.exclude, args.full_refresh = ["mart_maturity_groups"], False
     assert cmd_spark_build(args) == 0
     assert seen[-1] == {
-        "dbt_args": ["--exclude", LEFT_OUT, "mart_maturity_groups"],
+        "dbt_args": ["--exclude", "mart_maturity_groups"],
         "full_refresh": False,
     }
     assert "incremental build" in capsys.readouterr().out
 
     args.exclude, args.full_refresh = None, True
     assert cmd_spark_build(args) == 0
-    assert seen[-1] == {"dbt_args": ["--exclude", LEFT_OUT], "full_refresh": True}
+    assert seen[-1] == {"dbt_args": [], "full_refresh": True}
     assert "incremental" not in capsys.readouterr().out

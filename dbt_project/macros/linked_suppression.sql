@@ -117,174 +117,161 @@ group by {% for c in context %}_in_cell.{{ c }}, {% endfor %}_in_cell.cell_id, _
 
 
 {#
-  suppress_linked_cells(prefix, cells, atoms, context, partition_by, n_column) emits
-  CTEs ending with {prefix}_final:
-    <context>, cell_id, is_suppressed, suppression_reason
-  `cells` holds <context>, cell_id, the `partition_by` columns (cells of one context and
-  partition add up to a published total, e.g. one segment type), n_column and
-  is_protected (1 for a cell never chosen for secondary suppression: the context's ALL
-  cell, whose figures are the report's).
-  Pass 0 applies suppress_cells (small cells, then complementary cells in each
-  partition). Then, in each of var disclosure_linked_passes passes: find the disclosive
-  combinations of up to var disclosure_max_linked_cells published cells; in each context
-  that has one, suppress the smallest published unprotected cell taking part in one
-  (then by cell_id), reason 'linked'; re-apply the partition rule (suppress_cells, the
-  cells suppressed so far as seeds, reason 'complementary'). Suppression only removes
-  combinations, so the passes reach a fixed point; the singular test
-  assert_marts_disclosure_control searches the published marts again and fails if the
-  passes ran out before it.
+  The secondary suppression of linked cells, one relation per pass (so that no engine
+  ever plans more than one pass in one query: Spark's analyzer inlines every common
+  table expression and view at each reference and took minutes per pass when the
+  passes were chained in one query, docs/scaling.md). The state of a pass is one row
+  per cell:
+    <context>, cell_id, <partition_by>, n_column, is_protected, is_suppressed,
+    suppression_reason
+  and the disclosive combinations, which depend on the cells and their respondents
+  only, never on what is published, are searched once beforehand (linked_combinations
+  over every cell; the combinations of the published cells are exactly those with no
+  suppressed cell, same combination_id, same terms). `terms` below is that search's
+  output: <context>, combination_id, cell_id, one row per cell of each disclosive
+  combination.
 
-  How, so that the query grows linearly with the passes on every engine (Spark inlines
-  each common table expression at every reference, even to check the query: a pass
-  reading its predecessor twice would double the query at each pass):
-  - whether a combination discloses depends on its cells and the atoms only, never on
-    what is published, so the disclosive combinations are searched once, over every
-    cell. The combinations of the published cells are exactly the combinations of all
-    cells with no suppressed cell (same combination_id, same terms);
-  - the state of a pass carries two kinds of rows (_row_kind): one per cell ('cell',
-    with its suppression) and one per cell of each disclosive combination ('term',
-    with combination_id). A pass reads the previous state once: windows give each term
-    row its cell's suppression, each combination whether all its cells are published
-    (_alive), each cell whether it is in a live one (_exposed); the pick and the
-    partition rule then work on the 'cell' rows (their own window partitions), and the
-    'term' rows pass through unchanged.
+  linked_suppression_start(cells, context, partition_by, n_column): a SELECT of the
+  state of pass 0, suppress_cells over `cells` (a relation of <context>, cell_id, the
+  `partition_by` columns (cells of one context and partition add up to a published
+  total, e.g. one segment type), n_column and is_protected (1 for a cell never chosen
+  for secondary suppression: the context's ALL cell, whose figures are the report's)):
+  small cells, then complementary cells in each partition.
 #}
-{% macro suppress_linked_cells(prefix, cells, atoms, context, partition_by, n_column) -%}
-{%- set passes = var('disclosure_linked_passes') -%}
-{%- set max_cells = var('disclosure_max_linked_cells') -%}
-{%- set ctx = context | join(', ') -%}
+{% macro linked_suppression_start(cells, context, partition_by, n_column) -%}
 {%- set keep = context + ['cell_id'] + partition_by + [n_column, 'is_protected'] -%}
-{%- set carried = keep + ['_row_kind', 'combination_id'] -%}
-{{ linked_combinations(prefix, cells, atoms, context, max_cells) }}
-
-{{ prefix }}_partitioned_0 as (
-
+select
+    {% for c in keep %}_partitioned.{{ c }}, {% endfor %}
+    _partitioned.is_suppressed,
+    _partitioned.suppression_reason
+from (
     {{ suppress_cells(
         source=cells,
         n_column=n_column,
         partition_by=context + partition_by,
         tiebreak='cell_id'
     ) }}
+) as _partitioned
+{%- endmacro %}
+
+
+{#
+  linked_suppression_pass(previous, terms, context, partition_by, n_column): a SELECT
+  of the state after one more pass over `previous` (the state of the pass before, a
+  relation) and `terms` (the disclosive combinations, above). In each context that
+  still has a disclosive combination whose cells are all published, suppress the
+  smallest published unprotected cell taking part in one (then by cell_id), reason
+  'linked'; then re-apply the partition rule (suppress_cells, the cells suppressed so
+  far as seeds, reason 'complementary'). Cells suppressed before keep their reason.
+  Suppression only removes combinations, so the passes reach a fixed point (a pass
+  after it changes nothing); the singular test assert_marts_disclosure_control
+  searches the published marts again and fails if the passes ran out before it.
+  Each input is read once or twice as a relation; no pass reads another pass's SQL.
+#}
+{% macro linked_suppression_pass(previous, terms, context, partition_by, n_column) -%}
+{%- set keep = context + ['cell_id'] + partition_by + [n_column, 'is_protected'] -%}
+{%- set ctx = context | join(', ') -%}
+with _live as (
+
+    -- the disclosive combinations whose cells are all still published
+    select {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.combination_id
+    from {{ terms }} as _terms
+    inner join {{ previous }} as _cell
+        on  {% for c in context %}_cell.{{ c }} = _terms.{{ c }} and {% endfor %}_cell.cell_id = _terms.cell_id
+    group by {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.combination_id
+    having max(case when _cell.is_suppressed then 1 else 0 end) = 0
 
 ),
 
-{{ prefix }}_state_0 as (
+_exposed_cells as (
 
-    select
-        {{ keep | join(', ') }},
-        'cell' as _row_kind,
-        cast(null as {{ dbt.type_string() }}) as combination_id,
-        is_suppressed,
-        suppression_reason
-    from {{ prefix }}_partitioned_0
-
-    union all
-
-    -- every cell of every disclosive combination of cells, published or not
-    select
-        {% for c in context %}_terms.{{ c }}, {% endfor %}
-        _terms.cell_id,
-        {% for c in partition_by + [n_column, 'is_protected'] %}null, {% endfor %}
-        'term',
-        _terms.combination_id,
-        null,
-        null
-    from {{ prefix }}_combination_cells as _terms
-    inner join {{ prefix }}_disclosive as _found
-        on  {% for c in context %}_found.{{ c }} = _terms.{{ c }} and {% endfor %}_found.combination_id = _terms.combination_id
+    -- the cells taking part in one of them (all published)
+    select distinct {% for c in context %}_terms.{{ c }}, {% endfor %}_terms.cell_id
+    from {{ terms }} as _terms
+    inner join _live
+        on  {% for c in context %}_live.{{ c }} = _terms.{{ c }} and {% endfor %}_live.combination_id = _terms.combination_id
 
 ),
 
-{% for p in range(1, passes + 1) -%}
-{%- set previous = prefix ~ '_state_' ~ (p - 1) -%}
-{{ prefix }}_forced_{{ p }} as (
+_forced as (
 
-    -- the pick: in each context, the smallest exposed unprotected cell (then by cell_id)
+    -- the pick: in each context, the smallest exposed unprotected cell (then by cell_id);
+    -- it and every cell suppressed so far seed the partition rule
     select
-        {% for c in carried %}_ranked.{{ c }}, {% endfor %}
-        _ranked.suppression_reason as _previous_reason,
-        case
-            when _ranked.is_suppressed or _ranked._picked = 1 then 1 else 0
-        end as _forced,
-        _ranked._picked
+        _ranked.*,
+        case when _ranked._was_suppressed or _ranked._picked = 1 then 1 else 0 end as _forced
     from (
         select
-            _alive.*,
+            _flagged.*,
             case
-                when _alive._row_kind = 'cell' and _alive._exposed = 1 and _alive.is_protected = 0
+                when _flagged._exposed = 1 and _flagged.is_protected = 0
                     and row_number() over (
-                        partition by {% for c in context %}_alive.{{ c }}, {% endfor %}_alive._row_kind, _alive._exposed, _alive.is_protected
-                        order by _alive.{{ n_column }}, _alive.cell_id
+                        partition by {% for c in context %}_flagged.{{ c }}, {% endfor %}_flagged._exposed, _flagged.is_protected
+                        order by _flagged.{{ n_column }}, _flagged.cell_id
                     ) = 1
                     then 1
                 else 0
             end as _picked
         from (
-            -- a cell is exposed when it is in a disclosive combination whose cells
-            -- are all published
             select
-                _combination.*,
-                max(_combination._live_term) over (
-                    partition by {% for c in context %}_combination.{{ c }}, {% endfor %}_combination.cell_id
-                ) as _exposed
-            from (
-                select
-                    _cell.*,
-                    case
-                        when _cell._row_kind = 'term'
-                            and max(_cell._cell_suppressed) over (
-                                partition by {% for c in context %}_cell.{{ c }}, {% endfor %}_cell._row_kind, _cell.combination_id
-                            ) = 0
-                            then 1
-                        else 0
-                    end as _live_term
-                from (
-                    select
-                        _state.*,
-                        max(case when _state._row_kind = 'cell' and _state.is_suppressed then 1 else 0 end) over (
-                            partition by {% for c in context %}_state.{{ c }}, {% endfor %}_state.cell_id
-                        ) as _cell_suppressed
-                    from {{ previous }} as _state
-                ) as _cell
-            ) as _combination
-        ) as _alive
+                {% for c in keep %}_state.{{ c }}, {% endfor %}
+                _state.is_suppressed as _was_suppressed,
+                _state.suppression_reason as _previous_reason,
+                case when _exposed_cells.cell_id is null then 0 else 1 end as _exposed
+            from {{ previous }} as _state
+            left join _exposed_cells
+                on  {% for c in context %}_exposed_cells.{{ c }} = _state.{{ c }} and {% endfor %}_exposed_cells.cell_id = _state.cell_id
+        ) as _flagged
     ) as _ranked
 
-),
+)
 
-{{ prefix }}_partitioned_{{ p }} as (
-
+select
+    {% for c in keep %}_partitioned.{{ c }}, {% endfor %}
+    _partitioned.is_suppressed,
+    case
+        when _partitioned._previous_reason is not null then _partitioned._previous_reason
+        when _partitioned._picked = 1 then 'linked'
+        when _partitioned.is_suppressed then 'complementary'
+    end as suppression_reason
+from (
     {{ suppress_cells(
-        source=prefix ~ '_forced_' ~ p,
+        source='_forced',
         n_column=n_column,
-        partition_by=context + partition_by + ['_row_kind'],
+        partition_by=context + partition_by,
         tiebreak='cell_id',
         forced_column='_forced'
     ) }}
+) as _partitioned
+{%- endmacro %}
 
-),
 
-{{ prefix }}_state_{{ p }} as (
-
-    select
-        {{ carried | join(', ') }},
-        case when _row_kind = 'cell' then is_suppressed end as is_suppressed,
-        case
-            when _row_kind <> 'cell' then null
-            when _previous_reason is not null then _previous_reason
-            when _picked = 1 then 'linked'
-            when is_suppressed then 'complementary'
-        end as suppression_reason
-    from {{ prefix }}_partitioned_{{ p }}
-
-),
-
-{% endfor -%}
-{{ prefix }}_final as (
-
-    select {{ ctx }}, cell_id, is_suppressed, suppression_reason
-    from {{ prefix }}_state_{{ passes }}
-    where _row_kind = 'cell'
-
-)
+{#
+  The body of models/intermediate/int_subject_maturity__suppression_pass_<p>.sql: the
+  state of pass p of the subject marts' suppression (edition × subject), one model per
+  pass, each a table read by the next. Pass 0 (small and complementary cells) reads
+  int_subject_maturity__cells; pass p ≥ 1 reads pass p − 1 and
+  int_subject_maturity__disclosive. Passes beyond var disclosure_linked_passes are
+  disabled, and int_subject_maturity__segmented reads the last one enabled; raising the
+  var above the last pass model means adding its file (one line, as the others).
+#}
+{% macro subject_maturity_suppression_pass(pass_number) -%}
+{{ config(materialized='table', enabled=(pass_number <= var('disclosure_linked_passes'))) }}
+{%- set context = ['edition_code', 'subject_type', 'subject_code'] -%}
+{%- if pass_number == 0 -%}
+{{ linked_suppression_start(
+    cells=ref('int_subject_maturity__cells'),
+    context=context,
+    partition_by=['segment_type'],
+    n_column='n_respondents'
+) }}
+{%- else -%}
+{{ linked_suppression_pass(
+    previous=ref('int_subject_maturity__suppression_pass_' ~ (pass_number - 1)),
+    terms=ref('int_subject_maturity__disclosive'),
+    context=context,
+    partition_by=['segment_type'],
+    n_column='n_respondents'
+) }}
+{%- endif %}
 {%- endmacro %}

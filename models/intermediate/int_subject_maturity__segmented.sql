@@ -1,12 +1,7 @@
--- Edition × subject (theme or transverse theme) × segment: aggregates of the
--- respondents' subject maturities, with disclosure control and the ranking of subjects.
--- Feeds mart_theme_maturity (subject_type THEME) and mart_transverse_maturity
--- (TRANSVERSE). Computed on every respondent with at least one answered question on
--- the subject.
---   mean_maturity      mean of the respondents' subject means (edition's own scale);
---                      means and sd use the order-independent stable_avg /
---                      stable_stddev_samp macros, so two builds give identical values
---   median_maturity    median of the same (adapter-dispatched macro median)
+-- Edition × subject (theme or transverse theme) × segment: the cells
+-- (int_subject_maturity__cells) as published, with disclosure control and the ranking
+-- of subjects. Feeds mart_theme_maturity (subject_type THEME) and
+-- mart_transverse_maturity (TRANSVERSE).
 --   ci_low / ci_high   mean ± z·sd/√n (normal approximation, z = var ci_z), NULL if n < 2
 --   share_stage_*      pooled answers: answered cells of the subject at the stage,
 --                      over all answered cells of the subject in the segment
@@ -17,27 +12,17 @@
 -- least min_cell_size respondents; then, since report groups and population bands
 -- cross, cells until no ±1 combination of up to var disclosure_max_linked_cells
 -- published cells of the edition and subject isolates 1 … min_cell_size − 1 respondents
--- (macros suppress_cells and suppress_linked_cells; the ALL cell is never chosen).
+-- (the ALL cell is never chosen). The combinations are searched once
+-- (int_subject_maturity__disclosive), each pass is a model of its own
+-- (int_subject_maturity__suppression_pass_0 … _<disclosure_linked_passes>), and this
+-- model reads the last pass's state (int_subject_maturity__suppressed). Suppressed
+-- cells have their figures nulled here.
 -- Ranks are computed among unsuppressed cells of the same edition ×
 -- subject type × segment.
--- A table, not a view: two marts and its tests read it, and the disclosure-control
--- search is the costliest query of the build (computed once instead of three times).
+-- A table, not a view: two marts and their tests read it.
 {{ config(materialized='table') }}
 
-with respondent_subjects as (
-
-    select * from {{ ref('int_respondent_subject_maturity') }}
-    where n_answered > 0
-
-),
-
-segments as (
-
-    select * from {{ ref('int_respondent_segments') }}
-
-),
-
-edition_scales as (
+with edition_scales as (
 
     -- highest stage of each edition's scale: the "=6" share is NULL on a scale
     -- without stage 6 (2018), rather than a misleading 0
@@ -49,96 +34,18 @@ edition_scales as (
 
 ),
 
-cells as (
-
-    select
-        respondent_subjects.edition_code,
-        respondent_subjects.subject_type,
-        respondent_subjects.subject_code,
-        segments.segment_type,
-        segments.segment_code,
-        max(segments.segment_label_fr) as segment_label_fr,
-        max(segments.segment_order) as segment_order,
-        count(*) as n_respondents,
-        sum(respondent_subjects.n_answered) as n_answers,
-        {{ stable_avg('respondent_subjects.mean_level') }} as mean_maturity,
-        {{ median('respondent_subjects.mean_level') }} as median_maturity,
-        {{ stable_stddev_samp('respondent_subjects.mean_level') }} as sd_maturity,
-        {{ stable_avg('respondent_subjects.mean_level_harmonised') }} as mean_maturity_harmonised,
-        {{ stable_avg('respondent_subjects.mean_score_0_100') }} as mean_score_0_100,
-        {% for stage in ['eq_1', 'le_2', 'ge_3', 'ge_4', 'ge_5', 'eq_6'] -%}
-        sum(respondent_subjects.n_stage_{{ stage }}) as n_stage_{{ stage }},
-        {% endfor -%}
-        sum(case when respondent_subjects.mean_level >= 3 then 1 else 0 end) as n_respondents_mean_ge_3,
-        sum(case when respondent_subjects.mean_level >= 4 then 1 else 0 end) as n_respondents_mean_ge_4
-    from respondent_subjects
-    inner join segments
-        on  respondent_subjects.edition_code = segments.edition_code
-        and respondent_subjects.respondent_id = segments.respondent_id
-    group by
-        respondent_subjects.edition_code,
-        respondent_subjects.subject_type,
-        respondent_subjects.subject_code,
-        segments.segment_type,
-        segments.segment_code
-
-),
-
--- every cell as a set of respondents, for the search of disclosive combinations
-cells_keyed as (
-
-    select
-        cells.*,
-        {{ dbt.concat(['cells.segment_type', "':'", 'cells.segment_code']) }} as cell_id,
-        case when cells.segment_type = 'ALL' then 1 else 0 end as is_protected
-    from cells
-
-),
-
-memberships as (
-
-    select
-        respondent_subjects.edition_code,
-        respondent_subjects.subject_type,
-        respondent_subjects.subject_code,
-        {{ dbt.concat(['segments.segment_type', "':'", 'segments.segment_code']) }} as cell_id,
-        respondent_subjects.respondent_id as member_id
-    from respondent_subjects
-    inner join segments
-        on  respondent_subjects.edition_code = segments.edition_code
-        and respondent_subjects.respondent_id = segments.respondent_id
-
-),
-
-atoms as (
-
-    {{ cell_atoms('memberships', ['edition_code', 'subject_type', 'subject_code']) }}
-
-),
-
--- small cells, complementary cells in each segment type, then linked cells until no
--- combination of published cells isolates 1 … min_cell_size − 1 respondents
-{{ suppress_linked_cells(
-    prefix='linked',
-    cells='cells_keyed',
-    atoms='atoms',
-    context=['edition_code', 'subject_type', 'subject_code'],
-    partition_by=['segment_type'],
-    n_column='n_respondents'
-) }},
-
 flagged as (
 
     select
-        cells_keyed.*,
-        linked_final.is_suppressed,
-        linked_final.suppression_reason
-    from cells_keyed
-    inner join linked_final
-        on  cells_keyed.edition_code = linked_final.edition_code
-        and cells_keyed.subject_type = linked_final.subject_type
-        and cells_keyed.subject_code = linked_final.subject_code
-        and cells_keyed.cell_id = linked_final.cell_id
+        cells.*,
+        suppression.is_suppressed,
+        suppression.suppression_reason
+    from {{ ref('int_subject_maturity__cells') }} as cells
+    inner join {{ ref('int_subject_maturity__suppressed') }} as suppression
+        on  cells.edition_code = suppression.edition_code
+        and cells.subject_type = suppression.subject_type
+        and cells.subject_code = suppression.subject_code
+        and cells.cell_id = suppression.cell_id
 
 ),
 

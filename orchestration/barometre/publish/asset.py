@@ -44,14 +44,7 @@ PUBLISHED_DEPS = PUBLISHED_CONTENT
 """What publishing reads, and only that: the lineage in the Dagster UI shows where the
 published file comes from (never restricted/*). In a run it still waits for the whole
 dbt step of the marts (one op builds marts and restricted), so a failed dbt test of
-severity error, or a failed blocking check on any of its upstream assets, skips it.
-On the spark target, without the marts that do not build there yet (a step waiting
-for an asset never materialised would be skipped; barometre.engines.spark.pipeline)."""
-if get_settings().target == "spark":
-    from barometre.engines.spark.pipeline import not_yet_keys
-
-    _not_yet = not_yet_keys()
-    PUBLISHED_DEPS = [k for k in PUBLISHED_CONTENT if k not in _not_yet]
+severity error, or a failed blocking check on any of its upstream assets, skips it."""
 
 
 @asset(
@@ -102,7 +95,7 @@ def _source(
         return warehouse.warehouse_path()
     from barometre.engines.spark.pipeline import publication_source
 
-    return publication_source(settings, context.log.warning)
+    return publication_source(settings)
 
 
 def _publish_on_server(

@@ -199,19 +199,17 @@ def barometre_dbt(
         try:
             args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
             if settings.target == "spark":
-                args += _prepare_spark(context, settings)
+                _prepare_spark(context, settings)
             yield from dbt.cli(args, context=context, target_path=target).stream()
         finally:
             _save_partial_parse(target, cache)
 
 
-def _prepare_spark(context: AssetExecutionContext, settings: Any) -> list[str]:
+def _prepare_spark(context: AssetExecutionContext, settings: Any) -> None:
     """Spark target: the raw Parquet export brought up to date with the warehouse (the
-    child dbt process registers it in the catalog when it starts); the extra dbt
-    arguments (what does not build on Spark yet is left out, whatever was selected)."""
+    child dbt process registers it in the catalog when it starts)."""
     from dagster import Failure
 
-    from barometre.engines.spark.build import NOT_YET_ON_SPARK
     from barometre.engines.spark.pipeline import export_raw_if_stale
     from barometre.engines.spark.session import missing_requirements
 
@@ -227,7 +225,6 @@ def _prepare_spark(context: AssetExecutionContext, settings: Any) -> list[str]:
         ) from None
     if written is not None:
         context.log.info(f"raw tables exported as Parquet for Spark: {written}")
-    return ["--exclude", NOT_YET_ON_SPARK] if NOT_YET_ON_SPARK else []
 
 
 DBT_ASSETS = [barometre_dbt]

@@ -14,7 +14,6 @@ from dagster import (
     run_status_sensor,
 )
 
-from barometre.common.settings import get_settings
 from barometre.common.writer_lock import WRITER_TAGS
 from barometre.ingest.runs import INGEST_JOB
 from barometre.ingest.sensor import SENSOR_INTERVAL
@@ -30,14 +29,6 @@ TRANSFORM_SELECTION = (
     # this build, not after each edition's ingestion
     | AssetSelection.checks(*DBT_ASSETS)
 )
-if get_settings().target == "spark":
-    # what does not build on Spark yet (its checks with it), and the report that reads
-    # it: left out of the job, so that publishing does not wait for marts never built
-    from barometre.engines.spark.pipeline import not_yet_selection
-
-    _left_out = not_yet_selection()
-    if _left_out is not None:
-        TRANSFORM_SELECTION = TRANSFORM_SELECTION - _left_out
 
 transform_job = define_asset_job(
     TRANSFORM_JOB,

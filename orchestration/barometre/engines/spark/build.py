@@ -34,10 +34,6 @@ from barometre.engines.spark.session import (
 )
 
 MART_SCHEMAS = ("marts", "restricted")
-# Not yet on Spark: the linked-cell suppression, whose chained passes Spark's analyzer
-# takes minutes per pass to resolve, and everything that reads it (docs/scaling.md,
-# "Spark"). Every Spark build leaves it out, so a build never hangs on it.
-NOT_YET_ON_SPARK = "int_subject_maturity__segmented+"
 
 
 @dataclass

@@ -105,7 +105,7 @@ def cmd_publish(_args: argparse.Namespace) -> int:
             if settings.target == "spark":  # the Spark build's tables (engines/spark)
                 from barometre.engines.spark.pipeline import publication_source
 
-                source = publication_source(settings, _say)
+                source = publication_source(settings)
             version = publish(source, settings.published_dir, run_id=None, say=_say)
     except (PublishError, WarehouseBusy) as err:
         return _fail(str(err))

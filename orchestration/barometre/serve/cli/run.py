@@ -297,12 +297,6 @@ def _run(
             f"{unchanged_publication_note(settings)}"
         )
     _say("[dbt] build and publish: ok")
-    if settings.target == "spark":
-        from barometre.engines.spark.pipeline import not_yet_note
-
-        note = not_yet_note()
-        if note:
-            _say(note)
     run_ids.append(result.run_id)
     warnings = warning_lines(instance, run_ids)
     if warnings:

@@ -23,7 +23,7 @@ def _conf(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_spark_build(args: argparse.Namespace) -> int:
-    from barometre.engines.spark.build import METASTORE, NOT_YET_ON_SPARK, build_on_spark
+    from barometre.engines.spark.build import METASTORE, build_on_spark
     from barometre.engines.spark.raw_parquet import export_raw_parquet
     from barometre.engines.spark.session import missing_requirements
 
@@ -47,11 +47,7 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
                 f"incremental build: the Spark tables of the last build in {out} are kept "
                 "(--full-refresh rebuilds everything)"
             )
-        _say(
-            f"left out: {NOT_YET_ON_SPARK} (the linked-cell suppression and the marts that "
-            "read it do not build on Spark yet: docs/scaling.md)"
-        )
-        dbt_args = ["--exclude", NOT_YET_ON_SPARK, *(args.exclude or [])]
+        dbt_args = ["--exclude", *args.exclude] if args.exclude else []
         build = build_on_spark(
             raw_dir, out, conf=conf, dbt_args=dbt_args, full_refresh=full_refresh
         )
@@ -94,8 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--exclude",
         nargs="+",
         metavar="SELECTOR",
-        help="more dbt selectors left out of the build (the linked-cell suppression, "
-        "int_subject_maturity__segmented+, always is: docs/scaling.md)",
+        help="dbt selectors left out of the build (by default the whole project builds)",
     )
     spark.add_argument(
         "--full-refresh",

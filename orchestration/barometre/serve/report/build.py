@@ -114,17 +114,9 @@ def read_data(
 
 
 def _missing_table(err: Exception) -> str:
-    """A mart the report reads is missing from the publication, in words: on the spark
-    target, which marts do not build there yet (barometre.engines.spark.pipeline)."""
+    """A mart the report reads is missing from the publication, in words."""
     what = str(err).strip().splitlines()[0].removeprefix("Catalog Error: ")
-    message = f"the publication lacks a table the report reads ({what})"
-    if get_settings().target == "spark":
-        from barometre.engines.spark.pipeline import not_yet_note
-
-        note = not_yet_note()
-        if note:
-            message += f". {note}"
-    return message
+    return f"the publication lacks a table the report reads ({what})"
 
 
 def _write_atomically(path: Path, text: str) -> None:
