@@ -102,6 +102,33 @@ def test_new_edition_folder_becomes_a_partition_and_a_run(instance, data_dir) ->
     assert instance.get_dynamic_partitions("edition") == ["2021"]
 
 
+def test_sensor_and_schedule_runs_carry_the_tags_barometre_run_skips_by(
+    persistent_instance, data_dir
+) -> None:
+    # An ingestion the sensor or the schedule started records the content and the seeds
+    # it loads, as `barometre run` does: a later `barometre run` skips that edition.
+    from barometre.common.settings import get_settings
+    from barometre.ingest.fingerprint import seeds_fingerprint
+    from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
+
+    instance = persistent_instance
+    seeds = seeds_fingerprint(get_settings().seeds_dir)
+    (sensed,) = tick(instance, data_dir, None).run_requests
+    with build_schedule_context(
+        instance=instance, resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}
+    ) as context:
+        (scheduled,) = weekly_refresh(context)
+    state = edition_state(data_dir / "2021")
+    for request in (sensed, scheduled):
+        assert request.tags[SEEDS_TAG] == seeds
+        assert request.tags[CONTENT_TAG] == state.fingerprint
+    [(name, sha)] = state.files
+    logged = [(name, sha, "2026-01-01 00:00:00")]
+    assert not unchanged_since_last_load(instance, state, seeds, logged)
+    _finished_run(instance, "ingest_edition", **sensed.tags)
+    assert unchanged_since_last_load(instance, state, seeds, logged)
+
+
 def test_unchanged_exports_trigger_nothing(instance, data_dir) -> None:
     first = tick(instance, data_dir, None)
     second = tick(instance, data_dir, first.cursor)
