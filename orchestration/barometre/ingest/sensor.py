@@ -66,9 +66,7 @@ def evaluate_raw_exports(
         if before == state.fingerprint:
             continue
         reason = "new edition" if before is None else "export changed"
-        requests.append(
-            runs.ingest_request(state.edition, state.fingerprint, reason, seeds_sha256)
-        )
+        requests.append(runs.ingest_request(state.edition, state.fingerprint, reason, seeds_sha256))
         notes.append(f"{state.edition}: {reason}")
     new_cursor = json.dumps({"editions": now_seen}, sort_keys=True)
     partitions = [edition_partitions.build_add_request(new_partitions)] if new_partitions else []
