@@ -26,7 +26,7 @@ from pathlib import Path
 from barometre.common.console import fail as _fail
 from barometre.common.console import say as _say
 from barometre.common.settings import PROJECT_ROOT, export_environment, get_settings
-from barometre.serve.cli.instance import ensure_instance_config
+from barometre.serve.cli.instance import batch_events, ensure_instance_config
 from barometre.serve.cli.prepare import prepare_dbt_project
 
 LOCATION_NAME = "barometre.definitions"
@@ -128,6 +128,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = get_settings()
     export_environment(settings)
     ensure_instance_config(settings.dagster_home)
+    batch_events()  # inherited by the runs launched from the UI
     # The manifest is never prepared on code load (the UI would serve only after a dbt
     # parse, and each run launched from it would parse again): once here, if a dbt file
     # changed since it was prepared.
