@@ -19,8 +19,9 @@ as it did when each close checkpointed the WAL into it.
 
 It also stores a batch of events (`store_event_batch`: Dagster sends the ~340 "planned"
 events a run starts with as one batch when DAGSTER_EVENT_BATCH_SIZE is set, as
-`barometre run` and `barometre ui` set it: barometre.serve.cli.instance.batch_events) in one transaction per database file instead
-of one or two per event: the same rows through the same statements, committed together.
+`barometre run` and `barometre ui` set it: barometre.serve.cli.instance.batch_events)
+in one transaction per database file instead of one or two per event: the same rows
+through the same statements, committed together.
 A batch that fails is rolled back whole, and Dagster then stores its events one by one.
 
 DAGSTER_HOME/dagster.yaml selects it (barometre.serve.cli.instance.INSTANCE_CONFIG).
