@@ -1,7 +1,7 @@
 """The raw-folder sensor: a new edition folder becomes a partition, a new or changed
 export starts that edition's ingestion, an unchanged folder starts nothing.
 
-RUNNING by default in the Dagster UI (`dagster dev` starts the daemon that evaluates
+RUNNING by default in the Dagster UI (`barometre ui` starts the daemon that evaluates
 it). Tests never start a daemon; they call `evaluate_raw_exports` directly.
 """
 

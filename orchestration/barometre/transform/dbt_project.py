@@ -8,7 +8,7 @@ hand-written check:
   `dagster-dbt project prepare-and-package --file orchestration/barometre/transform/dbt_project.py`
   (`barometre prepare` does the same), and again whenever a dbt file changed;
 - before the UI: `barometre ui` prepares it once when a dbt file is newer than it
-  (barometre.transform.dbt_manifest), before starting `dagster dev`.
+  (barometre.transform.dbt_manifest), before starting Dagster.
 
 Loading the code only reads the manifest, everywhere (`dagster dev` included: no
 `prepare_if_dev()`, which would parse on every code load, so the UI would serve only
