@@ -16,8 +16,7 @@ import os
 import sys
 import time
 
-WAIT_SECONDS_ENV = "BAROMETRE_UI_CODE_SERVER_WAIT_SECONDS"
-DEFAULT_WAIT_SECONDS = 180.0
+WAIT_SECONDS = 180.0
 """After this long without an answer the service starts anyway: the web server then shows
 the location as unreachable and Dagster's watch thread loads it once the server answers."""
 
@@ -45,7 +44,7 @@ def main(argv: list[str]) -> int:
     socket, target, *args = argv
     module_name, _, function = target.partition(":")
     command = getattr(importlib.import_module(module_name), function)
-    wait_for_code_server(socket, float(os.environ.get(WAIT_SECONDS_ENV, DEFAULT_WAIT_SECONDS)))
+    wait_for_code_server(socket, WAIT_SECONDS)
     sys.argv = [module_name, *args]
     return command()
 
