@@ -338,6 +338,8 @@ def p1_rows(out: Path) -> list[list[str]]:
         **os.environ,
         "BAROMETRE_WAREHOUSE": str(folder / "w.duckdb"),
         "BAROMETRE_PUBLISHED_DIR": str(folder / "published"),
+        # the benchmark's own folder, never the checkout's build/report
+        "BAROMETRE_REPORT_DIR": str(folder / "report"),
         "DAGSTER_HOME": str(folder / "dagster"),
     }
     env.pop("BAROMETRE_DATA_DIR", None)  # the bundled sample

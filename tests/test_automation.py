@@ -102,6 +102,33 @@ def test_new_edition_folder_becomes_a_partition_and_a_run(instance, data_dir) ->
     assert instance.get_dynamic_partitions("edition") == ["2021"]
 
 
+def test_sensor_and_schedule_runs_carry_the_tags_barometre_run_skips_by(
+    persistent_instance, data_dir
+) -> None:
+    # An ingestion the sensor or the schedule started records the content and the seeds
+    # it loads, as `barometre run` does: a later `barometre run` skips that edition.
+    from barometre.common.settings import get_settings
+    from barometre.ingest.fingerprint import seeds_fingerprint
+    from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
+
+    instance = persistent_instance
+    seeds = seeds_fingerprint(get_settings().seeds_dir)
+    (sensed,) = tick(instance, data_dir, None).run_requests
+    with build_schedule_context(
+        instance=instance, resources={"warehouse": WarehouseResource(data_dir=str(data_dir))}
+    ) as context:
+        (scheduled,) = weekly_refresh(context)
+    state = edition_state(data_dir / "2021")
+    for request in (sensed, scheduled):
+        assert request.tags[SEEDS_TAG] == seeds
+        assert request.tags[CONTENT_TAG] == state.fingerprint
+    [(name, sha)] = state.files
+    logged = [(name, sha, "2026-01-01 00:00:00")]
+    assert not unchanged_since_last_load(instance, state, seeds, logged)
+    _finished_run(instance, "ingest_edition", **sensed.tags)
+    assert unchanged_since_last_load(instance, state, seeds, logged)
+
+
 def test_unchanged_exports_trigger_nothing(instance, data_dir) -> None:
     first = tick(instance, data_dir, None)
     second = tick(instance, data_dir, first.cursor)
@@ -534,3 +561,82 @@ def test_run_summary_lists_failed_non_blocking_checks() -> None:
             "thing: drift",
             "… and 1 more (see the Dagster UI)",
         ]
+
+
+def test_event_batches_are_stored_together_and_read_back_as_events_stored_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With DAGSTER_EVENT_BATCH_SIZE (set by `barometre run`/`ui`) a run's planned events
+    # reach store_event_batch together: one transaction per file, the same rows as
+    # one by one; a batch that fails is rolled back and Dagster stores it one by one.
+    from dagster import AssetCheckKey, AssetCheckResult, asset_check
+    from dagster import asset as dagster_asset
+    from dagster._core.storage.asset_check_execution_record import (
+        AssetCheckExecutionRecordStatus,
+    )
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from barometre.instance_storage import KeptOpenSqliteEventLogStorage
+    from barometre.serve.cli.instance import ensure_instance_config
+
+    @dagster_asset
+    def numbers():
+        return 1
+
+    @asset_check(asset=numbers)
+    def positive():
+        return AssetCheckResult(passed=True)
+
+    @asset_check(asset=numbers)
+    def small():
+        return AssetCheckResult(passed=False)
+
+    batches: list[int] = []
+    stored_one_by_one = SqliteEventLogStorage.store_event
+    store_batch = KeptOpenSqliteEventLogStorage.store_event_batch
+
+    def spy(self, events) -> None:
+        batches.append(len(events))
+        store_batch(self, events)
+
+    monkeypatch.setattr(KeptOpenSqliteEventLogStorage, "store_event_batch", spy)
+
+    def run(home: Path) -> tuple[list, dict]:
+        ensure_instance_config(home)
+        with DagsterInstance.from_config(str(home)) as inst:
+            result = materialize([numbers, positive, small], instance=inst)
+            types = [e.dagster_event_type for e in inst.all_logs(result.run_id)]
+            checks = {
+                name: [
+                    r.status
+                    for r in inst.event_log_storage.get_asset_check_execution_history(
+                        AssetCheckKey(AssetKey("numbers"), name), limit=5
+                    )
+                ]
+                for name in ("positive", "small")
+            }
+        return types, checks
+
+    one_by_one = run(tmp_path / "single")
+    assert not batches
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "1000")
+    batched = run(tmp_path / "batched")
+    assert batches == [3]  # one planned materialization, two planned checks
+    assert batched == one_by_one
+    assert batched[1] == {
+        "positive": [AssetCheckExecutionRecordStatus.SUCCEEDED],
+        "small": [AssetCheckExecutionRecordStatus.FAILED],
+    }
+
+    failed_once: list[bool] = []
+
+    def fail_a_planned_check_once(self, event) -> None:
+        planned = event.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+        if planned and getattr(self._batch, "connections", None) and not failed_once:
+            failed_once.append(True)
+            raise RuntimeError("disk full")
+        stored_one_by_one(self, event)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "store_event", fail_a_planned_check_once)
+    assert run(tmp_path / "rolled_back") == one_by_one  # nothing twice, nothing lost
+    assert failed_once

@@ -77,20 +77,24 @@ def test_a_dbt_file_newer_than_the_manifest_makes_it_stale(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("stale", [None, "models/x.sql changed since the manifest was prepared"])
-def test_ui_prepares_once_before_dagster_dev_only_when_the_manifest_is_stale(
+def test_ui_prepares_once_before_starting_dagster_only_when_the_manifest_is_stale(
     stale: str | None, prepared: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import barometre.transform.dbt_manifest
     from barometre.serve.cli import ui
 
-    started: list[list[str]] = []
+    started: list[dict[str, list[str]]] = []
     monkeypatch.setattr(barometre.transform.dbt_manifest, "stale_reason", lambda _project: stale)
     monkeypatch.setattr(ui, "ensure_instance_config", lambda _dagster_home: None)
-    monkeypatch.setattr(ui.subprocess, "call", lambda argv, **_kw: started.append(argv) or 0)
+    monkeypatch.setattr(
+        ui, "run_services", lambda commands, *_a, **_kw: started.append(commands) or 0
+    )
     assert cli.main(["ui", "--port", "3999"]) == 0
     assert prepared == ([get_settings().dbt_project_dir] if stale else [])
-    [argv] = started
-    assert argv[1:4] == ["dev", "-m", "barometre.definitions"] and "3999" in argv
+    [commands] = started
+    assert sorted(commands) == ["code server", "daemon", "web server"]
+    assert "barometre.definitions" in commands["code server"]
+    assert "3999" in commands["web server"]
 
 
 def test_prepare_verb_runs_dagster_dbt_preparation(

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import IO
 
 import duckdb
 import pytest
@@ -16,16 +19,53 @@ from tests.factories import Response, seed_questions, write_limesurvey
 BAROMETRE = str(Path(sys.executable).with_name("barometre"))
 
 
+SILENCE_LIMIT = 600.0
+"""A run that prints nothing for this long is stuck: the test fails. A run that keeps
+printing progress (ingestions, dbt's node counts) may take longer on a loaded machine."""
+TOTAL_LIMIT = 3 * 3600.0
+"""A backstop for a run that prints forever."""
+
+
 def barometre(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    """`barometre ARGS` to completion, failing it if it stays silent SILENCE_LIMIT seconds
+    (a hang), however long it takes while it progresses (a loaded machine)."""
+    proc = subprocess.Popen(
         [BAROMETRE, *args],
         env={**os.environ, **env},
         cwd=cwd,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        check=False,
-        timeout=600,
     )
+    out: list[str] = []
+    err: list[str] = []
+    last = [time.monotonic()]
+
+    def read(stream: IO[str], into: list[str]) -> None:
+        for line in stream:
+            into.append(line)
+            last[0] = time.monotonic()
+
+    readers = [
+        threading.Thread(target=read, args=(proc.stdout, out), daemon=True),
+        threading.Thread(target=read, args=(proc.stderr, err), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    began = time.monotonic()
+    while proc.poll() is None:
+        now = time.monotonic()
+        if now - last[0] > SILENCE_LIMIT or now - began > TOTAL_LIMIT:
+            proc.kill()
+            proc.wait()
+            pytest.fail(
+                f"`barometre {' '.join(args)}` printed nothing for {now - last[0]:.0f} s "
+                f"(after {now - began:.0f} s):\n" + "".join(out + err)[-3000:]
+            )
+        time.sleep(1)
+    for reader in readers:
+        reader.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out), "".join(err))
 
 
 @pytest.mark.slow

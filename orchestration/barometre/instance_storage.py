@@ -17,6 +17,13 @@ events, never corrupt the file. After storing an event it touches the run's data
 file, so that a UI watching the run live (it watches that file) still sees it change,
 as it did when each close checkpointed the WAL into it.
 
+It also stores a batch of events (`store_event_batch`: Dagster sends the ~340 "planned"
+events a run starts with as one batch when DAGSTER_EVENT_BATCH_SIZE is set, as
+`barometre run` and `barometre ui` set it: barometre.serve.cli.instance.batch_events)
+in one transaction per database file instead of one or two per event: the same rows
+through the same statements, committed together.
+A batch that fails is rolled back whole, and Dagster then stores its events one by one.
+
 DAGSTER_HOME/dagster.yaml selects it (barometre.serve.cli.instance.INSTANCE_CONFIG).
 """
 
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +60,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._batch = threading.local()  # shard → connection of the batch being stored
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -83,6 +92,20 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
+        batch: dict[str, Connection] | None = getattr(self._batch, "connections", None)
+        if batch is not None:  # storing a batch: one open transaction per file
+            conn = batch.get(shard)
+            if conn is None:
+                with self._db_lock:
+                    engine = self._engine(shard)
+                    if shard not in self._initialized_dbs:
+                        self._initdb(engine)
+                        self._initialized_dbs.add(shard)
+                    conn = engine.connect()
+                conn.begin()
+                batch[shard] = conn
+            yield conn
+            return
         with self._db_lock:
             engine = self._engine(shard)
             if shard not in self._initialized_dbs:
@@ -96,6 +119,31 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         if event.run_id:  # what a live UI watches (see module docstring)
             with contextlib.suppress(OSError):
                 os.utime(self.path_for_shard(event.run_id))
+
+    def store_event_batch(self, events: Any) -> None:
+        """Store `events` as `store_event` would, one transaction per database file."""
+        if getattr(self._batch, "connections", None) is not None:  # nested: already batched
+            for one in events:
+                self.store_event(one)
+            return
+        connections: dict[str, Connection] = {}
+        self._batch.connections = connections
+        try:
+            for one in events:
+                SqliteEventLogStorage.store_event(self, one)
+            for conn in connections.values():
+                conn.commit()
+        except BaseException:
+            for conn in connections.values():
+                conn.rollback()
+            raise
+        finally:
+            self._batch.connections = None
+            for conn in connections.values():
+                conn.close()
+        for run_id in {one.run_id for one in events if one.run_id}:
+            with contextlib.suppress(OSError):
+                os.utime(self.path_for_shard(run_id))
 
     def _close_engines(self) -> None:
         with self._db_lock:

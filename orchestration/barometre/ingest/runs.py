@@ -19,8 +19,9 @@ CONTENT_TAG = "barometre/content_sha256"
 """Tag of an ingestion run: the fingerprint (edition_state) of the folder it loaded."""
 
 SEEDS_TAG = "barometre/seeds_sha256"
-"""Tag of an ingestion run started by `barometre run`: the fingerprint of the seeds
-(reference tables) the ingestion resolved names and answers with."""
+"""Tag of an ingestion run (started by `barometre run`, the sensor or the schedule): the
+fingerprint of the seeds (reference tables) the ingestion resolved names and answers
+with, taken when the run was requested."""
 
 ingest_edition_job = define_asset_job(
     INGEST_JOB,
@@ -83,9 +84,12 @@ def last_ingested(instance: Any, editions: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def ingest_request(edition: str, fingerprint: str | None, reason: str) -> RunRequest:
-    """A run of `ingest_edition` for one edition, tagged with what started it."""
-    tags = {**WRITER_TAGS, "barometre/trigger": reason}
+def ingest_request(
+    edition: str, fingerprint: str | None, reason: str, seeds_sha256: str
+) -> RunRequest:
+    """A run of `ingest_edition` for one edition, tagged with what started it and with
+    the content and seeds it will load (so `barometre run` can skip it afterwards)."""
+    tags = {**WRITER_TAGS, "barometre/trigger": reason, SEEDS_TAG: seeds_sha256}
     if fingerprint:
         tags[CONTENT_TAG] = fingerprint
     return RunRequest(job_name=INGEST_JOB, partition_key=edition, tags=tags)

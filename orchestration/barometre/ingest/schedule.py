@@ -17,7 +17,7 @@ from dagster import (
 
 from barometre.common.resources import WarehouseResource
 from barometre.ingest.assets import edition_partitions
-from barometre.ingest.fingerprint import scan_editions
+from barometre.ingest.fingerprint import scan_editions, seeds_fingerprint
 from barometre.ingest.runs import INGEST_JOB, ingest_request, known_partitions
 
 ENV_SCHEDULE_CRON = "BAROMETRE_SCHEDULE_CRON"
@@ -25,7 +25,9 @@ DEFAULT_SCHEDULE_CRON = "0 6 * * 1"
 SCHEDULE_TIMEZONE = "Europe/Paris"
 
 
-def weekly_requests(data_dir: Path, instance: Any) -> list[RunRequest] | SkipReason:
+def weekly_requests(
+    data_dir: Path, instance: Any, seeds_dir: Path
+) -> list[RunRequest] | SkipReason:
     """An ingestion run for every ready edition (partitions added when missing)."""
     states = scan_editions(data_dir)
     ready = [s for s in states if s.fingerprint]
@@ -34,7 +36,8 @@ def weekly_requests(data_dir: Path, instance: Any) -> list[RunRequest] | SkipRea
     missing = [s.edition for s in ready if s.edition not in known_partitions(instance)]
     if missing:
         instance.add_dynamic_partitions(edition_partitions.name, missing)
-    return [ingest_request(s.edition, s.fingerprint, "weekly schedule") for s in ready]
+    seeds = seeds_fingerprint(seeds_dir)
+    return [ingest_request(s.edition, s.fingerprint, "weekly schedule", seeds) for s in ready]
 
 
 def build_weekly_refresh(cron: str | None = None) -> ScheduleDefinition:
@@ -52,7 +55,7 @@ def build_weekly_refresh(cron: str | None = None) -> ScheduleDefinition:
     def _weekly_refresh(
         context: ScheduleEvaluationContext, warehouse: WarehouseResource
     ) -> list[RunRequest] | SkipReason:
-        return weekly_requests(warehouse.data_path(), context.instance)
+        return weekly_requests(warehouse.data_path(), context.instance, warehouse.seeds_path())
 
     return _weekly_refresh
 

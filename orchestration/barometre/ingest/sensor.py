@@ -1,7 +1,7 @@
 """The raw-folder sensor: a new edition folder becomes a partition, a new or changed
 export starts that edition's ingestion, an unchanged folder starts nothing.
 
-RUNNING by default in the Dagster UI (`dagster dev` starts the daemon that evaluates
+RUNNING by default in the Dagster UI (`barometre ui` starts the daemon that evaluates
 it). Tests never start a daemon; they call `evaluate_raw_exports` directly.
 """
 
@@ -20,7 +20,7 @@ from dagster import (
 from barometre.common.resources import WarehouseResource
 from barometre.ingest import runs
 from barometre.ingest.assets import edition_partitions
-from barometre.ingest.fingerprint import EditionState, scan_editions
+from barometre.ingest.fingerprint import EditionState, scan_editions, seeds_fingerprint
 
 ENV_SENSOR_SETTLE = "BAROMETRE_SENSOR_SETTLE_SECONDS"
 DEFAULT_SENSOR_SETTLE = 10.0
@@ -39,12 +39,15 @@ def evaluate_raw_exports(
     cursor: str | None,
     known_partitions: set[str],
     ingested: dict[str, str] | None = None,
+    seeds_sha256: str = "",
 ) -> SensorResult:
     """The sensor's decision, from what the folder holds and what it saw last time.
 
     `ingested` (edition → fingerprint of its last successful ingestion) stands in for
     the cursor where the cursor knows nothing yet, so the first tick does not reload
-    what `barometre run` just loaded."""
+    what `barometre run` just loaded. `seeds_sha256` (the seeds' fingerprint) tags each
+    run requested, as `barometre run` tags its own, so a later `barometre run` can tell
+    the edition is loaded with these seeds and skip it."""
     seen: dict[str, str] = {
         **(ingested or {}),
         **(json.loads(cursor).get("editions", {}) if cursor else {}),
@@ -63,7 +66,7 @@ def evaluate_raw_exports(
         if before == state.fingerprint:
             continue
         reason = "new edition" if before is None else "export changed"
-        requests.append(runs.ingest_request(state.edition, state.fingerprint, reason))
+        requests.append(runs.ingest_request(state.edition, state.fingerprint, reason, seeds_sha256))
         notes.append(f"{state.edition}: {reason}")
     new_cursor = json.dumps({"editions": now_seen}, sort_keys=True)
     partitions = [edition_partitions.build_add_request(new_partitions)] if new_partitions else []
@@ -99,6 +102,7 @@ def raw_exports_sensor(
         context.cursor,
         runs.known_partitions(context.instance),
         runs.last_ingested(context.instance, unknown),
+        seeds_fingerprint(warehouse.seeds_path()),
     )
     for request in result.run_requests or []:
         context.log.info(

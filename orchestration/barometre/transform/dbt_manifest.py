@@ -1,7 +1,7 @@
 """Is the prepared dbt manifest older than the dbt files it was parsed from?
 
 The manifest is prepared at install time (`make setup`, `barometre prepare`), never when
-the code location loads. `barometre ui` asks this before starting `dagster dev`, so an
+the code location loads. `barometre ui` asks this before starting Dagster, so an
 edited model is parsed once, before the UI starts, instead of on every code load (the
 UI would otherwise serve only after a dbt parse, and every run it launched would parse
 again). The same files as the Makefile's dependencies of the manifest: the project and

@@ -10,7 +10,7 @@ hand-written check:
 - for the spark target, in target/spark/: `BAROMETRE_TARGET=spark barometre prepare`
   (`barometre run` prepares it when missing), with the optional extra `spark` installed;
 - before the UI: `barometre ui` prepares it once when a dbt file is newer than it
-  (barometre.transform.dbt_manifest), before starting `dagster dev`.
+  (barometre.transform.dbt_manifest), before starting Dagster.
 
 Loading the code only reads the manifest, everywhere (`dagster dev` included: no
 `prepare_if_dev()`, which would parse on every code load, so the UI would serve only

@@ -3,10 +3,10 @@ the dbt resource, and the `transform` job with the sensor that requests it after
 ingestion."""
 
 from dagster import Definitions
-from dagster_dbt import DbtCliResource
 
 from barometre.common.settings import get_settings
 from barometre.transform.dbt_assets import DBT_ASSETS, dbt_project
+from barometre.transform.dbt_resource import BarometreDbtCliResource
 from barometre.transform.runs import refresh_marts_after_ingest, transform_job
 
 defs = Definitions(
@@ -14,7 +14,7 @@ defs = Definitions(
     jobs=[transform_job],
     sensors=[refresh_marts_after_ingest],
     resources={
-        "dbt": DbtCliResource(
+        "dbt": BarometreDbtCliResource(
             project_dir=dbt_project, dbt_executable=str(get_settings().dbt_executable)
         ),
     },

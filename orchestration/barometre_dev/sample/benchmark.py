@@ -113,7 +113,9 @@ def _collectivities(rng: random.Random, count: int) -> list[dict[str, Any]]:
         out.append(
             {
                 "siren": f"9{i:08d}",
-                "insee_code": f"9{i % 10000:04d}" if t[0] == "COM" else "",
+                # unique (a seed test): 9xxxx for the first 10,000, then 5 hex digits
+                # (never starting with 9 below 589,824 collectivities)
+                "insee_code": (f"9{i:04d}" if i < 10_000 else f"{i:05X}") if t[0] == "COM" else "",
                 "name": f"{t[1]} synthétique {i:06d}",
                 "type_code": t[0],
                 "population": pop,

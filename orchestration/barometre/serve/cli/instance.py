@@ -7,6 +7,7 @@ log storage of barometre.instance_storage) for `barometre run` and `barometre ui
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from barometre.common.file_modes import open_private, private_dir
@@ -39,6 +40,18 @@ event_log_storage:
 )
 
 
+ENV_EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = "1000"
+"""Dagster then hands the planned events a run starts with (one per asset and asset
+check, ~340 for a transform run) to the event log storage together, which stores them in
+one transaction (barometre.instance_storage)."""
+
+
+def batch_events() -> None:
+    """Have Dagster store a run's planned events as one batch (unless set otherwise)."""
+    os.environ.setdefault(ENV_EVENT_BATCH_SIZE, EVENT_BATCH_SIZE)
+
+
 def ensure_instance_config(dagster_home: Path) -> Path:
     """Create DAGSTER_HOME (owner-only: run logs and event history) and its dagster.yaml
     (never overwrites one edited by hand; one exactly as an earlier version wrote it gets
@@ -56,6 +69,7 @@ def ensure_instance_config(dagster_home: Path) -> Path:
 def prepare_instance(settings: Settings):  # -> DagsterInstance (imported lazily)
     """The Dagster instance of DAGSTER_HOME, its folder and dagster.yaml made first."""
     ensure_instance_config(settings.dagster_home)
+    batch_events()
     from dagster import DagsterInstance
 
     return DagsterInstance.get()

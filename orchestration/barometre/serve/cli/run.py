@@ -30,6 +30,28 @@ from barometre.serve.cli.status import warning_lines
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
 
+PRELOADED_DURING_DBT = ("great_expectations",)
+"""Imported in a background thread while dbt builds (this process then mostly waits for
+dbt's output): the Great Expectations step that follows no longer pays its seconds of
+imports on the critical path (docs/performance.md, P1)."""
+
+
+def _preload(modules: tuple[str, ...]) -> None:
+    """Import `modules` in a background thread; a failure is left to the step that imports
+    them for real (it then raises the error itself)."""
+    import importlib
+    import threading
+
+    def work() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the step imports it again and reports the error
+                continue
+
+    threading.Thread(target=work, name="barometre-preload", daemon=True).start()
+
+
 def _quiet_run_config() -> dict:
     # Dagster's console logger prints every event; the CLI prints its own progress and
     # the failure messages, the run's events stay in the Dagster UI and the run log.
@@ -280,6 +302,7 @@ def _run(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
+    _preload(PRELOADED_DURING_DBT)
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(
