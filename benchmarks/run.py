@@ -398,7 +398,7 @@ def p1_rows(out: Path) -> list[list[str]]:
     rows.append(
         [
             "P1",
-            "context: the warm run vs a bare `dbt build` that also runs the 9 unit tests",
+            "context: the warm run vs a bare `dbt build` that also runs the unit tests",
             f"{r_wall:.1f} s (CPU {r_cpu:.1f} s) / {r_rss:,.0f} MiB",
             f"{u_wall:.1f} s (CPU {u_cpu:.1f} s) / {u_rss:,.0f} MiB",
             f"{r_wall / u_wall:.2f}× time (CPU {r_cpu / u_cpu:.2f}×)",
