@@ -66,7 +66,7 @@ def published_warehouse(
     try:
         with dagster_writer(context, warehouse.warehouse_path()):
             version = publish(
-                _source(context, settings, warehouse),
+                _source(settings, warehouse),
                 published_dir,
                 run_id=context.run.run_id,
                 say=context.log.info,
@@ -86,9 +86,7 @@ def published_warehouse(
     )
 
 
-def _source(
-    context: AssetExecutionContext, settings: Settings, warehouse: WarehouseResource
-) -> Path:
+def _source(settings: Settings, warehouse: WarehouseResource) -> Path:
     """What is published from: the working file, or on the spark target the Spark
     build's tables as a DuckDB file laid out like it (barometre.engines.spark.output)."""
     if settings.target != "spark":
