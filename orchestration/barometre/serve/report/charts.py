@@ -35,6 +35,8 @@ Record = dict[str, Any]
 
 def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
     """Render a chart (or a Vega-Lite dict) to an SVG string, offline."""
+    # Not validated against the Vega-Lite schema again on every render (~10 % of a
+    # page's CPU): the charts are this module's, and test_report renders every kind.
     spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     svg = vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
     # The outer <svg> gets a role for assistive technologies; its text alternative is
