@@ -640,3 +640,45 @@ def test_event_batches_are_stored_together_and_read_back_as_events_stored_one_by
     monkeypatch.setattr(SqliteEventLogStorage, "store_event", fail_a_planned_check_once)
     assert run(tmp_path / "rolled_back") == one_by_one  # nothing twice, nothing lost
     assert failed_once
+
+
+def test_the_event_log_asks_for_its_schema_once_not_per_event(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dagster asks whether the asset-check table exists before every check event; the
+    # kept-open storage remembers a table found (never one missing) instead of opening a
+    # new SQLite engine each time (docs/performance.md, Session 6: P1).
+    from dagster import AssetCheckKey, AssetCheckResult, asset_check
+    from dagster import asset as dagster_asset
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from barometre.serve.cli.instance import ensure_instance_config
+
+    @dagster_asset
+    def numbers():
+        return 1
+
+    checks = [
+        asset_check(asset=numbers, name=f"check_{i}")(lambda: AssetCheckResult(passed=True))
+        for i in range(5)
+    ]
+    asked: list[str] = []
+    has_table = SqliteEventLogStorage.has_table
+
+    def spy(self, table_name: str) -> bool:
+        asked.append(table_name)
+        return has_table(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", spy)
+    home = tmp_path / "dagster"
+    ensure_instance_config(home)
+    with DagsterInstance.from_config(str(home)) as inst:
+        materialize([numbers, *checks], instance=inst)
+        assert asked.count("asset_check_executions") == 1  # 10 check events stored
+        history = inst.event_log_storage.get_asset_check_execution_history(
+            AssetCheckKey(AssetKey("numbers"), "check_3"), limit=5
+        )
+        assert len(history) == 1
+        assert not inst.event_log_storage.has_table("no_such_table")
+        assert not inst.event_log_storage.has_table("no_such_table")
+        assert asked.count("no_such_table") == 2  # a missing table is asked again

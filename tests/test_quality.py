@@ -180,6 +180,39 @@ REMOTE_SCRIPT_OR_STYLE = re.compile(
 )
 
 
+def test_a_suite_is_stored_once_not_once_per_expectation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every run after the first finds its suites stored (Data Docs' store): an
+    # expectation added to a suite of a stored name rewrote the whole suite each time.
+    import great_expectations as gx
+    from great_expectations.data_context.store.expectations_store import ExpectationsStore
+
+    from barometre.validate.data_docs import context_config
+    from barometre.validate.gx_duckdb import ephemeral_context
+    from barometre.validate.gx_run import _gx_suite
+
+    suite = max(build_suites(WarehouseFacts(editions=())), key=lambda s: len(s.expectations))
+    assert len(suite.expectations) > 2
+    ephemeral_context(context_config(tmp_path)).suites.add_or_update(_gx_suite(gx, suite))
+    writes: list[str] = []
+    for method in ("add_expectation", "update", "add"):
+        original = getattr(ExpectationsStore, method)
+
+        def spy(self, *args, _original=original, _method=method, **kwargs):
+            writes.append(_method)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(ExpectationsStore, method, spy)
+    context = ephemeral_context(context_config(tmp_path))  # the next run
+    built = _gx_suite(gx, suite)
+    assert writes == []
+    stored = context.suites.add_or_update(built)
+    assert writes == ["update"]
+    assert [e.meta["id"] for e in stored.expectations] == [e.id for e in suite.expectations]
+    assert stored.meta["relation"] == suite.relation
+
+
 def test_offline_rewrite_removes_cdn_assets_and_inlines_a_fallback() -> None:
     page = rewrite_page(STOCK_HEAD)
     assert not REMOTE_SCRIPT_OR_STYLE.search(page)

@@ -508,7 +508,45 @@ def test_an_edition_is_rendered_again_only_when_its_figures_changed(
     build_report(published_dir, out)
     assert rendered == ["2021", "2018"]
     build_report(published_dir, out, force=True)
-    assert rendered == ["2021", "2018", "2018", "2021"]
+    # forced: both, rendered side by side (build.RENDER_THREADS), in either order
+    assert rendered[:2] == ["2021", "2018"] and sorted(rendered[2:]) == ["2018", "2021"]
+
+
+def test_pages_rendered_side_by_side_are_those_rendered_one_at_a_time(
+    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from barometre.serve.report import build
+
+    said: list[str] = []
+    together = build_report(published, tmp_path / "together", say=said.append)
+    monkeypatch.setattr(build, "RENDER_THREADS", 1)
+    alone = build_report(published, tmp_path / "alone")
+    assert [b.edition for b in together] == [b.edition for b in alone] == ["2018", "2021"]
+    for edition in ("2018", "2021"):
+        for name in ("index.html", ".figures.sha256"):
+            assert (tmp_path / "together" / edition / name).read_bytes() == (
+                tmp_path / "alone" / edition / name
+            ).read_bytes()
+    # the messages in the editions' order, as when rendered one at a time
+    assert [m.split(":")[0] for m in said] == ["[report] edition 2018"] * 2 + [
+        "[report] edition 2021"
+    ] * 2
+
+
+def test_barometre_run_can_start_the_chart_engine_in_the_background(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from barometre.serve.cli import run
+    from barometre.serve.report import charts
+
+    real_warm_up = charts.warm_up
+    warmed = threading.Event()
+    monkeypatch.setattr(charts, "warm_up", warmed.set)
+    run._preload((run.PRELOADED_FOR_THE_REPORT,))
+    assert warmed.wait(30)
+    real_warm_up()  # converts a one-point chart: the engine starts without error
 
 
 def test_cli_writes_the_report_where_asked(published: Path, tmp_path: Path) -> None:

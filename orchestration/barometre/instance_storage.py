@@ -24,6 +24,12 @@ in one transaction per database file instead of one or two per event: the same r
 through the same statements, committed together.
 A batch that fails is rolled back whole, and Dagster then stores its events one by one.
 
+It remembers the schema it has seen: Dagster asks whether the asset-check table exists
+before storing each asset check event (`supports_asset_checks`, ~600 per run of the
+sample), and SQLite's storage answers with a new engine and connection each time
+(~2-4 ms). A table or column once found stays (only a migration adds them, and `wipe`
+forgets what was seen); one not found is asked again every time, as before.
+
 DAGSTER_HOME/dagster.yaml selects it (barometre.serve.cli.instance.INSTANCE_CONFIG).
 """
 
@@ -61,6 +67,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._batch = threading.local()  # shard → connection of the batch being stored
+        self._tables_seen: set[str] = set()
+        self._asset_key_cols_seen: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -114,6 +122,26 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def has_table(self, table_name: str) -> bool:
+        if table_name in self._tables_seen:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables_seen.add(table_name)
+        return found
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        if column_name in self._asset_key_cols_seen:
+            return True
+        found = super()._has_asset_key_col_on_connection(conn, column_name)
+        if found:
+            self._asset_key_cols_seen.add(column_name)
+        return found
+
+    def _forget_schema(self) -> None:
+        self._tables_seen.clear()
+        self._asset_key_cols_seen.clear()
+
     def store_event(self, event: Any) -> None:
         super().store_event(event)
         if event.run_id:  # what a live UI watches (see module docstring)
@@ -156,6 +184,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     def wipe(self) -> None:
         self._close_engines()
+        self._forget_schema()
         super().wipe()
 
     def dispose(self) -> None:

@@ -10,11 +10,21 @@ counts or column metadata after each model (`.fetch_row_counts()`,
 version of the dbt-core package installed beside the dbt executable, when it is this
 environment's, and (2) is skipped: the dbt invocation, its events and its asset checks
 are the same.
+
+(3) dbt's output is read as it comes, by a thread of its own (`DrainedPipe`): dagster-dbt
+reads a line only when Dagster has turned the previous one into events and stored them
+(~10 ms each), so dbt, writing into a full pipe (64 KiB, a few nodes' lines), waited
+for Dagster after every few nodes. The lines now wait in memory (at most
+`DrainedPipe.MAX_LINES`, then dbt waits as before) and Dagster turns every one into the
+same events, in the same order, each stored as it is made.
 """
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -23,6 +33,67 @@ from typing import Any
 
 from dagster_dbt import DbtCliResource
 from packaging import version
+
+_END = object()
+
+
+class DrainedPipe:
+    """A child's stdout read by a thread of its own into a bounded queue, iterated like
+    the pipe (bytes lines, then the end). Leaving it early (`close`, an error or an
+    interrupt in the reader of the lines) never blocks: the thread reads on until the
+    child ends, dropping the lines, and closes the pipe."""
+
+    MAX_LINES = 100_000
+    """Lines held at most (dbt writes a few per node); beyond, dbt waits for Dagster."""
+
+    POLL_SECONDS = 0.2
+    """The reader of the lines waits this long at a time, so Dagster's interrupt (a
+    signal handled in the main thread) is seen while it waits."""
+
+    def __init__(self, pipe: Any) -> None:
+        self._pipe = pipe
+        self._lines: queue.Queue = queue.Queue(self.MAX_LINES)
+        self._left = threading.Event()
+        self.closed = False
+        threading.Thread(target=self._read, name="barometre-dbt-stdout", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for line in self._pipe:
+                while not self._left.is_set():
+                    try:
+                        self._lines.put(line, timeout=self.POLL_SECONDS)
+                        break
+                    except queue.Full:
+                        continue
+        finally:
+            self._pipe.close()
+            while not self._left.is_set():
+                try:
+                    self._lines.put(_END, timeout=self.POLL_SECONDS)
+                    break
+                except queue.Full:
+                    continue
+
+    def __iter__(self) -> Iterator[bytes]:
+        while not self.closed:
+            try:
+                line = self._lines.get(timeout=self.POLL_SECONDS)
+            except queue.Empty:
+                continue
+            if line is _END:
+                return
+            yield line
+
+    def close(self) -> None:
+        self.closed = True
+        self._left.set()
+
+    def __enter__(self) -> DrainedPipe:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 class BarometreDbtCliResource(DbtCliResource):
@@ -37,6 +108,12 @@ class BarometreDbtCliResource(DbtCliResource):
             except PackageNotFoundError:
                 pass
         return super()._cli_version  # another dbt: ask it, as dagster-dbt does
+
+    def cli(self, args: Sequence[str], **kwargs: Any) -> Any:
+        invocation = super().cli(args, **kwargs)
+        if invocation.process.stdout is not None:  # see (3) in the module doc
+            invocation.process.stdout = DrainedPipe(invocation.process.stdout)
+        return invocation
 
     def _initialize_dbt_core_adapter(self, args: Any) -> Any:
         return None  # only used to fetch row counts / column metadata: never asked here

@@ -35,17 +35,27 @@ PRELOADED_DURING_DBT = ("great_expectations",)
 dbt's output): the Great Expectations step that follows no longer pays its seconds of
 imports on the critical path (docs/performance.md, P1)."""
 
+PRELOADED_FOR_THE_REPORT = "barometre.serve.report.charts"
+"""Also preloaded when this run loaded an edition (its report pages will most likely be
+rendered again): the chart libraries, and vl-convert's JavaScript engine started
+(`charts.warm_up`), about a second of the report step's time. A run that loaded nothing
+keeps its pages (their figures did not change) and does not pay it."""
+
 
 def _preload(modules: tuple[str, ...]) -> None:
-    """Import `modules` in a background thread; a failure is left to the step that imports
-    them for real (it then raises the error itself)."""
+    """Import `modules` in a background thread, and call the `warm_up()` of those that
+    have one; a failure is left to the step that uses them (it then raises the error
+    itself)."""
     import importlib
     import threading
 
     def work() -> None:
         for name in modules:
             try:
-                importlib.import_module(name)
+                module = importlib.import_module(name)
+                warm_up = getattr(module, "warm_up", None)
+                if warm_up is not None:
+                    warm_up()
             except Exception:  # the step imports it again and reports the error
                 continue
 
@@ -247,6 +257,7 @@ def _run(
     _say(f"Full log of this run: {log_path}")
     failed: list[str] = []
     suspect: list[str] = []
+    loaded: list[str] = []
     run_ids: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
     seeds_sha256 = seeds_fingerprint(settings.seeds_dir)
@@ -288,6 +299,7 @@ def _run(
         failure = "" if result.success else _failure_message(result)
         kind, line = _ingest_outcome(edition, result.success, before, after, failure)
         if kind == "loaded":
+            loaded.append(edition)
             _say(line)
         else:
             (suspect if kind == "replaced_but_failed" else failed).append(edition)
@@ -302,7 +314,7 @@ def _run(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    _preload(PRELOADED_DURING_DBT)
+    _preload(PRELOADED_DURING_DBT + ((PRELOADED_FOR_THE_REPORT,) if loaded else ()))
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(

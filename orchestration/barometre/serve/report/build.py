@@ -20,12 +20,14 @@ rendered from, whose figures for this edition are those of the current one.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import html
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,6 +183,38 @@ def _index(out: Path) -> str:
     )
 
 
+RENDER_THREADS = 2
+"""Pages rendered at once. Most of a page's time is vl-convert drawing its charts, which
+runs without Python's lock: two pages render side by side on two cores (the output of
+each is the same as alone)."""
+
+
+@contextlib.contextmanager
+def _renderings(datas: list[queries.ReportData], variables: dict) -> Iterator[Iterator[str]]:
+    """The pages of `datas`, in their order, rendered up to RENDER_THREADS at a time."""
+    if not datas:
+        yield iter(())
+        return
+    from barometre.serve.report.page import render_page  # altair, jinja2: only when rendering
+
+    def render(data: queries.ReportData) -> str:
+        return render_page(
+            data, min_cell_size=variables.get("min_cell_size"), ci_z=variables.get("ci_z")
+        )
+
+    workers = min(RENDER_THREADS, len(datas))
+    if workers == 1:
+        yield (render(data) for data in datas)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="barometre-report") as pool:
+        futures = [pool.submit(render, data) for data in datas]
+        try:
+            yield (future.result() for future in futures)
+        finally:
+            for future in futures:  # a failed write stops the pages not yet started
+                future.cancel()
+
+
 def build_report(
     published_dir: Path,
     out: Path,
@@ -199,30 +233,29 @@ def build_report(
     published_dir, out = Path(published_dir), Path(out)
     variables = dbt_vars()
     renderer = _renderer_fingerprint()
-    built = []
+    plan = []
     for data in read_data(published_dir, editions, connection):
         edition = data.edition["edition_code"]
         page = out / edition / PAGE
         digest = figures_digest(data, variables, renderer)
-        if not force and _kept(page, digest):
-            built.append(BuiltReport(edition, page, data.publication.get("version"), False))
-            say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
-            continue
-        say(f"[report] edition {edition}: rendering…")
-        from barometre.serve.report.page import render_page  # altair, jinja2: only when rendering
-
-        # The old digest goes first and the new one last, so that a digest never names a
-        # page it did not render: a crash in between leaves none, and the next build
-        # renders the page again.
-        (page.parent / DIGEST).unlink(missing_ok=True)
-        _write_atomically(
-            page,
-            render_page(
-                data, min_cell_size=variables.get("min_cell_size"), ci_z=variables.get("ci_z")
-            ),
-        )
-        _write_atomically(page.parent / DIGEST, digest + "\n")
-        built.append(BuiltReport(edition, page, data.publication.get("version")))
-        say(f"[report] edition {edition}: {page}")
+        plan.append((data, edition, page, digest, force or not _kept(page, digest)))
+    to_render = [data for data, *_rest, render in plan if render]
+    built = []
+    with _renderings(to_render, variables) as pages:
+        for data, edition, page, digest, render in plan:
+            if not render:
+                built.append(BuiltReport(edition, page, data.publication.get("version"), False))
+                say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
+                continue
+            say(f"[report] edition {edition}: rendering…")
+            text = next(pages)
+            # The old digest goes first and the new one last, so that a digest never
+            # names a page it did not render: a crash in between leaves none, and the
+            # next build renders the page again.
+            (page.parent / DIGEST).unlink(missing_ok=True)
+            _write_atomically(page, text)
+            _write_atomically(page.parent / DIGEST, digest + "\n")
+            built.append(BuiltReport(edition, page, data.publication.get("version")))
+            say(f"[report] edition {edition}: {page}")
     _write_atomically(out / PAGE, _index(out))
     return built

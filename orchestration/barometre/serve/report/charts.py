@@ -35,11 +35,20 @@ Record = dict[str, Any]
 
 def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
     """Render a chart (or a Vega-Lite dict) to an SVG string, offline."""
-    spec = chart if isinstance(chart, dict) else chart.to_dict()
+    # Not validated against the Vega-Lite schema again on every render (~10 % of a
+    # page's CPU): the charts are this module's, and test_report renders every kind.
+    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
     svg = vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
     # The outer <svg> gets a role for assistive technologies; its text alternative is
     # the figure's caption and data table in the page.
     return svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
+
+
+def warm_up() -> None:
+    """Start vl-convert's JavaScript engine with this Vega-Lite version (its first
+    conversion, about a second); `barometre run` calls it in the background while dbt
+    builds, so the report step does not wait for it."""
+    to_svg({"mark": "point", "data": {"values": [{"x": 0}]}, "encoding": {"x": {"field": "x"}}})
 
 
 def _base(records: Sequence[Record]) -> alt.Chart:
