@@ -102,16 +102,15 @@ def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> 
 
 
 def _kept_answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
-    """The answers to write: those of the kept responses (stage_kept), with their ids and
-    decoding. The ids join the wide rows (one per response) before the unpivot multiplies
-    them, and one lookup by (position, raw answer) gives column, question and decoding:
-    one join per answer instead of three."""
+    """The answers to write: those of the kept responses (stage_kept), as (source_row,
+    answer_key). The kept rows are joined to the wide rows (one per response) before the
+    unpivot multiplies them, and one lookup by (position, raw answer) gives the key of
+    column, question and decoding (raw.answer_keys, written beside)."""
     file = sql_str(source_file)
-    kept = f"JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
+    kept = f"SEMI JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
     return f"""
-        SELECT {file} AS source_file, u.source_row, u.response_id, u.respondent_id,
-               l.source_column, l.question_code, u.raw_answer, l.answer_state, l.level
-        FROM {_unpivot(export, plan, "k.response_id, k.respondent_id, ", kept)} u
+        SELECT u.source_row, l.answer_key
+        FROM {_unpivot(export, plan, join=kept)} u
         JOIN answer_lookup l
           ON l.source_file = {file} AND l.position = u.position AND l.raw_answer = u.raw_answer"""
 
@@ -177,8 +176,8 @@ def stage_edition(
         "response_id VARCHAR, respondent_id VARCHAR)"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE answer_lookup (source_file VARCHAR, position VARCHAR, "
-        "raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE answer_lookup (answer_key INTEGER, source_file VARCHAR, "
+        "position VARCHAR, raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
         "answer_state VARCHAR, level INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP VIEW stage_kept_answers AS " + "\nUNION ALL\n".join(kept))

@@ -121,6 +121,14 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         (n_answers,) = one_row(
             con.execute("SELECT count(*) FROM wh.raw.answers WHERE edition_code = ?", [edition])
         )
+        # raw.answers is a view joining each stored answer to its key and its response
+        # (ingest/raw_tables.py): an answer whose key or response is missing would drop
+        # out of it silently, so the stored answers are counted too.
+        (n_stored,) = one_row(
+            con.execute(
+                "SELECT count(*) FROM wh.raw.answer_cells WHERE edition_code = ?", [edition]
+            )
+        )
         quarantine = dict(
             con.execute(
                 "SELECT check_name, count(*) FROM wh.raw.quarantine WHERE edition_code = ? "
@@ -133,9 +141,10 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         "responses": n_responses,
         "answers": n_answers,
         "answers_expected": expected,
+        "answers_stored": n_stored,
         "failures": failures,
         "quarantined_by_check": quarantine,
         "combinations_validated": {"responses": responses, "answers": answers},
     }
-    passed = not failures and n_answers == expected
+    passed = not failures and n_answers == expected == n_stored
     return Verification(passed, details)

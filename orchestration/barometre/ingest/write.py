@@ -9,7 +9,7 @@ import duckdb
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest
 from barometre.ingest.personal import mask_sql
-from barometre.ingest.raw_tables import create_raw_schema
+from barometre.ingest.raw_tables import WRITTEN_TABLES, create_raw_schema
 from barometre.ingest.stage import count_mismatch
 
 WAREHOUSE = "wh"
@@ -22,7 +22,7 @@ def write_edition(
     create_raw_schema(con, WAREHOUSE)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("responses", "answers", "quarantine", "load_log"):
+        for table in WRITTEN_TABLES:
             con.execute(f"DELETE FROM {WAREHOUSE}.raw.{table} WHERE edition_code = ?", [edition])
         con.execute(
             f"""
@@ -35,18 +35,28 @@ def write_edition(
         """,
             [edition, manifest.layout],
         )
-        # Row order in raw tables carries no meaning: DuckDB may write in parallel.
+        # The answers as integers (raw_tables.py says why): row order in raw tables
+        # carries no meaning, so DuckDB may write in parallel.
         con.execute("SET preserve_insertion_order = false")
         con.execute(
-            f"""
-            INSERT INTO {WAREHOUSE}.raw.answers
-            SELECT ?, response_id, respondent_id, question_code, source_column, raw_answer,
-                   answer_state, level, source_file, source_row
-            FROM stage_kept_answers
-        """,
+            f"INSERT INTO {WAREHOUSE}.raw.answer_cells "
+            "SELECT ?, source_row, answer_key FROM stage_kept_answers",
             [edition],
         )
         con.execute("RESET preserve_insertion_order")
+        # Only the keys some kept answer holds: a raw answer seen only in a quarantined
+        # row is not written (the quarantine masks what it keeps of it).
+        con.execute(
+            f"""
+            INSERT INTO {WAREHOUSE}.raw.answer_keys
+            SELECT ?, answer_key, source_file, source_column, question_code, raw_answer,
+                   answer_state, level
+            FROM answer_lookup
+            WHERE answer_key IN (SELECT DISTINCT answer_key FROM {WAREHOUSE}.raw.answer_cells
+                                 WHERE edition_code = ?)
+        """,
+            [edition, edition],
+        )
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine

@@ -32,7 +32,8 @@ def _sql_text(value: str) -> str:
 
 
 def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
-    """Write every table of `warehouse`'s raw schema under `out_dir`; rows per table.
+    """Write every relation of the source `raw` in `warehouse` under `out_dir`; rows per
+    table.
 
     `out_dir` is replaced whole (it is an export, never a source of truth).
     """
@@ -43,9 +44,11 @@ def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
         tables = [
             name
             for (name,) in con.execute(
+                # The source's relations, tables or views (raw.answers is a view over
+                # the answer tables: ingest/raw_tables.py), as the Spark build reads them.
                 "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-                [RAW_SCHEMA],
+                "WHERE table_schema = ? AND list_contains(?, table_name) ORDER BY table_name",
+                [RAW_SCHEMA, list(SOURCE_TABLES)],
             ).fetchall()
         ]
         if not tables:
