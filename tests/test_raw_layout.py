@@ -94,7 +94,7 @@ def test_a_migration_that_would_lose_answers_changes_nothing(tmp_path: Path) -> 
     con.execute("DELETE FROM raw.responses WHERE respondent_id = '244400404'")
     con.close()
     before = rows(warehouse, ANSWERS)
-    with pytest.raises(IngestError, match="have no response in raw.responses"):
+    with pytest.raises(IngestError, match=r"have no response in raw\.responses"):
         _migrate(warehouse)
     assert rows(warehouse, ANSWERS) == before
     assert rows(warehouse, "SELECT count(*) FROM raw.answer_keys") == [(0,)]
