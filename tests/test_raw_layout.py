@@ -12,7 +12,7 @@ import pytest
 from barometre.ingest.errors import IngestError
 from barometre.ingest.load import load_edition
 from barometre.ingest.raw_tables import RAW_TABLES, create_raw_schema
-from tests.factories import SEEDS
+from tests.factories import SEEDS, Response, write_surveymonkey
 from tests.test_ingest import lime_2021, rows
 
 ANSWERS = "SELECT * FROM raw.answers ORDER BY ALL"
@@ -27,6 +27,7 @@ def _to_old_layout(warehouse: Path) -> None:
     con.execute("DROP TABLE raw.answer_cells")
     con.execute("DROP TABLE raw.answer_keys")
     con.execute("ALTER TABLE raw.answers_old RENAME TO answers")
+    con.execute("ALTER TABLE raw.responses DROP COLUMN response_key")
     con.close()
 
 
@@ -98,3 +99,44 @@ def test_a_migration_that_would_lose_answers_changes_nothing(tmp_path: Path) -> 
         _migrate(warehouse)
     assert rows(warehouse, ANSWERS) == before
     assert rows(warehouse, "SELECT count(*) FROM raw.answer_keys") == [(0,)]
+
+
+def test_response_keys_stay_unique_when_an_edition_is_reloaded(tmp_path: Path) -> None:
+    warehouse = tmp_path / "wh.duckdb"
+    folder = lime_2021(tmp_path)
+    load_edition(folder, warehouse, SEEDS)
+    load_edition(
+        write_surveymonkey(
+            tmp_path / "raw" / "2018",
+            [Response("MEL", answer="3", submitted="03/02/2018 10:00:00 AM")],
+        ),
+        warehouse,
+        SEEDS,
+    )
+    expected = rows(warehouse, ANSWERS)
+    load_edition(folder, warehouse, SEEDS)  # 2021 again, after 2018's keys
+    keys = "SELECT count(*), count(DISTINCT response_key), count(response_key) FROM raw.responses"
+    assert rows(warehouse, keys) == [(4, 4, 4)]
+    assert rows(warehouse, ANSWERS) == expected
+    by_edition = "SELECT edition_code, count(*) FROM raw.answer_cells GROUP BY 1 ORDER BY 1"
+    assert rows(warehouse, by_edition) == rows(
+        warehouse, "SELECT edition_code, count(*) FROM raw.answers GROUP BY 1 ORDER BY 1"
+    )
+
+
+def test_the_spark_export_holds_the_source_layout(tmp_path: Path) -> None:
+    from barometre.engines.spark.raw_parquet import export_raw_parquet
+
+    warehouse = tmp_path / "wh.duckdb"
+    load_edition(lime_2021(tmp_path), warehouse, SEEDS)
+    out = tmp_path / "parquet"
+    exported = export_raw_parquet(warehouse, out)
+    assert sorted(exported) == sorted(RAW_TABLES)  # the answer tables are not exported
+    con = duckdb.connect()
+    for table, ddl in RAW_TABLES.items():
+        described = con.execute(f"DESCRIBE SELECT * FROM '{out / table / 'part-0.parquet'}'")
+        assert [c[0] for c in described.fetchall()] == [
+            line.split()[0] for line in ddl.strip().splitlines()
+        ]
+    answers = con.execute(f"SELECT * FROM '{out / 'answers' / 'part-0.parquet'}' ORDER BY ALL")
+    assert answers.fetchall() == rows(warehouse, ANSWERS)

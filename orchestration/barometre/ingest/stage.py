@@ -102,15 +102,15 @@ def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> 
 
 
 def _kept_answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
-    """The answers to write: those of the kept responses (stage_kept), as (source_row,
-    answer_key). The kept rows are joined to the wide rows (one per response) before the
+    """The answers to write: those of the kept responses (stage_kept), as (response_key,
+    answer_key). The kept rows' keys join the wide rows (one per response) before the
     unpivot multiplies them, and one lookup by (position, raw answer) gives the key of
     column, question and decoding (raw.answer_keys, written beside)."""
     file = sql_str(source_file)
-    kept = f"SEMI JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
+    kept = f"JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
     return f"""
-        SELECT u.source_row, l.answer_key
-        FROM {_unpivot(export, plan, join=kept)} u
+        SELECT u.response_key, l.answer_key
+        FROM {_unpivot(export, plan, "k.response_key, ", kept)} u
         JOIN answer_lookup l
           ON l.source_file = {file} AND l.position = u.position AND l.raw_answer = u.raw_answer"""
 
@@ -170,10 +170,11 @@ def stage_edition(
         con, "stage_columns", ["source_file", "source_column", "question_code", "position"], columns
     )
     # The answers written: those of the responses kept (stage_kept, filled in by
-    # rules.apply_rules), decoded through answer_lookup (filled in by decode.decode_answers).
+    # rules.apply_rules, which numbers them 1…n: write.py adds the warehouse's offset),
+    # decoded through answer_lookup (filled in by decode.decode_answers).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_kept (source_file VARCHAR, source_row INTEGER, "
-        "response_id VARCHAR, respondent_id VARCHAR)"
+        "response_id VARCHAR, respondent_id VARCHAR, response_key BIGINT)"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE answer_lookup (answer_key INTEGER, source_file VARCHAR, "

@@ -76,8 +76,8 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
             "bad_responses",
             [edition],
         )
-        # Copies of a (response, question) key. First, per stored response (its file and
-        # row): its answers against the number of distinct seed questions among them (a
+        # Copies of a (response, question) key. First, per stored response (its key):
+        # its answers against the number of distinct seed questions among them (a
         # bit set, one group per response, read from the integer cells: cheap). When they
         # agree for every response, and no response id repeats, every copy count is 1 and
         # the answers' combinations are the edition's decoded answers (raw.answer_keys
@@ -88,13 +88,13 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         distinct_keys, n_answers = one_row(
             con.execute(
                 """WITH keyed AS (
-                       SELECT k.answer_key, k.source_file, q.i
+                       SELECT k.answer_key, q.i
                        FROM wh.raw.answer_keys k LEFT JOIN (
                            SELECT $3[i] AS question_code, i FROM range(1, $2 + 1) t(i)
                        ) q USING (question_code)
                        WHERE k.edition_code = $1),
                    per_response AS (
-                       SELECT k.source_file, c.source_row, count(*) AS n,
+                       SELECT c.response_key, count(*) AS n,
                               coalesce(bit_count(bitstring_agg(k.i, 1, $2)), 0) AS b
                        FROM wh.raw.answer_cells c JOIN keyed k USING (answer_key)
                        WHERE c.edition_code = $1 GROUP BY ALL)
@@ -102,8 +102,7 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
                           AND count(DISTINCT r.response_id) = count(*),
                           coalesce(sum(p.n), 0)
                    FROM per_response p JOIN wh.raw.responses r
-                     ON r.edition_code = $1 AND r.source_file = p.source_file
-                    AND r.source_row = p.source_row""",
+                     ON r.edition_code = $1 AND r.response_key = p.response_key""",
                 [edition, len(codes), codes],
             )
         )
