@@ -111,7 +111,8 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
     # Added after the first release: warehouses created before get the column (NULL for
     # their earlier loads, which the next load of each edition replaces).
     con.execute(f"ALTER TABLE {catalog}.raw.load_log ADD COLUMN IF NOT EXISTS rows_counted INTEGER")
-    # The DuckDB table only (not in RAW_TABLES: readers never see it): the key the
+    # The DuckDB table only (not in RAW_TABLES: the dbt source and the exports leave it
+    # out): the key the
     # answer cells point to, unique in the warehouse (write.py numbers each load's
     # responses after the largest key of the other editions).
     con.execute(f"ALTER TABLE {catalog}.raw.responses ADD COLUMN IF NOT EXISTS response_key BIGINT")
@@ -120,10 +121,10 @@ def create_raw_schema(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
         "WHERE table_catalog = ? AND table_schema = 'raw' AND table_name = 'answers'",
         [catalog],
     ).fetchone()
-    if kind is None:
-        con.execute(f"CREATE VIEW {catalog}.raw.answers AS {ANSWERS_VIEW}")
-    elif kind[0] == "BASE TABLE":
+    if kind is not None and kind[0] == "BASE TABLE":
         _migrate_answers_table(con, catalog)
+    else:  # replaced every load: the view always is this code's definition
+        con.execute(f"CREATE OR REPLACE VIEW {catalog}.raw.answers AS {ANSWERS_VIEW}")
 
 
 def _migrate_answers_table(con: duckdb.DuckDBPyConnection, catalog: str) -> None:
