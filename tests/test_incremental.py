@@ -84,17 +84,17 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     # One raw answer of the unchanged edition altered behind the ingester's back
     # (raw.load_log untouched): an incremental build must not read that edition again,
     # so core keeps the old level. Restored before the comparison with a full refresh.
-    respondent, question, level = _one(
+    # raw.answers is a view: the level is altered in its decoded answer (raw.answer_keys,
+    # ingest/raw_tables.py), which the answers with the same raw text in that column share.
+    respondent, question, level, key = _one(
         warehouse,
-        "SELECT respondent_id, question_code, level FROM raw.answers WHERE edition_code = ? "
-        "AND answer_state = 'answered' ORDER BY ALL LIMIT 1",
+        "SELECT a.respondent_id, a.question_code, a.level, k.answer_key FROM raw.answers a "
+        "JOIN raw.answer_keys k USING (edition_code, source_file, source_column, raw_answer) "
+        "WHERE a.edition_code = ? AND a.answer_state = 'answered' ORDER BY ALL LIMIT 1",
         [UNCHANGED],
     )
-    tamper = (
-        "UPDATE raw.answers SET level = ? WHERE edition_code = ? AND respondent_id = ? "
-        "AND question_code = ?"
-    )
-    _one(warehouse, tamper, [1 if level != 1 else 2, UNCHANGED, respondent, question])
+    tamper = "UPDATE raw.answer_keys SET level = ? WHERE edition_code = ? AND answer_key = ?"
+    _one(warehouse, tamper, [1 if level != 1 else 2, UNCHANGED, key])
 
     built = run_dbt(warehouse, "build", "--quiet", "--target-path", str(tmp_path / "t-incr"))
     assert built.returncode == 0, built.stdout + built.stderr
@@ -116,7 +116,7 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     )
     assert _one(warehouse, different_rows, [CHANGED]) == (0,)
     assert _one(warehouse, marks, [CHANGED]) != changed_before
-    _one(warehouse, tamper, [level, UNCHANGED, respondent, question])
+    _one(warehouse, tamper, [level, UNCHANGED, key])
 
     incremental = table_fingerprints(warehouse, tmp_path / "incremental")
     refreshed = tmp_path / "full" / "w.duckdb"

@@ -283,13 +283,15 @@ def test_verification_reads_the_warehouse_and_catches_corruption(
 
     con = duckdb.connect(str(warehouse))
     con.execute(
-        "UPDATE raw.answers SET level = 9 WHERE question_code = 'T02_Q01' "
+        "UPDATE raw.answer_keys SET level = 9 WHERE question_code = 'T02_Q01' "
         "AND answer_state = 'answered'"
     )
     con.execute("DELETE FROM raw.responses WHERE respondent_id = '244400404'")
     con.close()
     contract = verify_row_contract(warehouse, SEEDS, "2021")
     assert not contract.passed and "level_outside_scale" in contract.details["failures"]
+    # The deleted response's answers are still stored but no longer visible.
+    assert contract.details["answers_stored"] > contract.details["answers"]
     assert not verify_reconciliation(warehouse, "2021").passed
 
 
@@ -392,7 +394,7 @@ def test_duplicate_answers_and_ids_in_the_warehouse_fail_the_row_contract(
 
     load_edition(lime_2021(tmp_path), warehouse, SEEDS)
     con = duckdb.connect(str(warehouse))
-    con.execute("INSERT INTO raw.answers SELECT * FROM raw.answers LIMIT 1")
+    con.execute("INSERT INTO raw.answer_cells SELECT * FROM raw.answer_cells LIMIT 1")
     con.execute(
         "UPDATE raw.responses SET response_id = (SELECT min(response_id) FROM raw.responses)"
     )

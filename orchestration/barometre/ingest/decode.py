@@ -86,7 +86,8 @@ def decode_answers(
     con.execute("DROP TABLE answer_pairs")
     con.execute("""
         INSERT INTO answer_lookup
-        SELECT c.source_file, c.position, t.raw_answer, c.source_column, c.question_code,
+        SELECT CAST(row_number() OVER () AS INTEGER), c.source_file, c.position, t.raw_answer,
+               c.source_column, c.question_code,
                t.answer_state, CAST(t.level AS INTEGER)
         FROM stage_columns c JOIN answer_tokens t USING (source_column)""")
 

@@ -201,8 +201,9 @@ def apply_rules(con: duckdb.DuckDBPyConnection, manifest: Manifest, reference: R
     """)
     con.execute("""
         INSERT INTO stage_kept
-        SELECT source_file, source_row, response_id, respondent_id FROM stage_ranked
-        WHERE rank = 1""")
+        SELECT source_file, source_row, response_id, respondent_id,
+               row_number() OVER (ORDER BY source_file, source_row)
+        FROM stage_ranked WHERE rank = 1""")
 
 
 def bad_share_error(

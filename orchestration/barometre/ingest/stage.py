@@ -102,16 +102,15 @@ def _answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> 
 
 
 def _kept_answers_select(export: ExportTable, plan: ColumnPlan, source_file: str) -> str:
-    """The answers to write: those of the kept responses (stage_kept), with their ids and
-    decoding. The ids join the wide rows (one per response) before the unpivot multiplies
-    them, and one lookup by (position, raw answer) gives column, question and decoding:
-    one join per answer instead of three."""
+    """The answers to write: those of the kept responses (stage_kept), as (response_key,
+    answer_key). The kept rows' keys join the wide rows (one per response) before the
+    unpivot multiplies them, and one lookup by (position, raw answer) gives the key of
+    column, question and decoding (raw.answer_keys, written beside)."""
     file = sql_str(source_file)
     kept = f"JOIN stage_kept k ON k.source_file = {file} AND k.source_row = e.source_row"
     return f"""
-        SELECT {file} AS source_file, u.source_row, u.response_id, u.respondent_id,
-               l.source_column, l.question_code, u.raw_answer, l.answer_state, l.level
-        FROM {_unpivot(export, plan, "k.response_id, k.respondent_id, ", kept)} u
+        SELECT u.response_key, l.answer_key
+        FROM {_unpivot(export, plan, "k.response_key, ", kept)} u
         JOIN answer_lookup l
           ON l.source_file = {file} AND l.position = u.position AND l.raw_answer = u.raw_answer"""
 
@@ -171,14 +170,15 @@ def stage_edition(
         con, "stage_columns", ["source_file", "source_column", "question_code", "position"], columns
     )
     # The answers written: those of the responses kept (stage_kept, filled in by
-    # rules.apply_rules), decoded through answer_lookup (filled in by decode.decode_answers).
+    # rules.apply_rules, which numbers them 1…n: write.py adds the warehouse's offset),
+    # decoded through answer_lookup (filled in by decode.decode_answers).
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_kept (source_file VARCHAR, source_row INTEGER, "
-        "response_id VARCHAR, respondent_id VARCHAR)"
+        "response_id VARCHAR, respondent_id VARCHAR, response_key BIGINT)"
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE answer_lookup (source_file VARCHAR, position VARCHAR, "
-        "raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
+        "CREATE OR REPLACE TEMP TABLE answer_lookup (answer_key INTEGER, source_file VARCHAR, "
+        "position VARCHAR, raw_answer VARCHAR, source_column VARCHAR, question_code VARCHAR, "
         "answer_state VARCHAR, level INTEGER)"
     )
     con.execute("CREATE OR REPLACE TEMP VIEW stage_kept_answers AS " + "\nUNION ALL\n".join(kept))

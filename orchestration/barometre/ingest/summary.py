@@ -71,7 +71,10 @@ def load_summary(con: duckdb.DuckDBPyConnection, manifest: Manifest) -> EditionL
     states = dict(
         con.execute(
             f"""
-        SELECT answer_state, count(*) FROM {WAREHOUSE}.raw.answers WHERE edition_code = ?
+        SELECT k.answer_state, sum(c.n)::BIGINT
+        FROM (SELECT answer_key, count(*) AS n FROM {WAREHOUSE}.raw.answer_cells
+              WHERE edition_code = $1 GROUP BY ALL) c
+        JOIN {WAREHOUSE}.raw.answer_keys k ON k.edition_code = $1 AND k.answer_key = c.answer_key
         GROUP BY ALL ORDER BY 1""",
             [edition],
         ).fetchall()

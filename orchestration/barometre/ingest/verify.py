@@ -76,27 +76,39 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
             "bad_responses",
             [edition],
         )
-        # Copies of a (response, question) key. First, per response: its answers against
-        # the number of distinct seed questions among them (a bit set, one group per
-        # response: cheap); when they agree for every response, every copy count is 1.
-        # Otherwise (a repeat, or a question outside the seeds) they are counted exactly.
+        # Copies of a (response, question) key. First, per stored response (its key):
+        # its answers against the number of distinct seed questions among them (a
+        # bit set, one group per response, read from the integer cells: cheap). When they
+        # agree for every response, and no response id repeats, every copy count is 1 and
+        # the answers' combinations are the edition's decoded answers (raw.answer_keys
+        # holds those of the stored answers, a superset of the visible ones: no rule is
+        # skipped). Otherwise (a repeat, or a question outside the seeds) the copies are
+        # counted exactly on raw.answers. The same pass counts the visible answers.
         codes = sorted({q.question_code for q in reference.questions}) or [""]
-        (distinct_keys,) = one_row(
+        distinct_keys, n_answers = one_row(
             con.execute(
-                """SELECT count(*) = 0 FROM (
-                       SELECT count(*) AS n,
-                              coalesce(bit_count(bitstring_agg(q.i, 1, $2)), 0) AS b
-                       FROM wh.raw.answers a LEFT JOIN (
+                """WITH keyed AS (
+                       SELECT k.answer_key, q.i
+                       FROM wh.raw.answer_keys k LEFT JOIN (
                            SELECT $3[i] AS question_code, i FROM range(1, $2 + 1) t(i)
                        ) q USING (question_code)
-                       WHERE a.edition_code = $1 GROUP BY a.response_id)
-                   WHERE n <> b""",
+                       WHERE k.edition_code = $1),
+                   per_response AS (
+                       SELECT c.response_key, count(*) AS n,
+                              coalesce(bit_count(bitstring_agg(k.i, 1, $2)), 0) AS b
+                       FROM wh.raw.answer_cells c JOIN keyed k USING (answer_key)
+                       WHERE c.edition_code = $1 GROUP BY ALL)
+                   SELECT count(*) FILTER (WHERE p.n <> p.b) = 0
+                          AND count(DISTINCT r.response_id) = count(*),
+                          coalesce(sum(p.n), 0)
+                   FROM per_response p JOIN wh.raw.responses r
+                     ON r.edition_code = $1 AND r.response_key = p.response_key""",
                 [edition, len(codes), codes],
             )
         )
         rows = (
             """SELECT question_code, answer_state, level, CAST(1 AS BIGINT) AS copies
-               FROM wh.raw.answers WHERE edition_code = $1"""
+               FROM wh.raw.answer_keys WHERE edition_code = $1"""
             if distinct_keys
             else """SELECT a.question_code, a.answer_state, a.level,
                       coalesce(d.copies, 1) AS copies
@@ -118,8 +130,13 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         (n_responses,) = one_row(
             con.execute("SELECT count(*) FROM wh.raw.responses WHERE edition_code = ?", [edition])
         )
-        (n_answers,) = one_row(
-            con.execute("SELECT count(*) FROM wh.raw.answers WHERE edition_code = ?", [edition])
+        # raw.answers is a view joining each stored answer to its key and its response
+        # (ingest/raw_tables.py): an answer whose key or response is missing would drop
+        # out of it silently, so the stored answers are counted too.
+        (n_stored,) = one_row(
+            con.execute(
+                "SELECT count(*) FROM wh.raw.answer_cells WHERE edition_code = ?", [edition]
+            )
         )
         quarantine = dict(
             con.execute(
@@ -133,9 +150,10 @@ def verify_row_contract(warehouse: Path, seeds_dir: Path, edition: str) -> Verif
         "responses": n_responses,
         "answers": n_answers,
         "answers_expected": expected,
+        "answers_stored": n_stored,
         "failures": failures,
         "quarantined_by_check": quarantine,
         "combinations_validated": {"responses": responses, "answers": answers},
     }
-    passed = not failures and n_answers == expected
+    passed = not failures and n_answers == expected == n_stored
     return Verification(passed, details)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import duckdb
 
+from barometre.common.one_row import one_row
 from barometre.ingest.errors import IngestError
 from barometre.ingest.manifest import Manifest
 from barometre.ingest.personal import mask_sql
-from barometre.ingest.raw_tables import create_raw_schema
+from barometre.ingest.raw_tables import WRITTEN_TABLES, create_raw_schema
 from barometre.ingest.stage import count_mismatch
 
 WAREHOUSE = "wh"
@@ -22,31 +23,48 @@ def write_edition(
     create_raw_schema(con, WAREHOUSE)
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in ("responses", "answers", "quarantine", "load_log"):
+        for table in WRITTEN_TABLES:
             con.execute(f"DELETE FROM {WAREHOUSE}.raw.{table} WHERE edition_code = ?", [edition])
+        # Response keys unique in the warehouse: this load's 1…n after the other
+        # editions' largest (one writer holds the file: no other load can interleave).
+        (offset,) = one_row(
+            con.execute(f"SELECT coalesce(max(response_key), 0) FROM {WAREHOUSE}.raw.responses")
+        )
         con.execute(
             f"""
-            INSERT INTO {WAREHOUSE}.raw.responses
-            SELECT ?, response_id, respondent_id, collectivity_name,
-                   nullif(collectivity_type_raw, ''),
-                   coalesce(nullif(collectivity_type_raw, ''), reference_type),
-                   started_at, submitted_at, source_file, source_row, ?
-            FROM stage_ranked WHERE rank = 1
+            INSERT INTO {WAREHOUSE}.raw.responses BY NAME
+            SELECT ? AS edition_code, s.response_id, s.respondent_id, s.collectivity_name,
+                   nullif(s.collectivity_type_raw, '') AS collectivity_type_raw,
+                   coalesce(nullif(s.collectivity_type_raw, ''), s.reference_type) AS type_code,
+                   s.started_at, s.submitted_at, s.source_file, s.source_row, ? AS layout,
+                   ? + k.response_key AS response_key
+            FROM stage_ranked s JOIN stage_kept k USING (source_file, source_row)
+            WHERE s.rank = 1
         """,
-            [edition, manifest.layout],
+            [edition, manifest.layout, offset],
         )
-        # Row order in raw tables carries no meaning: DuckDB may write in parallel.
+        # The answers as integers (raw_tables.py says why): row order in raw tables
+        # carries no meaning, so DuckDB may write in parallel.
         con.execute("SET preserve_insertion_order = false")
         con.execute(
-            f"""
-            INSERT INTO {WAREHOUSE}.raw.answers
-            SELECT ?, response_id, respondent_id, question_code, source_column, raw_answer,
-                   answer_state, level, source_file, source_row
-            FROM stage_kept_answers
-        """,
-            [edition],
+            f"INSERT INTO {WAREHOUSE}.raw.answer_cells "
+            "SELECT ?, ? + response_key, answer_key FROM stage_kept_answers",
+            [edition, offset],
         )
         con.execute("RESET preserve_insertion_order")
+        # Only the keys some kept answer holds: a raw answer seen only in a quarantined
+        # row is not written (the quarantine masks what it keeps of it).
+        con.execute(
+            f"""
+            INSERT INTO {WAREHOUSE}.raw.answer_keys
+            SELECT ?, answer_key, source_file, source_column, question_code, raw_answer,
+                   answer_state, level
+            FROM answer_lookup
+            WHERE answer_key IN (SELECT DISTINCT answer_key FROM {WAREHOUSE}.raw.answer_cells
+                                 WHERE edition_code = ?)
+        """,
+            [edition, edition],
+        )
         con.execute(
             f"""
             INSERT INTO {WAREHOUSE}.raw.quarantine

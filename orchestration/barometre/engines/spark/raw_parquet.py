@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 
+from barometre.ingest.raw_tables import STORAGE_ONLY_COLUMNS
+
 RAW_SCHEMA = "raw"
 SOURCE_TABLES = ("answers", "load_log", "quarantine", "responses")
 """The tables of the dbt source `raw` (models/staging/_staging.yml), which a Spark build
@@ -32,7 +34,8 @@ def _sql_text(value: str) -> str:
 
 
 def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
-    """Write every table of `warehouse`'s raw schema under `out_dir`; rows per table.
+    """Write every relation of the source `raw` in `warehouse` under `out_dir`; rows per
+    table.
 
     `out_dir` is replaced whole (it is an export, never a source of truth).
     """
@@ -43,9 +46,11 @@ def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
         tables = [
             name
             for (name,) in con.execute(
+                # The source's relations, tables or views (raw.answers is a view over
+                # the answer tables: ingest/raw_tables.py), as the Spark build reads them.
                 "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY table_name",
-                [RAW_SCHEMA],
+                "WHERE table_schema = ? AND list_contains(?, table_name) ORDER BY table_name",
+                [RAW_SCHEMA, list(SOURCE_TABLES)],
             ).fetchall()
         ]
         if not tables:
@@ -57,8 +62,20 @@ def export_raw_parquet(warehouse: Path, out_dir: Path) -> dict[str, int]:
                 folder = partial / table
                 folder.mkdir(parents=True)
                 relation = f'{RAW_SCHEMA}."{table}"'
+                columns = [
+                    f'"{name}"'
+                    for (name,) in con.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+                        [RAW_SCHEMA, table],
+                    ).fetchall()
+                    if name not in STORAGE_ONLY_COLUMNS.get(table, ())
+                ]
                 where = _sql_text(str(folder / "part-0.parquet"))
-                con.execute(f"COPY {relation} TO {where} (FORMAT parquet)")
+                con.execute(
+                    f"COPY (SELECT {', '.join(columns)} FROM {relation}) TO {where} "
+                    "(FORMAT parquet)"
+                )
                 (count,) = con.execute(f"SELECT count(*) FROM {relation}").fetchone() or (0,)
                 rows[table] = int(count)
             _swap_in(partial, out_dir)
