@@ -70,21 +70,21 @@ def change_limesurvey_export(folder: Path) -> None:
         )
 
 
+MARKS = "list(DISTINCT edition_build_mark ORDER BY edition_build_mark)"
+
+
 def edition_marks(warehouse: Path) -> dict[str, dict[str, tuple]]:
     """The distinct build marks of each incremental model, by edition (or pair)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         found = {}
         for table in BY_EDITION:
-            rows = con.execute(
-                f"SELECT edition_code, list(DISTINCT edition_build_mark ORDER BY edition_build_mark) "
-                f"FROM {table} GROUP BY ALL"
-            ).fetchall()
+            rows = con.execute(f"SELECT edition_code, {MARKS} FROM {table} GROUP BY ALL").fetchall()
             found[table] = {edition: tuple(marks) for edition, marks in rows}
         for table in BY_PAIR:
             rows = con.execute(
-                f"SELECT edition_code_from || '>' || edition_code_to, "
-                f"list(DISTINCT edition_build_mark ORDER BY edition_build_mark) FROM {table} GROUP BY ALL"
+                f"SELECT edition_code_from || '>' || edition_code_to, {MARKS} "
+                f"FROM {table} GROUP BY ALL"
             ).fetchall()
             found[table] = {pair: tuple(marks) for pair, marks in rows}
         return found
