@@ -32,6 +32,7 @@ BY_EDITION = (
     "intermediate.int_subject_maturity__memberships",
     "intermediate.int_subject_maturity__cells",
     "intermediate.int_subject_maturity__disclosive_search",
+    "intermediate.int_respondent_maturity_groups",
 )
 BY_PAIR = ("intermediate.int_edition_comparison__sides",)
 
