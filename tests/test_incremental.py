@@ -1,6 +1,8 @@
-"""Incremental core by edition (issue 10 P5): after one edition changes, a `dbt build`
-rebuilds only that edition in core, and every core, mart and restricted table is
-byte-identical to a `--full-refresh` build of the same raw data.
+"""Incremental by edition (issue 10 P5): after one edition changes, a `dbt build`
+rebuilds only that edition in core and in the respondent-level intermediate models (and
+only the pairs of editions that hold it in the edition comparison), and every core,
+intermediate, mart and restricted table is byte-identical to a `--full-refresh` build
+of the same raw data.
 
 macros/edition_incremental.sql says how an edition is found changed (its build mark).
 """
@@ -21,8 +23,18 @@ from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.slow
 
-SCHEMAS = ("core", "marts", "restricted")
+SCHEMAS = ("core", "intermediate", "marts", "restricted")
 CHANGED, UNCHANGED = "2021", "2018"
+# Every model incremental by edition (edition_build_mark on every row), and by pair.
+BY_EDITION = (
+    "core.fct_answers",
+    "intermediate.int_respondent_subject_maturity",
+    "intermediate.int_subject_maturity__memberships",
+    "intermediate.int_subject_maturity__cells",
+    "intermediate.int_subject_maturity__disclosive_search",
+    "intermediate.int_respondent_maturity_groups",
+)
+BY_PAIR = ("intermediate.int_edition_comparison__sides",)
 
 
 def table_fingerprints(warehouse: Path, scratch: Path) -> dict[str, str]:
@@ -59,6 +71,28 @@ def change_limesurvey_export(folder: Path) -> None:
         )
 
 
+MARKS = "list(DISTINCT edition_build_mark ORDER BY edition_build_mark)"
+
+
+def edition_marks(warehouse: Path) -> dict[str, dict[str, tuple]]:
+    """The distinct build marks of each incremental model, by edition (or pair)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        found = {}
+        for table in BY_EDITION:
+            rows = con.execute(f"SELECT edition_code, {MARKS} FROM {table} GROUP BY ALL").fetchall()
+            found[table] = {edition: tuple(marks) for edition, marks in rows}
+        for table in BY_PAIR:
+            rows = con.execute(
+                f"SELECT edition_code_from || '>' || edition_code_to, {MARKS} "
+                f"FROM {table} GROUP BY ALL"
+            ).fetchall()
+            found[table] = {pair: tuple(marks) for pair, marks in rows}
+        return found
+    finally:
+        con.close()
+
+
 def _one(warehouse: Path, sql: str, params: list) -> tuple:
     con = duckdb.connect(str(warehouse))
     try:
@@ -78,6 +112,7 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     marks = "SELECT count(*), min(edition_build_mark) FROM core.fct_answers WHERE edition_code = ?"
     before = _one(warehouse, marks, [UNCHANGED])
     changed_before = _one(warehouse, marks, [CHANGED])
+    marks_before = edition_marks(warehouse)
 
     change_limesurvey_export(data / CHANGED)
     load_edition(data / CHANGED, warehouse, PROJECT_ROOT / "seeds")
@@ -116,6 +151,13 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     )
     assert _one(warehouse, different_rows, [CHANGED]) == (0,)
     assert _one(warehouse, marks, [CHANGED]) != changed_before
+    # Every incremental model kept the unchanged edition's rows and rebuilt the other.
+    marks_after = edition_marks(warehouse)
+    for table in BY_EDITION:
+        assert marks_after[table][UNCHANGED] == marks_before[table][UNCHANGED], table
+        assert marks_after[table][CHANGED] != marks_before[table][CHANGED], table
+    for table in BY_PAIR:  # the one pair holds the changed edition
+        assert marks_after[table] != marks_before[table], table
     _one(warehouse, tamper, [level, UNCHANGED, key])
 
     incremental = table_fingerprints(warehouse, tmp_path / "incremental")
@@ -128,6 +170,7 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     assert full.returncode == 0, full.stdout + full.stderr
     expected = table_fingerprints(refreshed, tmp_path / "full-csv")
     assert "core.fct_answers" in expected and "marts.mart_question_distribution" in expected
+    assert set(BY_EDITION + BY_PAIR) <= expected.keys()
     different = sorted(
         k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
     )

@@ -172,3 +172,269 @@
     {%- endif -%}
     select 1
 {%- endmacro %}
+
+
+{#
+  Models downstream of an edition-incremental model (session 6: the respondent-level
+  chain of the subject marts) are incremental by edition too, their build mark derived
+  from their upstream's: a digest of
+
+    - the upstream edition-incremental model's mark of the edition (`upstream`, a model
+      name: whatever rebuilt the edition there, a load, a seed, a change of its SQL,
+      rebuilds it here);
+    - the model's own SQL and the values of the `vars` it reads (a var is a value, not
+      text of the model: min_cell_size changed rebuilds every edition);
+    - optional per-edition digests of small tables the model also joins (`digests`: a
+      list of {relation: model name, columns: [...], order_by: '...'}, as
+      edition_digest).
+
+  `spec` is {upstream: ..., vars: [...], digests: [...]}, set once at the top of the
+  model and handed both to this macro (a CTE, for changed_editions_only) and to the
+  post-hook delete_stale_edition_rows (edition_incremental_config below), so the two
+  always agree. A change of a macro the model calls is not seen: `--full-refresh` after
+  editing one (docs/dbt.md).
+#}
+{% macro edition_marks_from(spec) -%}
+    {%- set upstream = spec['upstream'] -%}
+    {%- set vars = spec.get('vars', []) -%}
+    {%- set digests = spec.get('digests', []) -%}
+    {%- set salt = [model.raw_code] -%}
+    {%- for name in vars -%}
+        {%- do salt.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
+    {%- set parts = ["'" ~ local_md5(salt | join('\n')) ~ "'", "upstream.digest"] -%}
+    {%- for digest in digests -%}
+        {%- do parts.append("coalesce(digest_" ~ loop.index ~ ".digest, '')") -%}
+    {%- endfor -%}
+    {%- set separated = [] -%}
+    {%- for part in parts -%}
+        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
+        {%- do separated.append(part) -%}
+    {%- endfor -%}
+    select
+        upstream.edition_code,
+        {{ dbt.hash(dbt.concat(separated)) }} as edition_build_mark
+    from (
+
+        select
+            edition_code,
+            max(edition_build_mark) as digest
+        from {{ ref(upstream) }}
+        group by edition_code
+
+    ) as upstream
+    {% for digest in digests -%}
+    left join (
+        {{ edition_digest(ref(digest['relation']), digest['columns'], digest['order_by']) }}
+    ) as digest_{{ loop.index }}
+        on upstream.edition_code = digest_{{ loop.index }}.edition_code
+    {% endfor %}
+{%- endmacro %}
+
+
+{#
+  Post-hook of a model whose marks come from edition_marks_from (same arguments): rows
+  whose mark is not their edition's current one are deleted. delete+insert replaces
+  the editions the build selected that still have rows; this also removes an edition
+  whose rows are now none (e.g. no disclosive combination left) and an edition no
+  longer loaded (gone from the upstream).
+#}
+{% macro delete_stale_edition_rows(spec) -%}
+    {{ return(adapter.dispatch('delete_stale_edition_rows', 'barometre')(spec)) }}
+{%- endmacro %}
+
+{% macro default__delete_stale_edition_rows(spec) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ dbt.concat(['edition_code', "'|'", 'edition_build_mark']) }} not in (
+        select {{ dbt.concat(['current_marks.edition_code', "'|'", 'current_marks.edition_build_mark']) }}
+        from ({{ edition_marks_from(spec) }}) as current_marks
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{# Spark: the partitions (editions) holding a stale mark are dropped. #}
+{% macro spark__delete_stale_edition_rows(spec) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set stale = run_query(
+            "select distinct built.edition_code from " ~ this ~ " as built where not exists ("
+            ~ "select 1 from (" ~ edition_marks_from(spec) ~ ") as current_marks"
+            ~ " where current_marks.edition_code = built.edition_code"
+            ~ " and current_marks.edition_build_mark = built.edition_build_mark)"
+        ) -%}
+        {%- for row in stale.rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition (edition_code = '"
+                ~ (row[0] | string | replace("\\", "\\\\") | replace("'", "\\'")) ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
+{#
+  The config of a model incremental by edition whose marks come from edition_marks_from
+  (`spec`): called at the top of the model, `{{ edition_incremental_config(marks) }}`.
+#}
+{% macro edition_incremental_config(spec) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=edition_incremental_strategy(),
+    unique_key='edition_code',
+    partition_by=edition_partition_by(),
+    on_schema_change='sync_all_columns',
+    post_hook=["{{ delete_stale_edition_rows(" ~ tojson(spec) ~ ") }}"]
+) }}
+{%- endmacro %}
+
+
+{#
+  Models by PAIR of editions (the edition comparison: int_edition_comparison__sides)
+  are incremental by pair: a pair's rows are rebuilt when either edition's mark in
+  `upstream` (an edition-incremental model) changed, or the pair's `digest` (a small
+  table with edition_code_from, edition_code_to: {relation, columns, order_by}), or the
+  model's SQL. With one edition changed out of n, n − 1 of the n(n − 1)/2 pairs are.
+  `spec` is {pairs: model of (edition_code_from, edition_code_to), upstream: ...,
+  digest: {...}}; unique key (edition_code_from, edition_code_to).
+#}
+{% macro edition_pair_marks_from(spec) -%}
+    {%- set digest = spec['digest'] -%}
+    {%- set parts = [
+        "'" ~ local_md5(model.raw_code) ~ "'",
+        "coalesce(marks_from.digest, '')",
+        "coalesce(marks_to.digest, '')",
+        "coalesce(pair_digest.digest, '')"
+    ] -%}
+    {%- set separated = [] -%}
+    {%- for part in parts -%}
+        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
+        {%- do separated.append(part) -%}
+    {%- endfor -%}
+    {%- set values = [] -%}
+    {%- for column in digest['columns'] -%}
+        {%- if not loop.first %}{% do values.append("':'") %}{% endif -%}
+        {%- do values.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '~')") -%}
+    {%- endfor -%}
+    select
+        pairs.edition_code_from,
+        pairs.edition_code_to,
+        {{ dbt.hash(dbt.concat(separated)) }} as edition_build_mark
+    from {{ ref(spec['pairs']) }} as pairs
+    left join (
+        select edition_code, max(edition_build_mark) as digest
+        from {{ ref(spec['upstream']) }}
+        group by edition_code
+    ) as marks_from
+        on pairs.edition_code_from = marks_from.edition_code
+    left join (
+        select edition_code, max(edition_build_mark) as digest
+        from {{ ref(spec['upstream']) }}
+        group by edition_code
+    ) as marks_to
+        on pairs.edition_code_to = marks_to.edition_code
+    left join (
+        select
+            edition_code_from,
+            edition_code_to,
+            {{ dbt.hash(dbt.listagg(
+                measure=dbt.concat(values),
+                delimiter_text="'|'",
+                order_by_clause="order by " ~ digest['order_by']
+            )) }} as digest
+        from {{ ref(digest['relation']) }}
+        group by edition_code_from, edition_code_to
+    ) as pair_digest
+        on  pairs.edition_code_from = pair_digest.edition_code_from
+        and pairs.edition_code_to = pair_digest.edition_code_to
+{%- endmacro %}
+
+
+{#
+  Filter of a pair-incremental model: in an incremental build, only the pairs whose
+  mark (CTE `marks`, from edition_pair_marks_from) is not in the table yet.
+#}
+{% macro changed_edition_pairs_only(from_column, to_column, marks='marks') -%}
+    {%- if is_incremental() -%}
+    where {{ dbt.concat([from_column, "'>'", to_column]) }} in (
+        select {{ dbt.concat([marks ~ '.edition_code_from', "'>'", marks ~ '.edition_code_to']) }}
+        from {{ marks }}
+        where not exists (
+            select 1
+            from (select distinct edition_code_from, edition_code_to, edition_build_mark from {{ this }}) as built
+            where built.edition_code_from = {{ marks }}.edition_code_from
+              and built.edition_code_to = {{ marks }}.edition_code_to
+              and built.edition_build_mark = {{ marks }}.edition_build_mark
+        )
+    )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{# Post-hook: rows of pairs whose mark is not the current one (or gone) are deleted. #}
+{% macro delete_stale_edition_pair_rows(spec) -%}
+    {{ return(adapter.dispatch('delete_stale_edition_pair_rows', 'barometre')(spec)) }}
+{%- endmacro %}
+
+{% macro default__delete_stale_edition_pair_rows(spec) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }}
+    where {{ dbt.concat(['edition_code_from', "'>'", 'edition_code_to', "'|'", 'edition_build_mark']) }} not in (
+        select {{ dbt.concat(['current_marks.edition_code_from', "'>'", 'current_marks.edition_code_to',
+                              "'|'", 'current_marks.edition_build_mark']) }}
+        from ({{ edition_pair_marks_from(spec) }}) as current_marks
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__delete_stale_edition_pair_rows(spec) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set stale = run_query(
+            "select distinct built.edition_code_from, built.edition_code_to from " ~ this
+            ~ " as built where not exists (select 1 from (" ~ edition_pair_marks_from(spec)
+            ~ ") as current_marks where current_marks.edition_code_from = built.edition_code_from"
+            ~ " and current_marks.edition_code_to = built.edition_code_to"
+            ~ " and current_marks.edition_build_mark = built.edition_build_mark)"
+        ) -%}
+        {%- for row in stale.rows -%}
+            {%- do run_query(
+                "alter table " ~ this ~ " drop if exists partition (edition_code_from = '"
+                ~ (row[0] | string | replace("\\", "\\\\") | replace("'", "\\'"))
+                ~ "', edition_code_to = '"
+                ~ (row[1] | string | replace("\\", "\\\\") | replace("'", "\\'")) ~ "')"
+            ) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
+{# partition_by of a pair-incremental model: none where rows are deleted by key. #}
+{% macro edition_pair_partition_by() -%}
+    {{ return(adapter.dispatch('edition_pair_partition_by', 'barometre')()) }}
+{%- endmacro %}
+
+{% macro default__edition_pair_partition_by() -%}
+    {{ return(none) }}
+{%- endmacro %}
+
+{% macro spark__edition_pair_partition_by() -%}
+    {{ return(['edition_code_from', 'edition_code_to']) }}
+{%- endmacro %}
+
+
+{# The config of a pair-incremental model (`spec` as edition_pair_marks_from's). #}
+{% macro edition_pair_incremental_config(spec) -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=edition_incremental_strategy(),
+    unique_key=['edition_code_from', 'edition_code_to'],
+    partition_by=edition_pair_partition_by(),
+    on_schema_change='sync_all_columns',
+    post_hook=["{{ delete_stale_edition_pair_rows(" ~ tojson(spec) ~ ") }}"]
+) }}
+{%- endmacro %}

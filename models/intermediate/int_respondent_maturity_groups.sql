@@ -14,15 +14,47 @@
 --                 general maturity; GENERALISTES otherwise (even across themes)
 -- General maturity = arithmetic mean of all the respondent's answered levels (DOMAIN).
 -- A respondent with no answered question is not classified (groups NULL).
-with answers as (
+-- Incremental by edition (macros/edition_incremental.sql, edition_marks_from): an
+-- edition is classified again when its answers were rebuilt (int_respondent_subject_maturity
+-- follows fct_answers) or a var of the rule changed. A table: read by
+-- mart_maturity_groups and mart_respondent_maturity (as a view, each scanned fct_answers).
+{%- set marks_spec = {
+    'upstream': 'int_respondent_subject_maturity',
+    'vars': [
+        'maturity_groups_strategy_theme_code',
+        'maturity_groups_implemented_level',
+        'maturity_groups_leader_min_strategy',
+        'maturity_groups_leader_min_implemented_share',
+        'maturity_groups_laggard_max_general',
+        'maturity_groups_specialist_min_gap',
+        'maturity_groups_specialist_min_themes'
+    ]
+} %}
+{{ edition_incremental_config(marks_spec) }}
+
+with marks as (
+
+    {{ edition_marks_from(marks_spec) }}
+
+),
+
+answers as (
 
     select * from {{ ref('fct_answers') }}
+    {{ changed_editions_only('edition_code') }}
+
+),
+
+respondent_subjects as (
+
+    select * from {{ ref('int_respondent_subject_maturity') }}
+    {{ changed_editions_only('edition_code') }}
 
 ),
 
 themes as (
 
-    select * from {{ ref('int_respondent_subject_maturity') }}
+    select * from respondent_subjects
     where subject_type = 'THEME'
         and n_answered > 0
 
@@ -120,6 +152,17 @@ grouped as (
         end as maturity_group
     from measured
 
+),
+
+marked as (
+
+    select
+        grouped.*,
+        marks.edition_build_mark
+    from grouped
+    inner join marks
+        on grouped.edition_code = marks.edition_code
+
 )
 
 select
@@ -142,5 +185,6 @@ select
             else 'PELOTON_GENERALISTES'
         end
         as {{ dbt.type_string() }}
-    ) as maturity_subgroup
-from grouped
+    ) as maturity_subgroup,
+    edition_build_mark
+from marked

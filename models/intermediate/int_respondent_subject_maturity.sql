@@ -5,9 +5,28 @@
 -- subject is the arithmetic mean of its answered levels (DOMAIN: theme maturity); "no
 -- answer" and "not concerned" are counted and never enter a mean or a share. The counts
 -- of answers per report stage feed the pooled stage shares of the marts.
-with answers as (
+-- Incremental by edition (macros/edition_incremental.sql, edition_marks_from): an
+-- edition is rebuilt when fct_answers rebuilt it or its transverse tags changed.
+{%- set marks_spec = {
+    'upstream': 'fct_answers',
+    'digests': [{
+        'relation': 'bridge_question_transverse_themes',
+        'columns': ['question_code', 'transverse_code'],
+        'order_by': 'question_code, transverse_code'
+    }]
+} %}
+{{ edition_incremental_config(marks_spec) }}
+
+with marks as (
+
+    {{ edition_marks_from(marks_spec) }}
+
+),
+
+answers as (
 
     select * from {{ ref('fct_answers') }}
+    {{ changed_editions_only('edition_code') }}
 
 ),
 
@@ -36,7 +55,9 @@ subject_answers as (
         on  answers.edition_code = bridge.edition_code
         and answers.question_code = bridge.question_code
 
-)
+),
+
+subjects as (
 
 select
     cast(edition_code as {{ dbt.type_string() }})  as edition_code,
@@ -58,3 +79,12 @@ select
     {% endfor %}
 from subject_answers
 group by edition_code, respondent_id, subject_type, subject_code
+
+)
+
+select
+    subjects.*,
+    marks.edition_build_mark
+from subjects
+inner join marks
+    on subjects.edition_code = marks.edition_code

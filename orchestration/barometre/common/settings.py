@@ -7,6 +7,7 @@ directory, so the CLI, Dagster, dbt and the tests agree wherever they start.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ ENV_REPORT_DIR = "BAROMETRE_REPORT_DIR"
 ENV_TARGET = "BAROMETRE_TARGET"
 ENV_PG_DSN = "BAROMETRE_PG_DSN"
 ENV_SPARK_DIR = "BAROMETRE_SPARK_DIR"
+ENV_DBT_MEMORY_LIMIT = "BAROMETRE_DBT_MEMORY_LIMIT"
 
 TARGETS = ("duckdb", "postgres", "spark")
 """Where the warehouse is built: the embedded DuckDB file (default), a PostgreSQL
@@ -34,6 +36,10 @@ SPARK_DIR_NAME = "spark"
 
 DEFAULT_MAX_BAD_SHARE = 0.05
 """Above this share of rows breaking the row contract, an edition is not loaded."""
+DEFAULT_DBT_MEMORY_LIMIT = "4GB"
+"""DuckDB memory_limit of dbt's connection (dbt_project/profiles.yml, where the same default
+is written): beyond it DuckDB spills to `<warehouse>.tmp`. DuckDB target only."""
+_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 DEFAULT_WRITER_WAIT = 60.0
 """Seconds a writer (run, publish, a Dagster step) waits for another one to finish before
 refusing in one line (barometre.common.writer_lock)."""
@@ -60,6 +66,8 @@ class Settings:
     empty: libpq's own PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD"""
     spark_dir_setting: Path | None = None
     """Work folder of the Spark target (BAROMETRE_SPARK_DIR); None: `spark_dir`'s default"""
+    dbt_memory_limit: str = DEFAULT_DBT_MEMORY_LIMIT
+    """DuckDB memory_limit of dbt's connection (BAROMETRE_DBT_MEMORY_LIMIT), e.g. 4GB"""
 
     @property
     def spark_dir(self) -> Path:
@@ -116,7 +124,18 @@ def get_settings() -> Settings:
         target=_target_from_env(),
         pg_dsn=os.environ.get(ENV_PG_DSN, "").strip(),
         spark_dir_setting=_optional_path_from_env(ENV_SPARK_DIR),
+        dbt_memory_limit=_memory_limit_from_env(),
     )
+
+
+def _memory_limit_from_env() -> str:
+    value = os.environ.get(ENV_DBT_MEMORY_LIMIT, "").strip() or DEFAULT_DBT_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.fullmatch(value):
+        raise SystemExit(
+            f"error: setting {ENV_DBT_MEMORY_LIMIT}={value!r} is not an amount of memory; "
+            "write a number and a unit, e.g. 4GB or 1500MB"
+        )
+    return value
 
 
 def _optional_path_from_env(name: str) -> Path | None:
@@ -157,6 +176,7 @@ def export_environment(settings: Settings) -> None:
     os.environ[ENV_PUBLISHED_DIR] = str(settings.published_dir)
     os.environ[ENV_REPORT_DIR] = str(settings.report_dir)
     os.environ[ENV_TARGET] = settings.target
+    os.environ[ENV_DBT_MEMORY_LIMIT] = settings.dbt_memory_limit  # profiles.yml's duckdb output
     if settings.target == "postgres":  # dbt's postgres output reads them (profiles.yml)
         from barometre.engines.postgres.connection import export_dbt_environment
 
