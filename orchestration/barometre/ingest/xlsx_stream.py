@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, fromstring
 
@@ -185,7 +186,7 @@ def _shared_strings(book: zipfile.ZipFile, part: str | None) -> list[str]:
     return strings
 
 
-class _Cells:
+class Cells:
     """Turns the `<c>` elements of a row into the values calamine gave."""
 
     def __init__(self, path: Path, shared: list[str], date_styles: frozenset[int]) -> None:
@@ -333,26 +334,38 @@ class _Cells:
         return cells
 
 
+def sheet_cells(path: Path, book: zipfile.ZipFile, scan: SheetScan) -> Cells:
+    """What turns the sheet's cells into values: its shared strings and date styles."""
+    return Cells(path, _shared_strings(book, scan.shared_strings), _date_styles(book, scan.styles))
+
+
 def stream_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
     """(sheet row number, cell values) of every `<row>` of the sheet, in file order."""
     with zipfile.ZipFile(path) as book:
-        shared = _shared_strings(book, scan.shared_strings)
-        cells = _Cells(path, shared, _date_styles(book, scan.styles))
-        yield from _rows(path, book, scan, cells)
+        yield from _rows(path, book, scan, sheet_cells(path, book, scan))
 
 
-def _rows(
-    path: Path, book: zipfile.ZipFile, scan: SheetScan, cells: _Cells
-) -> Iterator[tuple[int, list]]:
-    number = 0
-    opening = closing = row_tag = b""
+@dataclass(frozen=True)
+class Framing:
+    """The sheet's own root tag around a block, for the XML parser; `plain`: its rows
+    are unprefixed (`<row`), the only form the regular expressions read."""
+
+    opening: bytes
+    closing: bytes
+    plain: bool
+
+
+def sheet_blocks(book: zipfile.ZipFile, scan: SheetScan) -> Iterator[tuple[Framing, bytes]]:
+    """The sheet's rows as blocks of whole rows (about _CHUNK bytes of XML each), in order."""
+    framing: Framing | None = None
+    row_tag = b""
     buffer = b""
-    started = ended = False
+    ended = False
     with book.open(scan.part) as stream:
         while not ended:
             chunk = stream.read(_CHUNK)
             buffer += chunk
-            if not started:
+            if framing is None:
                 root = _ROOT.search(buffer)
                 first = -1
                 if root:
@@ -366,28 +379,46 @@ def _rows(
                 tag_end = buffer.index(b">", root.start())
                 opening = buffer[root.start() : tag_end + 1].rstrip(b"/>") + b">"
                 closing = b"</" + (root.group(1) or b"") + b"worksheet>"
+                framing = Framing(opening, closing, row_tag == b"<row")
                 buffer = buffer[first:]
-                started = True
             end = _SHEET_DATA_END.search(buffer)
             if end or not chunk:
                 block, ended = buffer[: end.start()] if end else buffer, True
             else:
                 cut = buffer.rfind(row_tag)
                 block, buffer = buffer[:cut], buffer[cut:]
-            if not block:
-                continue
-            for at, row in _block_rows(block, opening, closing, row_tag == b"<row", cells):
-                if at is None:
-                    at = number + 1
-                if at <= number:
-                    raise IngestError(
-                        f"sheet row {at} comes after row {number}: rows are out of order",
-                        file=path,
-                        row=at,
-                        hint="open it in a spreadsheet tool and save it as .xlsx again",
-                    )
-                number = at
-                yield number, row if isinstance(row, list) else cells.row(row, number)
+            if block:
+                yield framing, block
+
+
+def block_rows(
+    block: bytes, framing: Framing, cells: Cells
+) -> list[tuple[int | None, list | Element]]:
+    """(row number or None, cells or the parsed row) of each row of a block of whole rows."""
+    return _block_rows(block, framing.opening, framing.closing, framing.plain, cells)
+
+
+def out_of_order(path: Path, at: int, number: int) -> IngestError:
+    return IngestError(
+        f"sheet row {at} comes after row {number}: rows are out of order",
+        file=path,
+        row=at,
+        hint="open it in a spreadsheet tool and save it as .xlsx again",
+    )
+
+
+def _rows(
+    path: Path, book: zipfile.ZipFile, scan: SheetScan, cells: Cells
+) -> Iterator[tuple[int, list]]:
+    number = 0
+    for framing, block in sheet_blocks(book, scan):
+        for at, row in _block_rows(block, framing.opening, framing.closing, framing.plain, cells):
+            if at is None:
+                at = number + 1
+            if at <= number:
+                raise out_of_order(path, at, number)
+            number = at
+            yield number, row if isinstance(row, list) else cells.row(row, number)
 
 
 def _parsed(xml: bytes) -> Element:
@@ -398,7 +429,7 @@ def _parsed(xml: bytes) -> Element:
 
 
 def _block_rows(
-    block: bytes, opening: bytes, closing: bytes, plain: bool, cells: _Cells
+    block: bytes, opening: bytes, closing: bytes, plain: bool, cells: Cells
 ) -> list[tuple[int | None, list | Element]]:
     """(row number or None, cells or the parsed row) of each row of a block of whole rows:
     by regular expressions when every row has the plain form, else by the XML parser
