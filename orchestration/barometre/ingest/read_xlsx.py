@@ -20,7 +20,6 @@ import tempfile
 import zipfile
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -36,7 +35,13 @@ from barometre.ingest.read_export import (
     header_of,
     positional_name,
 )
-from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
+from barometre.ingest.xlsx_guard import (
+    SheetGuard,
+    SheetParts,
+    SheetScan,
+    check_workbook,
+    scan_sheet,
+)
 from barometre.ingest.xlsx_spool import (
     DELIMITER,
     QUOTE,
@@ -78,13 +83,25 @@ def _openpyxl_rows_numbered(path: Path, scan: SheetScan) -> Iterator[tuple[int, 
 def read_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
 ) -> ExportTable:
-    scan = scan_sheet(path, spec.sheet, spec.header_rows)
+    parts = check_workbook(path, spec.sheet)
     with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
         spool = Path(spool_dir) / "rows.csv"
+        # The guard's pass over the sheet is fed the bytes the reader inflates (one
+        # inflate); it refuses before the reader sees a row past a limit.
+        guard = SheetGuard(path, parts, spec.header_rows)
         try:
-            header, longest = _spool(path, spec, scan, spool)
-        except NeedsExactReader:  # a cell only openpyxl renders exactly: start again with it
-            header, longest = _spool(path, spec, replace(scan, has_formulas=True), spool)
+            header, longest = _spool(path, spec, parts, spool, guard)
+            scan = guard.scan()
+        except (IngestError, NeedsExactReader) as exc:
+            if guard.refused:
+                raise
+            # A reader's error, a formula or a cell only openpyxl renders: the guard's
+            # whole pass first (its refusals come before a reader's error, as when it
+            # ran alone before reading), then the error, or openpyxl's read.
+            scan = scan_sheet(path, spec.sheet, spec.header_rows)
+            if isinstance(exc, IngestError):
+                raise
+            header, longest = _spool(path, spec, scan, spool, None)
         columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
         _create(con, table, list(columns))
         if longest:
@@ -112,16 +129,24 @@ def read_xlsx(
     return finish(con, path, table, header, scan.rows_counted)
 
 
-def _spool(path: Path, spec: ReadSpec, scan: SheetScan, spool: Path) -> tuple[Header, int]:
+def _spool(
+    path: Path,
+    spec: ReadSpec,
+    sheet: SheetParts | SheetScan,
+    spool: Path,
+    guard: SheetGuard | None,
+) -> tuple[Header, int]:
     """Write the data rows to the spool (sheet row number first); return (header,
-    longest line)."""
+    longest line). With `guard`, by the streaming reader feeding the guard; without, by
+    openpyxl (the guard has passed the sheet)."""
     with spool.open("wb") as handle:
         spooler = _Spooler(path, spec, handle)
         try:
-            if scan.has_formulas:
-                _spool_openpyxl(path, scan, spooler)
+            if guard is None:
+                assert isinstance(sheet, SheetScan)
+                _spool_openpyxl(path, sheet, spooler)
             else:
-                _spool_streamed(path, scan, spooler, spool.parent)
+                _spool_streamed(path, sheet, spooler, spool.parent, guard)
         except (IngestError, NeedsExactReader):
             raise
         except Exception as exc:  # a reader raises many types for a bad file
@@ -192,14 +217,22 @@ def _spool_openpyxl(path: Path, scan: SheetScan, spooler: _Spooler) -> None:
     spooler.rows(rows, None)
 
 
-def _spool_streamed(path: Path, scan: SheetScan, spooler: _Spooler, folder: Path) -> None:
+def _spool_streamed(
+    path: Path, sheet: SheetParts | SheetScan, spooler: _Spooler, folder: Path, guard: SheetGuard
+) -> None:
+    def feed(chunk: bytes) -> None:
+        guard.feed(chunk)
+        if guard.formulas:  # formulas are data: openpyxl gives their text
+            raise NeedsExactReader
+
     with zipfile.ZipFile(path) as book:
-        size = book.getinfo(scan.part).file_size
+        size = book.getinfo(sheet.part).file_size
         count = worker_count() if size >= xlsx_workers.PARALLEL_FROM else 0
         workers = [xlsx_workers.Worker(folder, i) for i in range(count)]
         try:
-            cells = sheet_cells(path, book, scan)
-            _spool_blocks(path, book, scan, spooler, cells, workers, folder)
+            cells = sheet_cells(path, book, sheet)
+            blocks = sheet_blocks(book, sheet, feed)
+            _spool_blocks(path, blocks, spooler, cells, workers, folder)
         finally:
             for worker in workers:
                 worker.stop()
@@ -207,8 +240,7 @@ def _spool_streamed(path: Path, scan: SheetScan, spooler: _Spooler, folder: Path
 
 def _spool_blocks(
     path: Path,
-    book: zipfile.ZipFile,
-    scan: SheetScan,
+    blocks: Iterator[tuple[Framing, bytes]],
     spooler: _Spooler,
     cells: Cells,
     workers: list[xlsx_workers.Worker],
@@ -231,7 +263,7 @@ def _spool_blocks(
                 return
             pending.popleft()
 
-    for seq, (framing, block) in enumerate(sheet_blocks(book, scan)):
+    for seq, (framing, block) in enumerate(blocks):
         if spooler.header is None or not workers:
             spooler.rows(block_rows(block, framing, cells), cells)
             continue

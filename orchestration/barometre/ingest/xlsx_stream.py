@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, fromstring
@@ -32,7 +32,7 @@ from defusedxml import ElementTree as SafeET
 
 from barometre.ingest.errors import IngestError
 from barometre.ingest.limits import MAX_COLUMNS
-from barometre.ingest.xlsx_guard import SheetScan, column_number
+from barometre.ingest.xlsx_guard import SheetParts, SheetScan, column_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _T = f"{_MAIN}t"
@@ -334,9 +334,11 @@ class Cells:
         return cells
 
 
-def sheet_cells(path: Path, book: zipfile.ZipFile, scan: SheetScan) -> Cells:
+def sheet_cells(path: Path, book: zipfile.ZipFile, sheet: SheetParts | SheetScan) -> Cells:
     """What turns the sheet's cells into values: its shared strings and date styles."""
-    return Cells(path, _shared_strings(book, scan.shared_strings), _date_styles(book, scan.styles))
+    return Cells(
+        path, _shared_strings(book, sheet.shared_strings), _date_styles(book, sheet.styles)
+    )
 
 
 def stream_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
@@ -355,15 +357,31 @@ class Framing:
     plain: bool
 
 
-def sheet_blocks(book: zipfile.ZipFile, scan: SheetScan) -> Iterator[tuple[Framing, bytes]]:
-    """The sheet's rows as blocks of whole rows (about _CHUNK bytes of XML each), in order."""
+def sheet_blocks(
+    book: zipfile.ZipFile,
+    sheet: SheetParts | SheetScan,
+    guard: Callable[[bytes], None] | None = None,
+) -> Iterator[tuple[Framing, bytes]]:
+    """The sheet's rows as blocks of whole rows (about _CHUNK bytes of XML each), in order.
+
+    `guard` (a SheetGuard's `feed`) is given every inflated chunk before any of its rows
+    is cut, then the rest of the part to its end once the rows are done: the guard's pass
+    without a second inflate. Without it, the guard must have passed the sheet before.
+    """
     framing: Framing | None = None
     row_tag = b""
     buffer = b""
     ended = False
-    with book.open(scan.part) as stream:
-        while not ended:
+    with book.open(sheet.part) as stream:
+
+        def read() -> bytes:
             chunk = stream.read(_CHUNK)
+            if guard is not None:
+                guard(chunk)
+            return chunk
+
+        while not ended:
+            chunk = read()
             buffer += chunk
             if framing is None:
                 root = _ROOT.search(buffer)
@@ -375,13 +393,14 @@ def sheet_blocks(book: zipfile.ZipFile, scan: SheetScan) -> Iterator[tuple[Frami
                 if first < 0 and chunk and not _SHEET_DATA_END.search(buffer):
                     continue  # the guard bounds how far the first row can be
                 if root is None or first < 0:
-                    return  # no row
+                    break  # no row
                 tag_end = buffer.index(b">", root.start())
                 opening = buffer[root.start() : tag_end + 1].rstrip(b"/>") + b">"
                 closing = b"</" + (root.group(1) or b"") + b"worksheet>"
                 framing = Framing(opening, closing, row_tag == b"<row")
                 buffer = buffer[first:]
-            end = _SHEET_DATA_END.search(buffer)
+            # (the literal first: a regular expression tries at every `</` of the block)
+            end = _SHEET_DATA_END.search(buffer) if b"sheetData" in buffer else None
             if end or not chunk:
                 block, ended = buffer[: end.start()] if end else buffer, True
             else:
@@ -389,6 +408,9 @@ def sheet_blocks(book: zipfile.ZipFile, scan: SheetScan) -> Iterator[tuple[Frami
                 block, buffer = buffer[:cut], buffer[cut:]
             if block:
                 yield framing, block
+        if guard is not None:
+            while chunk:  # the guard reads the part to its end (rows after sheetData…)
+                chunk = read()
 
 
 def block_rows(
