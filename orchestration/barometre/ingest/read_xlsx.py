@@ -88,7 +88,7 @@ def read_xlsx(
         spool = Path(spool_dir) / "rows.csv"
         # The guard's pass over the sheet is fed the bytes the reader inflates (one
         # inflate); it refuses before the reader sees a row past a limit.
-        guard = SheetGuard(path, parts, spec.header_rows)
+        guard = SheetGuard(path, parts, spec.header_rows, formulas=False)
         try:
             header, longest = _spool(path, spec, parts, spool, guard)
             scan = guard.scan()
@@ -220,18 +220,13 @@ def _spool_openpyxl(path: Path, scan: SheetScan, spooler: _Spooler) -> None:
 def _spool_streamed(
     path: Path, sheet: SheetParts | SheetScan, spooler: _Spooler, folder: Path, guard: SheetGuard
 ) -> None:
-    def feed(chunk: bytes) -> None:
-        guard.feed(chunk)
-        if guard.formulas:  # formulas are data: openpyxl gives their text
-            raise NeedsExactReader
-
     with zipfile.ZipFile(path) as book:
         size = book.getinfo(sheet.part).file_size
         count = worker_count() if size >= xlsx_workers.PARALLEL_FROM else 0
         workers = [xlsx_workers.Worker(folder, i) for i in range(count)]
         try:
             cells = sheet_cells(path, book, sheet)
-            blocks = sheet_blocks(book, sheet, feed)
+            blocks = sheet_blocks(book, sheet, guard.feed)
             _spool_blocks(path, blocks, spooler, cells, workers, folder)
         finally:
             for worker in workers:

@@ -93,6 +93,12 @@ class TextRow(list):
     """A row's cells already rendered as text by `cell_text` (gaps as ""): the plain path's."""
 
 
+def _inline_text(t: bytes) -> str:
+    """An inline string's text from the regular expression's group (`>` then the text)."""
+    cell = _unescape(t[1:]) if b"&" in t else t[1:].decode()
+    return _strings(cell) if "_x" in cell else cell
+
+
 class _NotPlain(Exception):
     """A block the regular expressions do not read exactly: parse it as XML."""
 
@@ -195,7 +201,7 @@ class Cells:
         self.byte_columns: dict[bytes, int] = {}
         self.cell_attributes: dict[bytes, tuple[bytes, str | None]] = {}
         self.column_limit = MAX_COLUMNS.value()
-        self.v, self.is_ = f"{_MAIN}v", f"{_MAIN}is"
+        self.v, self.is_, self.f = f"{_MAIN}v", f"{_MAIN}is", f"{_MAIN}f"
 
     def column(self, ref: str, row: int) -> int:
         """0-based column of a cell reference (`AB12` → 27)."""
@@ -259,6 +265,10 @@ class Cells:
         # cell's groups `v` and `t` hold the text after `<v` or `<t…` (`>` first), so
         # present-but-empty differs from absent.
         markup = 0
+        # Tools repeat answers: each distinct text or value of the block is read once
+        # (per block, so bounded by the block).
+        texts: dict[bytes, str] = {b"": ""}
+        values: dict[bytes, dict[bytes, str]] = {}
         for letters, attribute_text, shut, v, t, row_tag, end in _TOKEN.findall(block):
             if letters:
                 if cells is None:
@@ -269,19 +279,21 @@ class Cells:
                 kind, style = known_attributes.get(attribute_text) or attributes(attribute_text)
                 markup += 6 if t else 4 if v else 1 if shut else 2
                 if kind == b"inlineStr":
-                    if not t:
-                        cell = ""
-                    else:
-                        cell = _unescape(t[1:]) if b"&" in t else t[1:].decode()
-                        if "_x" in cell:
-                            cell = _strings(cell)
+                    cell = texts.get(t)
+                    if cell is None:
+                        cell = texts[t] = _inline_text(t)
                 elif kind == b"s" and v[1:].isdigit():
                     cell = shared[int(v[1:])]
                 else:
-                    text = v[1:]
-                    cell = cell_text(
-                        value(kind.decode() or None, style, _unescape(text) if text else None)
-                    )
+                    known = values.get(attribute_text)
+                    if known is None:
+                        known = values[attribute_text] = {}
+                    cell = known.get(v)
+                    if cell is None:
+                        text = v[1:]
+                        cell = known[v] = cell_text(
+                            value(kind.decode() or None, style, _unescape(text) if text else None)
+                        )
                 if index == len(cells):
                     cells.append(cell)
                 else:
@@ -325,6 +337,8 @@ class Cells:
             if index >= len(cells):
                 cells.extend([None] * (index + 1 - len(cells)))
             kind = c.get("t")
+            if c.find(self.f) is not None:
+                raise NeedsExactReader  # a formula is data: openpyxl gives its text
             if kind == "inlineStr":
                 inline = c.find(is_tag)
                 cells[index] = "" if inline is None else _text_of(inline)
