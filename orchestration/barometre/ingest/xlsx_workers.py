@@ -233,4 +233,7 @@ def _serve() -> None:
 
 
 if __name__ == "__main__":
-    _serve()
+    try:
+        _serve()
+    except BrokenPipeError:  # the reading process is gone (killed): nothing to answer
+        os._exit(1)
