@@ -216,11 +216,16 @@ def test_an_unusable_worker_setting_is_refused(monkeypatch: pytest.MonkeyPatch, 
         xlsx_workers.worker_count()
 
 
-def test_small_sheets_and_one_cpu_use_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_small_sheets_one_cpu_and_busy_cores_use_no_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(xlsx_workers.ENV_WORKERS, raising=False)
     monkeypatch.setattr(xlsx_workers.os, "sched_getaffinity", lambda _: {0})
     assert xlsx_workers.worker_count() == 0
     monkeypatch.setattr(xlsx_workers.os, "sched_getaffinity", lambda _: {0, 1})
+    monkeypatch.setattr(xlsx_workers.os, "getloadavg", lambda: (0.4, 0.0, 0.0))
     assert xlsx_workers.worker_count() == 1
+    monkeypatch.setattr(xlsx_workers.os, "getloadavg", lambda: (1.5, 0.0, 0.0))
+    assert xlsx_workers.worker_count() == 0  # no idle core: a worker would only add work
+    monkeypatch.setattr(xlsx_workers.os, "sched_getaffinity", lambda _: set(range(8)))
+    assert xlsx_workers.worker_count() == 2
     assert xlsx_workers.PARALLEL_FROM >= 4 << 20  # the sample and the tests' sheets: one process
     assert read_xlsx.worker_count is xlsx_workers.worker_count
