@@ -229,3 +229,12 @@ def test_small_sheets_one_cpu_and_busy_cores_use_no_worker(monkeypatch: pytest.M
     assert xlsx_workers.worker_count() == 2
     assert xlsx_workers.PARALLEL_FROM >= 4 << 20  # the sample and the tests' sheets: one process
     assert read_xlsx.worker_count is xlsx_workers.worker_count
+
+
+def test_a_worker_that_cannot_start_leaves_the_read_to_one_process(
+    tmp_path, parallel: pytest.MonkeyPatch
+) -> None:
+    path = build_xlsx(tmp_path / "s.xlsx", _sheet(3_000), shared=shared_strings_xml(SHARED))
+    alone = _read(path, 0, parallel)
+    parallel.setattr(xlsx_workers.sys, "executable", str(tmp_path / "no-such-python"))
+    assert _read(path, 2, parallel) == alone

@@ -223,7 +223,7 @@ def _spool_streamed(
     with zipfile.ZipFile(path) as book:
         size = book.getinfo(sheet.part).file_size
         count = worker_count() if size >= xlsx_workers.PARALLEL_FROM else 0
-        workers = [xlsx_workers.Worker(folder, i) for i in range(count)]
+        workers = xlsx_workers.start(folder, count)
         try:
             cells = sheet_cells(path, book, sheet)
             blocks = sheet_blocks(book, sheet, guard.feed)

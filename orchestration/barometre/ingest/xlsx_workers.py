@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -174,6 +175,18 @@ class Worker:
             self.process.stdout.close()
 
 
+def start(folder: Path, count: int) -> list[Worker]:
+    """Up to `count` workers; fewer (down to none: one process) if the system cannot
+    start more (no interpreter to run, out of processes): the read goes on."""
+    workers: list[Worker] = []
+    for index in range(count):
+        try:
+            workers.append(Worker(folder, index))
+        except OSError:
+            break
+    return workers
+
+
 def write_config(folder: Path, config: dict[str, Any]) -> None:
     """What every worker needs, once: the path, the shared strings, the header's width…"""
     with (folder / "config.pickle").open("wb") as handle:
@@ -200,6 +213,9 @@ def copy_into(spool: BinaryIO, part: Path) -> None:
 
 def _serve() -> None:
     """The worker: read the blocks named on stdin, spool each, reply one line each."""
+    # Ctrl-C reaches the whole process group: the reading process handles it (and stops
+    # its workers); a worker printing its own traceback would only be noise.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from barometre.ingest.xlsx_spool import Unnumbered, spool_block
     from barometre.ingest.xlsx_stream import Cells, Framing, NeedsExactReader, block_rows
 
