@@ -6,7 +6,7 @@ the sheet is read. Two streaming readers, one result, memory bounded either way:
   parser for blocks of other forms) for text, numbers and booleans, the cells survey
   tools write;
 - openpyxl's read-only reader (about 10× slower) when some cell holds a formula or
-  an error value (the guard sees them), because a formula is data and must arrive as
+  an error value (the first reader meets them), because a formula is data and must arrive as
   its text (`=HYPERLINK(…)`) and an error as written (`#N/A`), or when the first
   reader meets a cell it does not render exactly (a date-formatted number).
   openpyxl parses XML through defusedxml (installed with the project).
@@ -283,14 +283,18 @@ def _spool_blocks(
             free[0].submit(seq, block)
             pending.append((seq, free[0]))
             continue
-        rows = block_rows(block, framing, cells)
         try:
-            spooled = spool_block(
-                path, rows, None if pending else spooler.number, spooler.width, cells
-            )
-        except Unnumbered:  # the row before is in a worker's block: wait for it
-            settle(wait=True)
-            spooled = spool_block(path, rows, spooler.number, spooler.width, cells)
+            rows = block_rows(block, framing, cells)
+            try:
+                spooled = spool_block(
+                    path, rows, None if pending else spooler.number, spooler.width, cells
+                )
+            except Unnumbered:  # the row before is in a worker's block: wait for it
+                settle(wait=True)
+                spooled = spool_block(path, rows, spooler.number, spooler.width, cells)
+        except Exception:
+            settle(wait=True)  # an error in a block before this one comes first
+            raise
         pending.append((seq, spooled))
     settle(wait=True)
 
