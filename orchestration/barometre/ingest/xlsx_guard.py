@@ -3,7 +3,9 @@
 An XLSX is a zip of XML parts: a hostile one can declare a huge sheet, inflate to
 gigabytes, or carry a DTD with entity expansion. Everything here is checked from the
 zip's central directory (before inflating), then by one streaming pass over the
-sheet's XML, which stops at the first limit passed. That pass counts the sheet's
+sheet's XML, which stops at the first limit passed: `scan_sheet` inflates the sheet for
+it, or the streaming reader feeds it the chunks it inflates (`SheetGuard`), each chunk
+before any of its rows is read. That pass counts the sheet's
 non-empty rows with its own byte-level scan, independent of the reader, so that a
 reader that skips rows (a stale `<dimension>`, a bug) shows as a mismatch.
 """
