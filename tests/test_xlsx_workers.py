@@ -224,9 +224,11 @@ def test_small_sheets_one_cpu_and_busy_cores_use_no_worker(monkeypatch: pytest.M
     monkeypatch.setattr(xlsx_workers.os, "getloadavg", lambda: (0.4, 0.0, 0.0))
     assert xlsx_workers.worker_count() == 1
     monkeypatch.setattr(xlsx_workers.os, "getloadavg", lambda: (1.5, 0.0, 0.0))
-    assert xlsx_workers.worker_count() == 0  # no idle core: a worker would only add work
+    assert xlsx_workers.worker_count() == 1
+    monkeypatch.setattr(xlsx_workers.os, "getloadavg", lambda: (2.5, 0.0, 0.0))
+    assert xlsx_workers.worker_count() == 0  # every core busy: a worker would only add work
     monkeypatch.setattr(xlsx_workers.os, "sched_getaffinity", lambda _: set(range(8)))
-    assert xlsx_workers.worker_count() == 2
+    assert xlsx_workers.worker_count() == 2  # 2.5 of 8 cores busy
     assert xlsx_workers.PARALLEL_FROM >= 4 << 20  # the sample and the tests' sheets: one process
     assert read_xlsx.worker_count is xlsx_workers.worker_count
 

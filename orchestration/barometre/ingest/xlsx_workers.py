@@ -16,7 +16,7 @@ IngestError; a worker that stops or stalls is an error naming BAROMETRE_XLSX_WOR
 never a hang.
 
 BAROMETRE_XLSX_WORKERS: how many workers (default: one less than the usable CPUs, at
-most 2, when the load average leaves a core idle, else none; 0 reads the sheet in one
+most 2, unless the load average says every core is busy; 0 reads the sheet in one
 process). Only sheets of at least `PARALLEL_FROM`
 bytes of XML use them: below that a worker's start (~0.1 s) costs more than it saves.
 """
@@ -54,12 +54,14 @@ def worker_count() -> int:
     raw = os.environ.get(ENV_WORKERS, "").strip()
     if raw == "":
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        spare = (cpus or 1) - 1
-        # A worker only pays on a core left idle: on cores others keep busy it adds its
-        # overhead (~20 % more CPU) and gains nothing (docs/performance.md "Session 6: P3").
-        if os.getloadavg()[0] > spare:
+        cpus = cpus or 1
+        # A worker only pays on a core not kept busy: on cores others keep busy it adds its
+        # overhead (~10 % more CPU) and gains nothing (docs/performance.md "Session 6:
+        # P3"). The load average counts this process's own recent work too: all cores
+        # busy is the bar, not one.
+        if os.getloadavg()[0] >= cpus:
             return 0
-        return max(0, min(spare, 2))
+        return max(0, min(cpus - 1, 2))
     if not raw.isdigit() or int(raw) > MAX_WORKERS:
         raise IngestError(
             f"setting {ENV_WORKERS}={raw!r} is not a whole number from 0 to {MAX_WORKERS}",
