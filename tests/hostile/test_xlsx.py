@@ -111,12 +111,12 @@ def test_a_reader_that_loses_rows_is_refused_before_anything_is_written(
     before = duckdb.connect(str(warehouse), read_only=True)
     kept = before.execute("SELECT * FROM raw.responses ORDER BY ALL").fetchall()
     before.close()
-    rows = read_xlsx._sheet_rows
+    rows = read_xlsx.block_rows
 
-    def lose_the_last_row(path, scan):  # a reader bug, simulated
-        return list(rows(path, scan))[:-1]
+    def lose_the_last_row(block, framing, cells):  # a reader bug, simulated (one block)
+        return rows(block, framing, cells)[:-1]
 
-    monkeypatch.setattr(read_xlsx, "_sheet_rows", lose_the_last_row)
+    monkeypatch.setattr(read_xlsx, "block_rows", lose_the_last_row)
     err = refusal(lambda: load_edition(folder, warehouse, SEEDS))
     assert err.problem == (
         "reconciliation failed: the reader loaded 7 data rows but the file holds 8 "

@@ -6,7 +6,7 @@ the sheet is read. Two streaming readers, one result, memory bounded either way:
   parser for blocks of other forms) for text, numbers and booleans, the cells survey
   tools write;
 - openpyxl's read-only reader (about 10× slower) when some cell holds a formula or
-  an error value (the guard sees them), because a formula is data and must arrive as
+  an error value (the first reader meets them), because a formula is data and must arrive as
   its text (`=HYPERLINK(…)`) and an error as written (`#N/A`), or when the first
   reader meets a cell it does not render exactly (a date-formatted number).
   openpyxl parses XML through defusedxml (installed with the project).
@@ -17,12 +17,15 @@ a private temporary file, which DuckDB reads: Python never holds the table.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import replace
+import zipfile
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
+from barometre.ingest import xlsx_workers
 from barometre.ingest.errors import IngestError
 from barometre.ingest.read_export import (
     ExportTable,
@@ -32,26 +35,34 @@ from barometre.ingest.read_export import (
     header_of,
     positional_name,
 )
-from barometre.ingest.xlsx_guard import SheetScan, scan_sheet
-from barometre.ingest.xlsx_stream import NeedsExactReader, TextRow, cell_text, stream_rows
+from barometre.ingest.xlsx_guard import (
+    SheetGuard,
+    SheetParts,
+    SheetScan,
+    check_workbook,
+    scan_sheet,
+)
+from barometre.ingest.xlsx_spool import (
+    DELIMITER,
+    QUOTE,
+    Rows,
+    SpooledBlock,
+    Unnumbered,
+    row_texts,
+    spool_block,
+)
+from barometre.ingest.xlsx_stream import (
+    Cells,
+    Framing,
+    NeedsExactReader,
+    block_rows,
+    out_of_order,
+    sheet_blocks,
+    sheet_cells,
+)
+from barometre.ingest.xlsx_workers import copy_into, worker_count
 
 _NOT_A_WORKBOOK = "open it in a spreadsheet tool and save it as .xlsx"
-
-
-def _sheet_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
-    try:
-        if scan.has_formulas:
-            yield from _openpyxl_rows_numbered(path, scan)
-        else:
-            yield from stream_rows(path, scan)
-    except (IngestError, NeedsExactReader):
-        raise
-    except Exception as exc:  # a reader raises many types for a bad file
-        raise IngestError(
-            f"the file is not a readable XLSX workbook ({exc.__class__.__name__})",
-            file=path,
-            hint=_NOT_A_WORKBOOK,
-        ) from None
 
 
 def _openpyxl_rows_numbered(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
@@ -72,13 +83,25 @@ def _openpyxl_rows_numbered(path: Path, scan: SheetScan) -> Iterator[tuple[int, 
 def read_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
 ) -> ExportTable:
-    scan = scan_sheet(path, spec.sheet, spec.header_rows)
+    parts = check_workbook(path, spec.sheet)
     with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
         spool = Path(spool_dir) / "rows.csv"
+        # The guard's pass over the sheet is fed the bytes the reader inflates (one
+        # inflate); it refuses before the reader sees a row past a limit.
+        guard = SheetGuard(path, parts, spec.header_rows, formulas=False)
         try:
-            header, longest = _spool(path, spec, scan, spool)
-        except NeedsExactReader:  # a cell only openpyxl renders exactly: start again with it
-            header, longest = _spool(path, spec, replace(scan, has_formulas=True), spool)
+            header, longest = _spool(path, spec, parts, spool, guard)
+            scan = guard.scan()
+        except (IngestError, NeedsExactReader) as exc:
+            if guard.refused:
+                raise
+            # A reader's error, a formula or a cell only openpyxl renders: the guard's
+            # whole pass first (its refusals come before a reader's error, as when it
+            # ran alone before reading), then the error, or openpyxl's read.
+            scan = scan_sheet(path, spec.sheet, spec.header_rows)
+            if isinstance(exc, IngestError):
+                raise
+            header, longest = _spool(path, spec, scan, spool, None)
         columns = {positional_name(i): "VARCHAR" for i in range(len(header[0]))}
         _create(con, table, list(columns))
         if longest:
@@ -95,9 +118,9 @@ def read_xlsx(
                 """,
                 [
                     str(spool),
-                    _DELIMITER,
-                    _QUOTE,
-                    _QUOTE,
+                    DELIMITER,
+                    QUOTE,
+                    QUOTE,
                     {"source_row": "INTEGER", **columns},
                     line_size,
                     2 * line_size,
@@ -106,60 +129,206 @@ def read_xlsx(
     return finish(con, path, table, header, scan.rows_counted)
 
 
-# The spool is CSV with separators a sheet's text practically never holds (XML cannot
-# carry these control characters; only an OOXML `_x001E_` escape can make one, and a
-# quote inside a value is doubled, as CSV does): one join per row instead of the csv
-# module quoting every field.
-_QUOTE, _DELIMITER = "\x1e", "\x1d"
-_BETWEEN = _QUOTE + _DELIMITER + _QUOTE
-
-
-def _spool_line(number: int, fields: list[str]) -> str:
-    """One spooled row: the sheet row number, then every field quoted."""
-    body = _BETWEEN.join(fields)
-    if body.count(_QUOTE) != 2 * (len(fields) - 1):  # a value holds the quote: double it
-        body = _BETWEEN.join(f.replace(_QUOTE, _QUOTE * 2) for f in fields)
-    return f"{number}{_DELIMITER}{_QUOTE}{body}{_QUOTE}\n"
-
-
-def _spool(path: Path, spec: ReadSpec, scan: SheetScan, spool: Path) -> tuple[Header, int]:
-    with spool.open("w", encoding="utf-8", newline="") as handle:
-        return _spool_rows(path, spec, scan, handle.write)
-
-
-def _spool_rows(
-    path: Path, spec: ReadSpec, scan: SheetScan, write: Callable[[str], object]
+def _spool(
+    path: Path,
+    spec: ReadSpec,
+    sheet: SheetParts | SheetScan,
+    spool: Path,
+    guard: SheetGuard | None,
 ) -> tuple[Header, int]:
     """Write the data rows to the spool (sheet row number first); return (header,
-    longest line)."""
-    block: list[list[str]] = [[] for _ in range(spec.header_rows)]
-    header: Header | None = None
-    width = longest = 0
-    for number, cells in _sheet_rows(path, scan):
-        texts = cells if cells.__class__ is TextRow else [cell_text(v) for v in cells]
-        if number <= spec.header_rows:
+    longest line). With `guard`, by the streaming reader feeding the guard; without, by
+    openpyxl (the guard has passed the sheet)."""
+    with spool.open("wb") as handle:
+        spooler = _Spooler(path, spec, handle)
+        try:
+            if guard is None:
+                assert isinstance(sheet, SheetScan)
+                _spool_openpyxl(path, sheet, spooler)
+            else:
+                _spool_streamed(path, sheet, spooler, spool.parent, guard)
+        except (IngestError, NeedsExactReader):
+            raise
+        except Exception as exc:  # a reader raises many types for a bad file
+            raise _unreadable(path, exc.__class__.__name__) from None
+        return spooler.header or header_of(path, spooler.block, spec), spooler.longest
+
+
+def _unreadable(path: Path, what: str) -> IngestError:
+    return IngestError(
+        f"the file is not a readable XLSX workbook ({what})", file=path, hint=_NOT_A_WORKBOOK
+    )
+
+
+class _Spooler:
+    """The header block, then the data rows in sheet order, into the spool."""
+
+    def __init__(self, path: Path, spec: ReadSpec, handle: BinaryIO) -> None:
+        self.path, self.spec, self.handle = path, spec, handle
+        self.block: list[list[str]] = [[] for _ in range(spec.header_rows)]
+        self.header: Header | None = None
+        self.width = self.longest = self.number = 0
+
+    def rows(self, rows: Rows, cells: Cells | None) -> None:
+        """Spool rows read in this process (the header block first)."""
+        if self.header is None:
+            rows = self._header_rows(rows, cells)
+        if rows:
+            self.write(spool_block(self.path, rows, self.number, self.width, cells))
+
+    def _header_rows(self, rows: Rows, cells: Cells | None) -> Rows:
+        """Take the header block's rows; return the rest (the header is then complete)."""
+        for i, (at, row) in enumerate(rows):
+            at = self.number + 1 if at is None else at
+            if at <= self.number:
+                raise out_of_order(self.path, at, self.number)
+            if at > self.spec.header_rows:
+                self.header = header_of(self.path, self.block, self.spec)
+                self.width = len(self.header[0])
+                return rows[i:]
+            self.number = at
+            texts = row_texts(row, at, cells)
             while texts and texts[-1] == "":  # trailing empty (formatted) cells
                 texts.pop()
-            block[number - 1] = texts
+            self.block[at - 1] = texts
+        return []
+
+    def write(self, spooled: SpooledBlock, part: Path | None = None) -> None:
+        """Append a spooled block (its text, or a worker's file `part`), checking that its
+        rows come after the ones before."""
+        if spooled.first is not None:
+            if spooled.first <= self.number:
+                raise out_of_order(self.path, spooled.first, self.number)
+            self.number = spooled.last or self.number
+        if part is None:
+            self.handle.write(spooled.text.encode())
+        else:
+            copy_into(self.handle, part)
+        self.longest = max(self.longest, spooled.longest)
+
+
+def _spool_openpyxl(path: Path, scan: SheetScan, spooler: _Spooler) -> None:
+    rows: Rows = []
+    for number, cells in _openpyxl_rows_numbered(path, scan):
+        rows.append((number, cells))
+        if len(rows) == 1000:
+            spooler.rows(rows, None)
+            rows = []
+    spooler.rows(rows, None)
+
+
+def _spool_streamed(
+    path: Path, sheet: SheetParts | SheetScan, spooler: _Spooler, folder: Path, guard: SheetGuard
+) -> None:
+    with zipfile.ZipFile(path) as book:
+        size = book.getinfo(sheet.part).file_size
+        count = worker_count() if size >= xlsx_workers.PARALLEL_FROM else 0
+        workers = xlsx_workers.start(folder, count)
+        try:
+            cells = sheet_cells(path, book, sheet)
+            blocks = sheet_blocks(book, sheet, guard.feed)
+            _spool_blocks(path, blocks, spooler, cells, workers, folder)
+        finally:
+            for worker in workers:
+                worker.stop()
+
+
+def _spool_blocks(
+    path: Path,
+    blocks: Iterator[tuple[Framing, bytes]],
+    spooler: _Spooler,
+    cells: Cells,
+    workers: list[xlsx_workers.Worker],
+    folder: Path,
+) -> None:
+    """Read each block here, or hand it to a worker with room; spool them in block order."""
+    pending: deque[tuple[int, SpooledBlock | xlsx_workers.Worker]] = deque()
+    framing: Framing | None = None
+    configured = False
+
+    def settle(wait: bool) -> None:
+        """Spool the pending blocks that are ready, in order (all of them if `wait`)."""
+        while pending:
+            seq, done = pending[0]
+            if isinstance(done, SpooledBlock):
+                spooler.write(done)
+            elif wait or done.ready():
+                _settle_worker(path, spooler, done, seq, folder, framing, cells)
+            else:
+                return
+            pending.popleft()
+
+    for seq, (framing, block) in enumerate(blocks):
+        if spooler.header is None or not workers:
+            spooler.rows(block_rows(block, framing, cells), cells)
             continue
-        if header is None:  # the header block is complete
-            header = header_of(path, block, spec)
-            width = len(header[0])
-        if not any(texts):
-            continue  # an empty row (formatting only) is no data
-        if len(texts) > width and any(texts[width:]):
-            raise IngestError(
-                f"a row has a value beyond the last header column ({width})",
-                file=path,
-                row=number,
-                hint="delete the stray cells, or give their column a header",
+        if not configured:
+            configured = True
+            xlsx_workers.write_config(
+                folder,
+                {
+                    "path": str(path),
+                    "shared": cells.shared,
+                    "date_styles": cells.date_styles,
+                    "column_limit": cells.column_limit,
+                    "width": spooler.width,
+                    "framing": framing,
+                },
             )
-        fields = texts[:width] if len(texts) >= width else texts + [""] * (width - len(texts))
-        line = _spool_line(number, fields)
-        write(line)
-        if len(line) > longest:
-            longest = len(line)
-    return header or header_of(path, block, spec), longest
+        settle(wait=False)
+        if len(pending) >= _PENDING:  # a worker lags: wait rather than hold more text
+            settle(wait=True)
+        free = [w for w in workers if len(w.in_flight) < xlsx_workers.IN_FLIGHT]
+        if free:
+            free[0].submit(seq, block)
+            pending.append((seq, free[0]))
+            continue
+        try:
+            rows = block_rows(block, framing, cells)
+            try:
+                spooled = spool_block(
+                    path, rows, None if pending else spooler.number, spooler.width, cells
+                )
+            except Unnumbered:  # the row before is in a worker's block: wait for it
+                settle(wait=True)
+                spooled = spool_block(path, rows, spooler.number, spooler.width, cells)
+        except Exception:
+            settle(wait=True)  # an error in a block before this one comes first
+            raise
+        pending.append((seq, spooled))
+    settle(wait=True)
+
+
+_PENDING = 8
+"""blocks spooled ahead of one a worker still reads (their text held meanwhile)"""
+
+
+def _settle_worker(
+    path: Path,
+    spooler: _Spooler,
+    worker: xlsx_workers.Worker,
+    seq: int,
+    folder: Path,
+    framing: Framing | None,
+    cells: Cells,
+) -> None:
+    """Spool the worker's oldest block (every block before it is spooled)."""
+    outcome = worker.outcome()
+    if outcome.error is not None:
+        raise IngestError(**outcome.error)
+    if outcome.exact:
+        raise NeedsExactReader
+    if outcome.unreadable is not None:
+        raise _unreadable(path, outcome.unreadable)
+    if outcome.unnumbered:  # its first row says no number: read it here, now it is known
+        assert framing is not None
+        block_file = folder / f"in-{seq}"
+        rows = block_rows(block_file.read_bytes(), framing, cells)
+        block_file.unlink()
+        spooler.write(spool_block(path, rows, spooler.number, spooler.width, cells))
+        return
+    spooled = SpooledBlock("", outcome.first, outcome.last, outcome.longest)
+    spooler.write(spooled, folder / f"out-{seq}")
 
 
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:

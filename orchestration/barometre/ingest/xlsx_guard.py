@@ -3,7 +3,9 @@
 An XLSX is a zip of XML parts: a hostile one can declare a huge sheet, inflate to
 gigabytes, or carry a DTD with entity expansion. Everything here is checked from the
 zip's central directory (before inflating), then by one streaming pass over the
-sheet's XML, which stops at the first limit passed. That pass counts the sheet's
+sheet's XML, which stops at the first limit passed: `scan_sheet` inflates the sheet for
+it, or the streaming reader feeds it the chunks it inflates (`SheetGuard`), each chunk
+before any of its rows is read. That pass counts the sheet's
 non-empty rows with its own byte-level scan, independent of the reader, so that a
 reader that skips rows (a stale `<dimension>`, a bug) shows as a mismatch.
 """
@@ -14,7 +16,9 @@ import posixpath
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
@@ -204,33 +208,69 @@ def _check_dimension(path: Path, head: bytes) -> None:
         _check(MAX_ROWS, int(digits), where, file=path)
 
 
+@dataclass(frozen=True)
+class SheetParts:
+    """Where the wanted sheet is: its name, its part, and the parts a reader needs beside it."""
+
+    name: str
+    part: str
+    shared_strings: str | None
+    styles: str | None
+
+
+def check_workbook(path: Path, sheet: str | None) -> SheetParts:
+    """Every check but the sheet's own pass: the central directory's limits, the sheet
+    located, the shared strings' size, no DTD in the other parts (nothing of the sheet
+    inflated yet). The sheet's pass follows, by `scan_sheet` or fed to a `SheetGuard`
+    as the reader inflates it."""
+    with _open(path) as book, _unreadable_as_refusal(path):
+        _check_archive(path, book)
+        name, part, shared, styles = _locate_sheet(path, book, sheet)
+        if shared and shared in book.NameToInfo:
+            XLSX_MAX_SHARED_STRINGS_BYTES.check(book.getinfo(shared).file_size, file=path)
+        for member in book.infolist():  # the parts a reader parses besides the sheet
+            name_ = member.filename
+            if name_.endswith((".xml", ".rels")) and not name_.startswith("xl/worksheets/"):
+                _scan_for_dtd(path, book, name_)
+        return SheetParts(name, part, shared, styles)
+
+
 def scan_sheet(path: Path, sheet: str | None, header_rows: int) -> SheetScan:
     """Check the workbook against every limit and count the sheet's non-empty data rows."""
+    parts = check_workbook(path, sheet)
+    guard = SheetGuard(path, parts, header_rows)
+    with _open(path) as book, _unreadable_as_refusal(path), book.open(parts.part) as stream:
+        while chunk := stream.read(_CHUNK):
+            guard.feed(chunk)
+        guard.feed(b"")
+    return guard.scan()
+
+
+def _open(path: Path) -> zipfile.ZipFile:
     try:
-        book = zipfile.ZipFile(path)
+        return zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise _refuse_unreadable(path, exc.__class__.__name__) from None
-    with book:
-        try:
-            _check_archive(path, book)
-            name, part, shared, styles = _locate_sheet(path, book, sheet)
-            if shared and shared in book.NameToInfo:
-                XLSX_MAX_SHARED_STRINGS_BYTES.check(book.getinfo(shared).file_size, file=path)
-            for member in book.infolist():  # the parts a reader parses besides the sheet
-                name_ = member.filename
-                if name_.endswith((".xml", ".rels")) and not name_.startswith("xl/worksheets/"):
-                    _scan_for_dtd(path, book, name_)
-            scan = _scan_rows(path, book, name, part, header_rows)
-            return replace(scan, shared_strings=shared, styles=styles)
-        except (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError) as exc:
-            # a CRC error, a truncated or corrupt part, an unsupported compression
-            raise _refuse_unreadable(path, exc.__class__.__name__) from None
+
+
+@contextmanager
+def _unreadable_as_refusal(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except (
+        UNREADABLE
+    ) as exc:  # a CRC error, a truncated or corrupt part, an unsupported compression
+        raise _refuse_unreadable(path, exc.__class__.__name__) from None
+
+
+UNREADABLE = (zipfile.BadZipFile, EOFError, OSError, zlib.error, NotImplementedError)
+"""What reading a broken zip raises: the file is refused as unreadable."""
 
 
 class _RowCounter:
     """Count a sheet's rows from its XML bytes, fed in blocks of whole rows."""
 
-    def __init__(self, path: Path, prefix: bytes, header_rows: int) -> None:
+    def __init__(self, path: Path, prefix: bytes, header_rows: int, formulas: bool) -> None:
         self.path, self.header_rows = path, header_rows
         self.row_tag = b"<" + prefix + b"row"
         self.cell_tag = b"<" + prefix + b"c"
@@ -244,10 +284,11 @@ class _RowCounter:
         self.cell_limit = XLSX_MAX_CELLS.value()
         self.counted = self.max_row = self.max_column = 0
         self.formulas = False
+        self.find_formulas = formulas
 
     def feed(self, block: bytes) -> None:
         """`block` holds whole rows; what precedes its first row start is no row."""
-        if not self.formulas and any(m in block for m in self.formula_hints):
+        if self.find_formulas and not self.formulas and any(m in block for m in self.formula_hints):
             self.formulas = bool(self.formula.search(block))  # literal first: cheap
         segments = block.split(self.row_tag)
         for segment in segments[1:]:
@@ -279,43 +320,82 @@ class _RowCounter:
             self.counted += 1
 
 
-def _scan_rows(
-    path: Path, book: zipfile.ZipFile, name: str, part: str, header_rows: int
-) -> SheetScan:
-    line_limit = MAX_LINE_BYTES.value()
-    counter: _RowCounter | None = None
-    buffer = b""
-    with book.open(part) as stream:
-        while True:
-            chunk = stream.read(_CHUNK)
-            buffer += chunk
-            if _DTD.search(buffer):
-                raise _refuse_dtd(path, part)
-            if counter is None:
-                first_row = _ROW_START.search(buffer)
-                if not (first_row or not chunk):
-                    if len(buffer) > line_limit:
-                        raise MAX_LINE_BYTES.refusal(
-                            f"no sheet row within the first {len(buffer)} bytes of XML", file=path
-                        )
-                    continue
-                _check_dimension(path, buffer[: first_row.start() if first_row else None])
-                root = _ROOT.search(buffer)
-                prefix = (root.group(1) or b"") if root else b""
-                counter = _RowCounter(path, prefix, header_rows)
-            # Rows end where the next begins: feed up to the last row start, keep the rest.
-            cut = len(buffer) if not chunk else buffer.rfind(counter.row_tag)
-            if cut > 0:
-                counter.feed(buffer[:cut])
-                buffer = buffer[cut:]
-            if len(buffer) > line_limit:  # what is left is (the start of) one row
-                raise MAX_LINE_BYTES.refusal(
-                    f"a sheet row of more than {len(buffer)} bytes of XML",
-                    file=path,
-                    row=counter.max_row + 1,
-                )
-            if not chunk:
-                break
-    return SheetScan(
-        name, part, counter.counted, counter.max_row, counter.max_column, counter.formulas
-    )
+class SheetGuard:
+    """The sheet's pass, fed the sheet's XML as it is inflated (by `scan_sheet`, or by the
+    reader reading the same bytes: one inflate): refuses a DTD or entity, checks the
+    declared dimension, a row's length, and counts the rows, the widest row and rows ×
+    columns against the limits, stopping at the first limit passed. `refused` is set
+    before a refusal is raised. `formulas`: also look for formulas and error values (the
+    streaming reader, fed the same bytes, finds them itself in the cells it reads: a
+    third of this pass's time is saved)."""
+
+    def __init__(
+        self, path: Path, parts: SheetParts, header_rows: int, formulas: bool = True
+    ) -> None:
+        self.path, self.parts, self.header_rows = path, parts, header_rows
+        self.find_formulas = formulas
+        self.line_limit = MAX_LINE_BYTES.value()
+        self.counter: _RowCounter | None = None
+        self.buffer = b""
+        self.refused = False
+
+    def feed(self, chunk: bytes) -> None:
+        """The next bytes of the sheet's XML; b"" at its end."""
+        try:
+            self._feed(chunk)
+        except IngestError:
+            self.refused = True
+            raise
+
+    def _feed(self, chunk: bytes) -> None:
+        path, part = self.path, self.parts.part
+        # The DTD pattern may straddle two chunks: search the tail kept with the new bytes.
+        searched = self.buffer[-16:] + chunk if self.counter is not None else self.buffer + chunk
+        self.buffer += chunk
+        if _DTD.search(searched):
+            raise _refuse_dtd(path, part)
+        if self.counter is None:
+            first_row = _ROW_START.search(self.buffer)
+            if not (first_row or not chunk):
+                if len(self.buffer) > self.line_limit:
+                    raise MAX_LINE_BYTES.refusal(
+                        f"no sheet row within the first {len(self.buffer)} bytes of XML", file=path
+                    )
+                return
+            _check_dimension(path, self.buffer[: first_row.start() if first_row else None])
+            root = _ROOT.search(self.buffer)
+            prefix = (root.group(1) or b"") if root else b""
+            self.counter = _RowCounter(path, prefix, self.header_rows, self.find_formulas)
+        # Rows end where the next begins: feed up to the last row start, keep the rest.
+        counter = self.counter
+        cut = len(self.buffer) if not chunk else self.buffer.rfind(counter.row_tag)
+        if cut > 0:
+            counter.feed(self.buffer[:cut])
+            self.buffer = self.buffer[cut:]
+        if len(self.buffer) > self.line_limit:  # what is left is (the start of) one row
+            raise MAX_LINE_BYTES.refusal(
+                f"a sheet row of more than {len(self.buffer)} bytes of XML",
+                file=path,
+                row=counter.max_row + 1,
+            )
+
+    @property
+    def formulas(self) -> bool:
+        """Whether a formula or an error value was seen so far."""
+        return self.counter is not None and self.counter.formulas
+
+    def scan(self) -> SheetScan:
+        """What the pass learnt (after the last bytes were fed)."""
+        c = self.counter
+        assert c is not None  # fed to the end, the first-row check ran
+        p = self.parts
+        return SheetScan(
+            p.name,
+            p.part,
+            c.counted,
+            c.max_row,
+            c.max_column,
+            c.formulas,
+            shared_strings=p.shared_strings,
+            styles=p.styles,
+        )

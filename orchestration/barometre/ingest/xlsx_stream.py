@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element, fromstring
 
@@ -31,7 +32,7 @@ from defusedxml import ElementTree as SafeET
 
 from barometre.ingest.errors import IngestError
 from barometre.ingest.limits import MAX_COLUMNS
-from barometre.ingest.xlsx_guard import SheetScan, column_number
+from barometre.ingest.xlsx_guard import SheetParts, SheetScan, column_number
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _T = f"{_MAIN}t"
@@ -90,6 +91,12 @@ def cell_text(value: object) -> str:
 
 class TextRow(list):
     """A row's cells already rendered as text by `cell_text` (gaps as ""): the plain path's."""
+
+
+def _inline_text(t: bytes) -> str:
+    """An inline string's text from the regular expression's group (`>` then the text)."""
+    cell = _unescape(t[1:]) if b"&" in t else t[1:].decode()
+    return _strings(cell) if "_x" in cell else cell
 
 
 class _NotPlain(Exception):
@@ -185,7 +192,7 @@ def _shared_strings(book: zipfile.ZipFile, part: str | None) -> list[str]:
     return strings
 
 
-class _Cells:
+class Cells:
     """Turns the `<c>` elements of a row into the values calamine gave."""
 
     def __init__(self, path: Path, shared: list[str], date_styles: frozenset[int]) -> None:
@@ -194,7 +201,7 @@ class _Cells:
         self.byte_columns: dict[bytes, int] = {}
         self.cell_attributes: dict[bytes, tuple[bytes, str | None]] = {}
         self.column_limit = MAX_COLUMNS.value()
-        self.v, self.is_ = f"{_MAIN}v", f"{_MAIN}is"
+        self.v, self.is_, self.f = f"{_MAIN}v", f"{_MAIN}is", f"{_MAIN}f"
 
     def column(self, ref: str, row: int) -> int:
         """0-based column of a cell reference (`AB12` → 27)."""
@@ -258,6 +265,10 @@ class _Cells:
         # cell's groups `v` and `t` hold the text after `<v` or `<t…` (`>` first), so
         # present-but-empty differs from absent.
         markup = 0
+        # Tools repeat answers: each distinct text or value of the block is read once
+        # (per block, so bounded by the block).
+        texts: dict[bytes, str] = {b"": ""}
+        values: dict[bytes, dict[bytes, str]] = {}
         for letters, attribute_text, shut, v, t, row_tag, end in _TOKEN.findall(block):
             if letters:
                 if cells is None:
@@ -268,19 +279,21 @@ class _Cells:
                 kind, style = known_attributes.get(attribute_text) or attributes(attribute_text)
                 markup += 6 if t else 4 if v else 1 if shut else 2
                 if kind == b"inlineStr":
-                    if not t:
-                        cell = ""
-                    else:
-                        cell = _unescape(t[1:]) if b"&" in t else t[1:].decode()
-                        if "_x" in cell:
-                            cell = _strings(cell)
+                    cell = texts.get(t)
+                    if cell is None:
+                        cell = texts[t] = _inline_text(t)
                 elif kind == b"s" and v[1:].isdigit():
                     cell = shared[int(v[1:])]
                 else:
-                    text = v[1:]
-                    cell = cell_text(
-                        value(kind.decode() or None, style, _unescape(text) if text else None)
-                    )
+                    known = values.get(attribute_text)
+                    if known is None:
+                        known = values[attribute_text] = {}
+                    cell = known.get(v)
+                    if cell is None:
+                        text = v[1:]
+                        cell = known[v] = cell_text(
+                            value(kind.decode() or None, style, _unescape(text) if text else None)
+                        )
                 if index == len(cells):
                     cells.append(cell)
                 else:
@@ -324,6 +337,8 @@ class _Cells:
             if index >= len(cells):
                 cells.extend([None] * (index + 1 - len(cells)))
             kind = c.get("t")
+            if c.find(self.f) is not None:
+                raise NeedsExactReader  # a formula is data: openpyxl gives its text
             if kind == "inlineStr":
                 inline = c.find(is_tag)
                 cells[index] = "" if inline is None else _text_of(inline)
@@ -333,26 +348,56 @@ class _Cells:
         return cells
 
 
+def sheet_cells(path: Path, book: zipfile.ZipFile, sheet: SheetParts | SheetScan) -> Cells:
+    """What turns the sheet's cells into values: its shared strings and date styles."""
+    return Cells(
+        path, _shared_strings(book, sheet.shared_strings), _date_styles(book, sheet.styles)
+    )
+
+
 def stream_rows(path: Path, scan: SheetScan) -> Iterator[tuple[int, list]]:
     """(sheet row number, cell values) of every `<row>` of the sheet, in file order."""
     with zipfile.ZipFile(path) as book:
-        shared = _shared_strings(book, scan.shared_strings)
-        cells = _Cells(path, shared, _date_styles(book, scan.styles))
-        yield from _rows(path, book, scan, cells)
+        yield from _rows(path, book, scan, sheet_cells(path, book, scan))
 
 
-def _rows(
-    path: Path, book: zipfile.ZipFile, scan: SheetScan, cells: _Cells
-) -> Iterator[tuple[int, list]]:
-    number = 0
-    opening = closing = row_tag = b""
+@dataclass(frozen=True)
+class Framing:
+    """The sheet's own root tag around a block, for the XML parser; `plain`: its rows
+    are unprefixed (`<row`), the only form the regular expressions read."""
+
+    opening: bytes
+    closing: bytes
+    plain: bool
+
+
+def sheet_blocks(
+    book: zipfile.ZipFile,
+    sheet: SheetParts | SheetScan,
+    guard: Callable[[bytes], None] | None = None,
+) -> Iterator[tuple[Framing, bytes]]:
+    """The sheet's rows as blocks of whole rows (about _CHUNK bytes of XML each), in order.
+
+    `guard` (a SheetGuard's `feed`) is given every inflated chunk before any of its rows
+    is cut, then the rest of the part to its end once the rows are done: the guard's pass
+    without a second inflate. Without it, the guard must have passed the sheet before.
+    """
+    framing: Framing | None = None
+    row_tag = b""
     buffer = b""
-    started = ended = False
-    with book.open(scan.part) as stream:
-        while not ended:
+    ended = False
+    with book.open(sheet.part) as stream:
+
+        def read() -> bytes:
             chunk = stream.read(_CHUNK)
+            if guard is not None:
+                guard(chunk)
+            return chunk
+
+        while not ended:
+            chunk = read()
             buffer += chunk
-            if not started:
+            if framing is None:
                 root = _ROOT.search(buffer)
                 first = -1
                 if root:
@@ -362,32 +407,54 @@ def _rows(
                 if first < 0 and chunk and not _SHEET_DATA_END.search(buffer):
                     continue  # the guard bounds how far the first row can be
                 if root is None or first < 0:
-                    return  # no row
+                    break  # no row
                 tag_end = buffer.index(b">", root.start())
                 opening = buffer[root.start() : tag_end + 1].rstrip(b"/>") + b">"
                 closing = b"</" + (root.group(1) or b"") + b"worksheet>"
+                framing = Framing(opening, closing, row_tag == b"<row")
                 buffer = buffer[first:]
-                started = True
-            end = _SHEET_DATA_END.search(buffer)
+            # (the literal first: a regular expression tries at every `</` of the block)
+            end = _SHEET_DATA_END.search(buffer) if b"sheetData" in buffer else None
             if end or not chunk:
                 block, ended = buffer[: end.start()] if end else buffer, True
             else:
                 cut = buffer.rfind(row_tag)
                 block, buffer = buffer[:cut], buffer[cut:]
-            if not block:
-                continue
-            for at, row in _block_rows(block, opening, closing, row_tag == b"<row", cells):
-                if at is None:
-                    at = number + 1
-                if at <= number:
-                    raise IngestError(
-                        f"sheet row {at} comes after row {number}: rows are out of order",
-                        file=path,
-                        row=at,
-                        hint="open it in a spreadsheet tool and save it as .xlsx again",
-                    )
-                number = at
-                yield number, row if isinstance(row, list) else cells.row(row, number)
+            if block:
+                yield framing, block
+        if guard is not None:
+            while chunk:  # the guard reads the part to its end (rows after sheetData…)
+                chunk = read()
+
+
+def block_rows(
+    block: bytes, framing: Framing, cells: Cells
+) -> list[tuple[int | None, list | Element]]:
+    """(row number or None, cells or the parsed row) of each row of a block of whole rows."""
+    return _block_rows(block, framing.opening, framing.closing, framing.plain, cells)
+
+
+def out_of_order(path: Path, at: int, number: int) -> IngestError:
+    return IngestError(
+        f"sheet row {at} comes after row {number}: rows are out of order",
+        file=path,
+        row=at,
+        hint="open it in a spreadsheet tool and save it as .xlsx again",
+    )
+
+
+def _rows(
+    path: Path, book: zipfile.ZipFile, scan: SheetScan, cells: Cells
+) -> Iterator[tuple[int, list]]:
+    number = 0
+    for framing, block in sheet_blocks(book, scan):
+        for at, row in _block_rows(block, framing.opening, framing.closing, framing.plain, cells):
+            if at is None:
+                at = number + 1
+            if at <= number:
+                raise out_of_order(path, at, number)
+            number = at
+            yield number, row if isinstance(row, list) else cells.row(row, number)
 
 
 def _parsed(xml: bytes) -> Element:
@@ -398,7 +465,7 @@ def _parsed(xml: bytes) -> Element:
 
 
 def _block_rows(
-    block: bytes, opening: bytes, closing: bytes, plain: bool, cells: _Cells
+    block: bytes, opening: bytes, closing: bytes, plain: bool, cells: Cells
 ) -> list[tuple[int | None, list | Element]]:
     """(row number or None, cells or the parsed row) of each row of a block of whole rows:
     by regular expressions when every row has the plain form, else by the XML parser
