@@ -38,17 +38,21 @@
     {{ return('insert_overwrite') }}
 {%- endmacro %}
 
-{# partition_by of an edition-incremental model: none where rows are deleted by key. #}
-{% macro edition_partition_by() -%}
-    {{ return(adapter.dispatch('edition_partition_by', 'barometre')()) }}
+{#
+  partition_by of a model incremental by edition (`columns`: ['edition_code']) or by pair
+  of editions (['edition_code_from', 'edition_code_to']): none where rows are deleted by
+  key; the key's columns where partitions are overwritten (Spark).
+#}
+{% macro edition_partition_by(columns=['edition_code']) -%}
+    {{ return(adapter.dispatch('edition_partition_by', 'barometre')(columns)) }}
 {%- endmacro %}
 
-{% macro default__edition_partition_by() -%}
+{% macro default__edition_partition_by(columns) -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{% macro spark__edition_partition_by() -%}
-    {{ return(['edition_code']) }}
+{% macro spark__edition_partition_by(columns) -%}
+    {{ return(columns) }}
 {%- endmacro %}
 
 
@@ -413,27 +417,13 @@
 {%- endmacro %}
 
 
-{# partition_by of a pair-incremental model: none where rows are deleted by key. #}
-{% macro edition_pair_partition_by() -%}
-    {{ return(adapter.dispatch('edition_pair_partition_by', 'barometre')()) }}
-{%- endmacro %}
-
-{% macro default__edition_pair_partition_by() -%}
-    {{ return(none) }}
-{%- endmacro %}
-
-{% macro spark__edition_pair_partition_by() -%}
-    {{ return(['edition_code_from', 'edition_code_to']) }}
-{%- endmacro %}
-
-
 {# The config of a pair-incremental model (`spec` as edition_pair_marks_from's). #}
 {% macro edition_pair_incremental_config(spec) -%}
 {{ config(
     materialized='incremental',
     incremental_strategy=edition_incremental_strategy(),
     unique_key=['edition_code_from', 'edition_code_to'],
-    partition_by=edition_pair_partition_by(),
+    partition_by=edition_partition_by(['edition_code_from', 'edition_code_to']),
     on_schema_change='sync_all_columns',
     post_hook=["{{ delete_stale_edition_pair_rows(" ~ tojson(spec) ~ ") }}"]
 ) }}
