@@ -56,6 +56,17 @@
 {%- endmacro %}
 
 
+{# The hash of SQL expressions `parts` joined by '|': every build mark's digest. #}
+{% macro joined_hash(parts) -%}
+    {%- set separated = [] -%}
+    {%- for part in parts -%}
+        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
+        {%- do separated.append(part) -%}
+    {%- endfor -%}
+    {{ dbt.hash(dbt.concat(separated)) }}
+{%- endmacro %}
+
+
 {#
   CTE body: one row per loaded edition with its build mark. `digests` names CTEs with
   columns (edition_code, digest), one row per edition (edition_digest below).
@@ -65,14 +76,9 @@
     {%- for name in digests -%}
         {%- do parts.append("coalesce(" ~ name ~ ".digest, '')") -%}
     {%- endfor -%}
-    {%- set separated = [] -%}
-    {%- for part in parts -%}
-        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
-        {%- do separated.append(part) -%}
-    {%- endfor -%}
     select
         loads.edition_code,
-        {{ dbt.hash(dbt.concat(separated)) }} as edition_build_mark
+        {{ joined_hash(parts) }} as edition_build_mark
     from (
 
         select
@@ -210,14 +216,9 @@
     {%- for digest in digests -%}
         {%- do parts.append("coalesce(digest_" ~ loop.index ~ ".digest, '')") -%}
     {%- endfor -%}
-    {%- set separated = [] -%}
-    {%- for part in parts -%}
-        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
-        {%- do separated.append(part) -%}
-    {%- endfor -%}
     select
         upstream.edition_code,
-        {{ dbt.hash(dbt.concat(separated)) }} as edition_build_mark
+        {{ joined_hash(parts) }} as edition_build_mark
     from (
 
         select
@@ -312,11 +313,6 @@
         "coalesce(marks_to.digest, '')",
         "coalesce(pair_digest.digest, '')"
     ] -%}
-    {%- set separated = [] -%}
-    {%- for part in parts -%}
-        {%- if not loop.first %}{% do separated.append("'|'") %}{% endif -%}
-        {%- do separated.append(part) -%}
-    {%- endfor -%}
     {%- set values = [] -%}
     {%- for column in digest['columns'] -%}
         {%- if not loop.first %}{% do values.append("':'") %}{% endif -%}
@@ -325,7 +321,7 @@
     select
         pairs.edition_code_from,
         pairs.edition_code_to,
-        {{ dbt.hash(dbt.concat(separated)) }} as edition_build_mark
+        {{ joined_hash(parts) }} as edition_build_mark
     from {{ ref(spec['pairs']) }} as pairs
     left join (
         select edition_code, max(edition_build_mark) as digest
