@@ -16,7 +16,6 @@ a private temporary file, which DuckDB reads: Python never holds the table.
 
 from __future__ import annotations
 
-import tempfile
 import zipfile
 from collections import deque
 from collections.abc import Iterator
@@ -50,6 +49,7 @@ from barometre.ingest.xlsx_spool import (
     Unnumbered,
     row_texts,
     spool_block,
+    spool_folder,
 )
 from barometre.ingest.xlsx_stream import (
     Cells,
@@ -84,8 +84,8 @@ def read_xlsx(
     con: duckdb.DuckDBPyConnection, path: Path, spec: ReadSpec, table: str
 ) -> ExportTable:
     parts = check_workbook(path, spec.sheet)
-    with tempfile.TemporaryDirectory(prefix="barometre-xlsx-") as spool_dir:  # 0700
-        spool = Path(spool_dir) / "rows.csv"
+    with spool_folder() as spool_dir:
+        spool = spool_dir / "rows.csv"
         # The guard's pass over the sheet is fed the bytes the reader inflates (one
         # inflate); it refuses before the reader sees a row past a limit.
         guard = SheetGuard(path, parts, spec.header_rows, formulas=False)

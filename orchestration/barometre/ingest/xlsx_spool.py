@@ -10,6 +10,12 @@ starts fast.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element
@@ -18,7 +24,53 @@ from barometre.ingest.errors import IngestError
 from barometre.ingest.xlsx_stream import Cells, TextRow, cell_text, out_of_order
 
 QUOTE, DELIMITER = "\x1e", "\x1d"
+
+FOLDER_PREFIX = "barometre-xlsx-"
+"""Spool folders are named `barometre-xlsx-<pid of the reading process>-<random>`."""
+_FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
 _BETWEEN = QUOTE + DELIMITER + QUOTE
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def sweep_stale_folders(parent: Path | None = None) -> list[Path]:
+    """Delete the spool folders (of this user, under `parent`, default the temporary
+    folder) whose reading process is gone: a reader killed outright (SIGKILL, out of
+    memory) cannot clean up, and its folder holds rows of an export. A folder whose
+    process still runs (or whose number was reused) is left; returns those deleted."""
+    parent = Path(parent or tempfile.gettempdir())
+    deleted = []
+    with contextlib.suppress(OSError), os.scandir(parent) as entries:
+        for entry in entries:
+            found = _FOLDER.match(entry.name)
+            if not found or not entry.is_dir(follow_symlinks=False):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.stat(follow_symlinks=False).st_uid != os.getuid():
+                    continue
+                if _alive(int(found.group(1))):
+                    continue
+                shutil.rmtree(entry.path)
+                deleted.append(Path(entry.path))
+    return deleted
+
+
+@contextlib.contextmanager
+def spool_folder() -> Iterator[Path]:
+    """A private (0700) temporary folder for one sheet's spool, deleted on exit; the
+    folders left by readers that were killed are deleted first."""
+    sweep_stale_folders()
+    with tempfile.TemporaryDirectory(prefix=f"{FOLDER_PREFIX}{os.getpid()}-") as folder:
+        yield Path(folder)
+
 
 Rows = list[tuple[int | None, list | Element]]
 """(sheet row number or None when the row does not say, cells or the parsed row)"""
