@@ -67,7 +67,16 @@ def test_dbt_runs_once_per_run_with_every_test() -> None:
     assert "barometre_dbt" in {n.name for n in transform.graph.node_defs}
     checks = transform.asset_layer.asset_graph.asset_check_keys
     source_tests = {c for c in checks if c.asset_key.path[0] == "raw"}
-    assert any(c.name.startswith("source_unique") for c in source_tests)
+    assert any(
+        c.name.startswith("source_unique") and c.asset_key.path == ["raw", "responses"]
+        for c in source_tests
+    )
+    # one answer per response × question is pandera's (the ingestion's row_contract
+    # check), never a second dbt test on the answers' source (one home per rule)
+    assert not any(
+        c.name.startswith("source_unique") and c.asset_key.path == ["raw", "answers"]
+        for c in source_tests
+    )
     ingest_checks = ingest.asset_layer.asset_graph.asset_check_keys
     assert {c.name for c in ingest_checks} == {
         "rows_reconcile",

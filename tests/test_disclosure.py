@@ -370,6 +370,45 @@ def test_no_combination_of_published_cells_isolates_a_few_respondents_adversaria
     assert_nothing_isolated(adversarial_db)
 
 
+def test_the_dbt_rule_finds_linked_cells_published_again(adversarial_db, tmp_path: Path) -> None:
+    """Rule 6 of assert_marts_disclosure_control (linked cells, searched over the atoms of
+    the respondents' segments) is enforced by dbt: on a copy of the adversarial warehouse
+    whose cells suppressed as `linked` are published again (with the figures they hide
+    still NULL, so that rules 1 and 2 say nothing of them), it fails and names a
+    combination of published cells isolating respondents."""
+    (path,) = adversarial_db.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    leaking = tmp_path / "linked.duckdb"
+    shutil.copyfile(path, leaking)
+    con = duckdb.connect(str(leaking))
+    try:
+        con.execute("""
+            update marts.mart_theme_maturity set is_suppressed = false, suppression_reason = null
+            where suppression_reason = 'linked'""")
+    finally:
+        con.close()
+    result = run_dbt(
+        leaking, "test", "--select", "assert_marts_disclosure_control", "--store-failures"
+    )
+    assert result.returncode != 0, result.stdout
+    con = duckdb.connect(str(leaking), read_only=True)
+    try:
+        (audit,) = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'assert_marts_disclosure_control'"
+        ).fetchone()
+        problems = con.execute(
+            f'select mart, problem from "{audit}".assert_marts_disclosure_control'
+        ).fetchall()
+    finally:
+        con.close()
+    assert any(
+        mart == "mart_theme_maturity" and problem.startswith("published cells combine to isolate")
+        for mart, problem in problems
+    ), problems
+
+
 def test_the_report_figures_for_all_respondents_stay_published(adversarial_db) -> None:
     assert (
         adversarial_db.execute(

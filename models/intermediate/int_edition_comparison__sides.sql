@@ -39,9 +39,19 @@ pairs as (
 
 ),
 
+-- only the columns the sides read, and answered cells only: this relation is read twice
+-- (FROM and TO), so engines may materialise it (DuckDB does), and every other column of
+-- the answer-level table would be copied with it
 answers as (
 
-    select * from {{ ref('fct_answers') }}
+    select
+        edition_code,
+        question_code,
+        respondent_id,
+        level_harmonised,
+        is_stage_ge_4
+    from {{ ref('fct_answers') }}
+    where answer_state = 'answered'
 
 ),
 
@@ -92,7 +102,6 @@ side_answers as (
     inner join answers
         on  perimeter.edition_code_from = answers.edition_code
         and perimeter.question_code_from = answers.question_code
-    where answers.answer_state = 'answered'
 
     union all
 
@@ -109,7 +118,6 @@ side_answers as (
     inner join answers
         on  perimeter.edition_code_to = answers.edition_code
         and perimeter.question_code_to = answers.question_code
-    where answers.answer_state = 'answered'
 
 ),
 
