@@ -242,6 +242,26 @@ def _run(
             return 1
     _say("Loading the pipeline definitions…")
     instance = prepare_instance(settings)
+    try:
+        return _run_in(
+            instance, settings, available, editions, watch, reload=reload, full_refresh=full_refresh
+        )
+    finally:
+        # its SQLite files closed (their WAL folded back in) before the process ends:
+        # `barometre run` then exits without tearing its modules down (cli.exit_now)
+        instance.dispose()
+
+
+def _run_in(
+    instance,
+    settings: Settings,
+    available: list[str],
+    editions: list[str],
+    watch: InterruptWatch,
+    *,
+    reload: bool,
+    full_refresh: bool,
+) -> int:
     from barometre.definitions import defs
 
     known = set(instance.get_dynamic_partitions("edition"))

@@ -1,0 +1,48 @@
+"""`barometre run` ends its process without tearing its modules down
+(barometre.serve.cli.exit_now): what an ordinary exit does that has an effect still
+happens, in its order, and the exit status is the command's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+CHILD = """
+import atexit, sys, threading, time
+from pathlib import Path
+from barometre.serve.cli import exit_now
+
+out = Path(sys.argv[1])
+
+def late_writer():
+    time.sleep(0.3)
+    with out.open("a") as f:
+        f.write("thread;")
+
+threading.Thread(target=late_writer).start()  # not a daemon: waited for
+atexit.register(lambda: out.open("a").write("atexit;"))
+sys.stdout.write("no newline, still printed")  # buffered: flushed before the end
+exit_now(3)
+print("never reached")
+"""
+
+
+def test_exit_now_waits_for_threads_runs_atexit_and_flushes(tmp_path: Path) -> None:
+    out = tmp_path / "order.txt"
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(out)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "no newline, still printed"
+    assert out.read_text() == "thread;atexit;"
+
+
+def test_main_returns_the_status_when_called_from_python(monkeypatch) -> None:
+    """Tests and other Python code call `main([...])`: it returns, never ends the process."""
+    from barometre.serve import cli
+
+    parser = cli.build_parser()
+    parser._subparsers._group_actions[0].choices["run"].set_defaults(func=lambda args: 7)
+    monkeypatch.setattr(cli, "build_parser", lambda: parser)
+    assert cli.main(["run"]) == 7
