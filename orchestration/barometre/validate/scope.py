@@ -232,6 +232,12 @@ def _read_suites_state(docs_dir: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
+def results_stand(docs_dir: Path) -> bool:
+    """Whether results of earlier validations are recorded to stand (a cheap guess that
+    the next validation may run no suite; the rules are `kept_result`'s)."""
+    return bool(_read_suites_state(docs_dir))
+
+
 def kept_result(docs_dir: Path, name: str, key: str | None) -> Any:
     """The `SuiteResult` of suite `name` that stands for `key`, or None (validate)."""
     from barometre.validate.results import result_from_json

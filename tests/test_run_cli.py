@@ -1,6 +1,7 @@
-"""`barometre run` ends its process without tearing its modules down
-(barometre.serve.cli.exit_now): what an ordinary exit does that has an effect still
-happens, in its order, and the exit status is the command's."""
+"""`barometre run`'s own costs (docs/performance.md, "Session 7: P1"): it ends its process
+without tearing its modules down (barometre.serve.cli.exit_now), while what an ordinary
+exit does that has an effect still happens, in its order, with the command's status; and
+it preloads Great Expectations during dbt only when a suite will likely run."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def test_main_returns_the_status_when_called_from_python(monkeypatch) -> None:
     parser._subparsers._group_actions[0].choices["run"].set_defaults(func=lambda args: 7)
     monkeypatch.setattr(cli, "build_parser", lambda: parser)
     assert cli.main(["run"]) == 7
+
+
+def test_great_expectations_is_preloaded_only_when_a_suite_will_likely_run(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A run that loaded an edition preloads GX and the charts; one that loaded nothing
+    preloads GX only when no earlier results stand (validate.scope)."""
+    import barometre.validate.checks as checks
+    from barometre.serve.cli import run
+
+    monkeypatch.setattr(checks, "DOCS_DIR", tmp_path)
+    assert run._preloaded(True) == (*run.PRELOADED_DURING_DBT, run.PRELOADED_FOR_THE_REPORT)
+    assert run._preloaded(False) == run.PRELOADED_DURING_DBT
+    (tmp_path / ".gx").mkdir()
+    (tmp_path / ".gx" / "suites_kept.json").write_text('{"mart_theme_maturity": {}}')
+    assert run._preloaded(False) == ()
