@@ -804,8 +804,12 @@ def test_a_suite_whose_inputs_did_not_change_keeps_its_results(
     def validate() -> QualityReport:
         return run_warehouse_expectations(warehouse, docs, changed_editions_only=True)
 
+    from barometre.validate.scope import results_stand
+
+    assert not results_stand(docs, warehouse)
     first = validate()
     assert all(s.kept_run is None and s.evaluated > 0 for s in first.suites)
+    assert results_stand(docs, warehouse) and not results_stand(docs, tmp_path / "other")
     drift = first.suite("mart_question_distribution__drift")
     assert drift.status == FAILED and drift.failures  # the sample's warning
 

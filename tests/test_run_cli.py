@@ -5,6 +5,7 @@ it preloads Great Expectations during dbt only when a suite will likely run."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -53,13 +54,21 @@ def test_great_expectations_is_preloaded_only_when_a_suite_will_likely_run(
     tmp_path: Path, monkeypatch
 ) -> None:
     """A run that loaded an edition preloads GX and the charts; one that loaded nothing
-    preloads GX only when no earlier results stand (validate.scope)."""
+    preloads GX only when no earlier results of its warehouse stand (validate.scope)."""
     import barometre.validate.checks as checks
     from barometre.serve.cli import run
 
     monkeypatch.setattr(checks, "DOCS_DIR", tmp_path)
-    assert run._preloaded(True) == (*run.PRELOADED_DURING_DBT, run.PRELOADED_FOR_THE_REPORT)
-    assert run._preloaded(False) == run.PRELOADED_DURING_DBT
+    ours, other = tmp_path / "w.duckdb", tmp_path / "other.duckdb"
+    assert run._preloaded(True, ours) == (
+        *run.PRELOADED_DURING_DBT,
+        run.PRELOADED_FOR_THE_REPORT,
+    )
+    assert run._preloaded(False, ours) == run.PRELOADED_DURING_DBT
     (tmp_path / ".gx").mkdir()
-    (tmp_path / ".gx" / "suites_kept.json").write_text('{"mart_theme_maturity": {}}')
-    assert run._preloaded(False) == ()
+    entry = {"mart_theme_maturity": {"warehouse": str(other.resolve())}}
+    (tmp_path / ".gx" / "suites_kept.json").write_text(json.dumps(entry))
+    assert run._preloaded(False, ours) == run.PRELOADED_DURING_DBT  # another warehouse's
+    entry["mart_theme_maturity"]["warehouse"] = str(ours.resolve())
+    (tmp_path / ".gx" / "suites_kept.json").write_text(json.dumps(entry))
+    assert run._preloaded(False, ours) == ()

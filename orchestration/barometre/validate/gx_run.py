@@ -337,6 +337,7 @@ def run_warehouse_expectations(
         with docs_lock(docs_dir):
             scope.record_results(
                 docs_dir,
+                warehouse,
                 {
                     s.name: (plan.keys.get(s.name), results[s.name])
                     for s, _ in to_run

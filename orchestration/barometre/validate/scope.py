@@ -232,10 +232,14 @@ def _read_suites_state(docs_dir: Path) -> dict[str, Any]:
     return state if isinstance(state, dict) else {}
 
 
-def results_stand(docs_dir: Path) -> bool:
-    """Whether results of earlier validations are recorded to stand (a cheap guess that
-    the next validation may run no suite; the rules are `kept_result`'s)."""
-    return bool(_read_suites_state(docs_dir))
+def results_stand(docs_dir: Path, warehouse: Path) -> bool:
+    """Whether results of earlier validations of `warehouse` are recorded to stand (a
+    cheap guess that its next validation may run no suite; the rules are `kept_result`'s)."""
+    where = str(Path(warehouse).resolve())
+    return any(
+        isinstance(entry, dict) and entry.get("warehouse") == where
+        for entry in _read_suites_state(docs_dir).values()
+    )
 
 
 def kept_result(docs_dir: Path, name: str, key: str | None) -> Any:
@@ -271,9 +275,11 @@ def may_stand(result: Any) -> bool:
     return result.status == FAILED and all(e.severity == WARNING for e in result.failures)
 
 
-def record_results(docs_dir: Path, validated: Mapping[str, tuple[str | None, Any]]) -> None:
-    """Remember the suites validated now: name -> (key, SuiteResult). Those whose results
-    may stand are kept with their run folder; the others are forgotten."""
+def record_results(
+    docs_dir: Path, warehouse: Path, validated: Mapping[str, tuple[str | None, Any]]
+) -> None:
+    """Remember the suites validated now on `warehouse`: name -> (key, SuiteResult). Those
+    whose results may stand are kept with their run folder; the others are forgotten."""
     from barometre.validate.results import result_to_json
 
     if not validated:
@@ -284,7 +290,12 @@ def record_results(docs_dir: Path, validated: Mapping[str, tuple[str | None, Any
         if key is None or not runs or not may_stand(result):
             state.pop(name, None)
             continue
-        state[name] = {"key": key, "run": runs[-1], "result": result_to_json(result)}
+        state[name] = {
+            "key": key,
+            "run": runs[-1],
+            "warehouse": str(Path(warehouse).resolve()),
+            "result": result_to_json(result),
+        }
     path = _suites_state_path(docs_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from barometre.common.console import fail as _fail
 from barometre.common.console import say as _say
@@ -34,7 +35,8 @@ PRELOADED_DURING_DBT = ("great_expectations",)
 """Imported in a background thread while dbt builds (this process then mostly waits for
 dbt's output): the Great Expectations step that follows no longer pays its seconds of
 imports on the critical path (docs/performance.md, P1). Only when a suite will most
-likely run: this run loaded an edition, or no earlier results stand (validate.scope);
+likely run: this run loaded an edition, or no earlier results of this warehouse stand
+(validate.scope);
 otherwise every suite most likely keeps its results, GX is not opened, and importing it
 would only take ~3 s of CPU from dbt on a 2-core machine."""
 
@@ -65,14 +67,14 @@ def _preload(modules: tuple[str, ...]) -> None:
     threading.Thread(target=work, name="barometre-preload", daemon=True).start()
 
 
-def _preloaded(loaded: bool) -> tuple[str, ...]:
+def _preloaded(loaded: bool, warehouse: Path) -> tuple[str, ...]:
     """What to import while dbt builds (see PRELOADED_DURING_DBT and _FOR_THE_REPORT)."""
     if loaded:
         return (*PRELOADED_DURING_DBT, PRELOADED_FOR_THE_REPORT)
     from barometre.validate.checks import docs_dir
     from barometre.validate.scope import results_stand
 
-    return () if results_stand(docs_dir()) else PRELOADED_DURING_DBT
+    return () if results_stand(docs_dir(), warehouse) else PRELOADED_DURING_DBT
 
 
 def _quiet_run_config() -> dict:
@@ -347,7 +349,7 @@ def _run_in(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    _preload(_preloaded(bool(loaded)))
+    _preload(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(
