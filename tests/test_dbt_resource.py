@@ -68,3 +68,33 @@ def test_the_resource_hands_dagster_dbt_the_drained_pipe(monkeypatch) -> None:
     assert invocation.process.wait(timeout=60) == 0
     assert len(list(started[0])) == LINES
     assert time.monotonic() - began < 60
+
+
+def test_dbt_writes_its_log_file_as_a_bare_build_does(monkeypatch) -> None:
+    """dagster-dbt's JSON log lines on stdout, but dbt.log in dbt's own text format: the
+    flag is added once, and a caller's own choice is kept."""
+    from dagster_dbt import DbtCliResource
+
+    from barometre.common.settings import get_settings
+
+    seen: list[list[str]] = []
+
+    class Invocation:
+        def __init__(self) -> None:
+            self.process = subprocess.Popen([sys.executable, "-c", "pass"], stdout=None)
+
+    def cli(self, args, **kwargs):
+        seen.append(list(args))
+        return Invocation()
+
+    monkeypatch.setattr(DbtCliResource, "cli", cli)
+    settings = get_settings()
+    resource = BarometreDbtCliResource(
+        project_dir=str(settings.dbt_project_dir), dbt_executable=str(settings.dbt_executable)
+    )
+    resource.cli(["build", "--exclude-resource-type", "unit_test"]).process.wait(timeout=60)
+    resource.cli(["build", "--log-format-file", "json"]).process.wait(timeout=60)
+    assert seen == [
+        ["build", "--exclude-resource-type", "unit_test", "--log-format-file", "debug"],
+        ["build", "--log-format-file", "json"],
+    ]

@@ -785,3 +785,86 @@ def test_fact_suite_validates_only_the_editions_whose_build_mark_changed(
     assert full.evaluated == first.evaluated
     # ... which replaces the stored evidence: the next scoped run validates every edition
     assert validate().editions_validated == ("2018", "2021")
+
+
+@pytest.mark.slow
+def test_a_suite_whose_inputs_did_not_change_keeps_its_results(
+    sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Changed inputs only (validate.scope): a suite runs again when a value of its mart,
+    or its expectations, changed; otherwise the results of its last validation stand
+    (the drift warning's failures too), with their Data Docs page, and when nothing is to
+    run Great Expectations is not opened at all. A failed error suite never stands."""
+    import barometre.validate.gx_run as gx_run
+    import barometre.validate.suites as suites
+    from barometre.validate.gx_run import run_warehouse_expectations
+
+    warehouse, docs = _copy(sample_warehouse, tmp_path / "wh"), tmp_path / "docs"
+
+    def validate() -> QualityReport:
+        return run_warehouse_expectations(warehouse, docs, changed_editions_only=True)
+
+    from barometre.validate.scope import results_stand
+
+    assert not results_stand(docs, warehouse)
+    first = validate()
+    assert all(s.kept_run is None and s.evaluated > 0 for s in first.suites)
+    assert results_stand(docs, warehouse) and not results_stand(docs, tmp_path / "other")
+    drift = first.suite("mart_question_distribution__drift")
+    assert drift.status == FAILED and drift.failures  # the sample's warning
+
+    real = gx_run._run_with_gx
+
+    def no_gx(*args, **kwargs):
+        raise AssertionError("Great Expectations opened with nothing to validate")
+
+    monkeypatch.setattr(gx_run, "_run_with_gx", no_gx)
+    again = validate()
+    marts = [s for s in SUITE_NAMES if s != "fct_answers"]
+    for name in marts:
+        kept, before = again.suite(name), first.suite(name)
+        assert kept.kept_run and kept.status == before.status, name
+        assert kept.expectations == before.expectations and kept.docs_page == before.docs_page
+        assert kept.docs_page and kept.docs_page.is_file()
+    assert again.suite("fct_answers").editions_kept == ("2018", "2021")
+    kept_check = check_result(again, "mart_theme_maturity")
+    assert kept_check.passed and "results stand" in (kept_check.description or "")
+    assert kept_check.metadata["kept_from_run"].value == again.suite("mart_theme_maturity").kept_run
+    kept_drift = check_result(again, "mart_question_distribution__drift")
+    assert not kept_drift.passed and kept_drift.severity == AssetCheckSeverity.WARN
+    assert kept_drift.metadata["expectations_failed"].value == len(drift.failures)
+    monkeypatch.setattr(gx_run, "_run_with_gx", real)
+
+    # one value of one mart changed (still valid): that suite only runs again
+    _corrupt(
+        warehouse,
+        "update marts.mart_theme_maturity set mean_score_0_100 = mean_score_0_100 / 2 "
+        "where mean_score_0_100 is not null and rowid = (select min(rowid) from "
+        "marts.mart_theme_maturity where mean_score_0_100 is not null)",
+    )
+    changed = validate()
+    assert changed.suite("mart_theme_maturity").kept_run is None
+    assert changed.suite("mart_theme_maturity").status == PASSED
+    assert all(changed.suite(n).kept_run for n in marts if n != "mart_theme_maturity")
+    index = (docs / "index.html").read_text(encoding="utf-8")
+    assert all(f"validations/{name}/" in index for name in SUITE_NAMES)
+
+    # its expectations changed (a drift threshold): the drift suite runs again
+    monkeypatch.setattr(suites, "DRIFT_MAX_STAGE_GAP_POINTS", 30.0)
+    redefined = validate()
+    assert redefined.suite("mart_question_distribution__drift").kept_run is None
+    assert redefined.suite("mart_theme_maturity").kept_run
+
+    # a failed error suite is validated again every time, never kept
+    _corrupt(
+        warehouse,
+        "update marts.mart_transverse_maturity set mean_score_0_100 = 150 "
+        "where rowid = (select min(rowid) from marts.mart_transverse_maturity)",
+    )
+    for _ in range(2):
+        failing = validate().suite("mart_transverse_maturity")
+        assert failing.status == FAILED and failing.kept_run is None
+
+    # a full validation replaces the stored evidence: nothing stands after it
+    run_warehouse_expectations(warehouse, docs)
+    assert validate().suite("mart_theme_maturity").kept_run is None

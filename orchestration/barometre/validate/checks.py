@@ -113,6 +113,8 @@ def check_result(report: Any, suite_name: str) -> AssetCheckResult:
     if suite.editions_validated or suite.editions_kept:
         metadata["editions_validated"] = MetadataValue.json(list(suite.editions_validated))
         metadata["editions_kept"] = MetadataValue.json(list(suite.editions_kept))
+    if suite.kept_run:
+        metadata["kept_from_run"] = suite.kept_run
     passed = suite.status == PASSED
     kept = (
         f" Editions unchanged since they passed (results kept): {', '.join(suite.editions_kept)}."
@@ -129,6 +131,11 @@ def check_result(report: Any, suite_name: str) -> AssetCheckResult:
             + ", ".join(f.id for f in failures[:5])
             + ("…" if len(failures) > 5 else "")
             + kept
+        )
+    if suite.kept_run:
+        description = (
+            f"Unchanged since its validation of {suite.kept_run} (what it reads, its "
+            f"expectations): those results stand, nothing validated now. {description}"
         )
     return AssetCheckResult(
         **_where(suite_name),
@@ -165,8 +172,8 @@ def great_expectations_suites(
 
     selected = context.selected_asset_check_keys
     targets = [t for t in TARGETS if _key(t) in selected]
-    # the fact table's suite on the editions whose build mark changed (the marts are
-    # rebuilt whole: their suites always run), quality.edition_scope
+    # only what changed (validate.scope): the fact table's suite on the editions whose
+    # build mark changed, every other suite when what it reads changed
     report = run_warehouse_expectations(
         warehouse.warehouse_path(),
         docs_dir(),

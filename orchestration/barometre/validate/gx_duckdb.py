@@ -101,6 +101,11 @@ class GxDuckDB:
             found.add(f"{physical_to_logical.get(schema, schema)}.{r['table_name']}")
         return found
 
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect of the target (duckdb, postgresql)."""
+        return str(self.datasource.get_execution_engine().engine.dialect.name)
+
     def add_query_asset(self, name: str, query: str) -> Any:
         """A data asset over `query` (use this instead of table assets, see the module doc)."""
         asset = self.datasource.add_query_asset(name=name, query=query)
@@ -243,3 +248,40 @@ def warehouse_gx(warehouse: Path, context: Any = None) -> Iterator[GxDuckDB]:
     else:
         with duckdb_gx(warehouse, context) as session:
             yield session
+
+
+@dataclass
+class ReadOnlyDuckDB:
+    """The reading side of a `GxDuckDB` session (`query`, `relations`, `physical`) on a
+    plain read-only DuckDB connection, without Great Expectations: what a validation
+    reads before it knows whether a suite needs GX at all (validate.scope)."""
+
+    connection: Any
+    dialect: str = "duckdb"
+
+    def physical(self, relation: str) -> str:
+        return relation
+
+    def query(self, sql: str) -> list[dict[str, Any]]:
+        cursor = self.connection.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+    def relations(self) -> set[str]:
+        return {
+            f"{r['table_schema']}.{r['table_name']}"
+            for r in self.query("select table_schema, table_name from information_schema.tables")
+        }
+
+
+@contextlib.contextmanager
+def read_only_duckdb(warehouse: Path) -> Iterator[ReadOnlyDuckDB]:
+    """A `ReadOnlyDuckDB` on `warehouse` (same connection settings as GX's, see 4. above),
+    closed on exit."""
+    import duckdb
+
+    connection = duckdb.connect(str(Path(warehouse).resolve()), read_only=True)
+    try:
+        yield ReadOnlyDuckDB(connection)
+    finally:
+        connection.close()

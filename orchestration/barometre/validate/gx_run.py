@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -148,87 +148,107 @@ def _not_built(suite: Suite, missing: Sequence[str]) -> SuiteResult:
     )
 
 
-def _validate(
-    gx: Any, context: Any, warehouse: Path, wanted: Sequence[str], docs_dir: Path | None = None
-) -> tuple[dict[str, SuiteResult], list[tuple[Suite, Any]], dict, dict, Any]:
-    """Run the wanted suites in one checkpoint; suites not built are reported, not run.
+@dataclass
+class _Plan:
+    """What a validation does: the suites to run now (their query and, for the whole-suite
+    scope, their key), and the results already known (not built, or standing)."""
 
-    With `docs_dir` (changed editions only), the fact table's suite validates only the
-    editions whose build mark changed since they passed (quality.edition_scope); the
-    last item returned is then that scope (else None)."""
-    from barometre.validate import edition_scope
-    from barometre.validate.gx_duckdb import warehouse_gx
+    results: dict[str, SuiteResult] = field(default_factory=dict)
+    to_run: list[tuple[Suite, str]] = field(default_factory=list)
+    keys: dict[str, str | None] = field(default_factory=dict)
+    scope: Any = None  # the fact table's edition scope (validate.scope), or None
+    profile: dict = field(default_factory=dict)
+
+
+def _plan(session: Any, warehouse: Path, wanted: Sequence[str], docs_dir: Path | None) -> _Plan:
+    """Which suites to run, reading the warehouse through `session` (GX's, or a plain
+    read-only DuckDB connection).
+
+    With `docs_dir` (changed inputs only, validate.scope): the fact table's suite
+    validates only the editions whose build mark changed since they passed, and every
+    other suite runs only when its key (its definition and the content of what it reads)
+    is not that of results which stand."""
+    from barometre.validate import scope
     from barometre.validate.suites import fct_answers_suite
 
-    results: dict[str, SuiteResult] = {}
-    to_run: list[tuple[Suite, Any]] = []
-    by_suite: dict[str, Any] = {}
-    scope = None
-    with warehouse_gx(warehouse, context) as session:
-        all_relations = {r for s in build_suites(WarehouseFacts(editions=())) for r in s.relations}
-        facts, existing = read_facts(session, all_relations)
-        profile = read_profile(session, existing)
-        for suite in build_suites(facts):
-            if suite.name not in wanted:
+    plan = _Plan()
+    all_relations = {r for s in build_suites(WarehouseFacts(editions=())) for r in s.relations}
+    facts, existing = read_facts(session, all_relations)
+    plan.profile = read_profile(session, existing)
+    for suite in build_suites(facts):
+        if suite.name not in wanted:
+            continue
+        missing = [r for r in suite.relations if r not in existing]
+        if missing:
+            plan.results[suite.name] = _not_built(suite, missing)
+            continue
+        query = f"select * from {session.physical(suite.relation)}"
+        if docs_dir is not None and suite.name == scope.SUITE:
+            generic = fct_answers_suite(WarehouseFacts(editions=()))
+            found = scope.current_keys(
+                session,
+                warehouse,
+                [(e.id, e.expectation, dict(e.kwargs), e.severity) for e in generic.expectations],
+                {e.edition_code: e.scale_size for e in facts.editions},
+            )
+            if found is not None:
+                plan.scope = scope.plan(docs_dir, *found)
+            if plan.scope is not None and not plan.scope.validate:
+                plan.results[suite.name] = _kept(suite, plan.scope)
                 continue
-            missing = [r for r in suite.relations if r not in existing]
-            if missing:
-                results[suite.name] = _not_built(suite, missing)
-                continue
-            query = f"select * from {session.physical(suite.relation)}"
-            if suite.name == edition_scope.SUITE and docs_dir is not None:
-                generic = fct_answers_suite(WarehouseFacts(editions=()))
-                found = edition_scope.current_keys(
-                    session,
-                    warehouse,
-                    [
-                        (e.id, e.expectation, dict(e.kwargs), e.severity)
-                        for e in generic.expectations
-                    ],
-                    {e.edition_code: e.scale_size for e in facts.editions},
-                )
-                if found is not None:
-                    scope = edition_scope.plan(docs_dir, *found)
-                if scope is not None and not scope.validate:
-                    results[suite.name] = _kept(suite, scope)
-                    continue
-                if scope is not None and not scope.full:
-                    changed = set(scope.validate)
-                    suite = fct_answers_suite(
-                        WarehouseFacts(
-                            editions=tuple(e for e in facts.editions if e.edition_code in changed),
-                            columns=facts.columns,
-                        )
+            if plan.scope is not None and not plan.scope.full:
+                changed = set(plan.scope.validate)
+                suite = fct_answers_suite(
+                    WarehouseFacts(
+                        editions=tuple(e for e in facts.editions if e.edition_code in changed),
+                        columns=facts.columns,
                     )
-                    editions = ", ".join("'" + e.replace("'", "''") + "'" for e in sorted(changed))
-                    query += f" where edition_code in ({editions})"
-            asset = session.add_query_asset(suite.name, query)
-            batch = asset.add_batch_definition_whole_table(f"{suite.name}_all_rows")
-            gx_suite = context.suites.add_or_update(_gx_suite(gx, suite))
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
-            )
-            to_run.append((suite, definition))
-
-        if to_run:
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=CHECKPOINT_NAME,
-                    validation_definitions=[d for _, d in to_run],
-                    actions=[],
-                    result_format={
-                        "result_format": "COMPLETE",
-                        "partial_unexpected_count": SAMPLE_SIZE,
-                        "include_unexpected_rows": False,
-                        "return_unexpected_index_query": False,
-                    },
                 )
-            )
-            outcome = session.run(checkpoint, run_id=gx.RunIdentifier(run_name="barometre"))
-            by_suite = {
-                vr.suite_name: (identifier, vr) for identifier, vr in outcome.run_results.items()
-            }
-    return results, to_run, by_suite, profile, scope
+                editions = ", ".join("'" + e.replace("'", "''") + "'" for e in sorted(changed))
+                query += f" where edition_code in ({editions})"
+        elif docs_dir is not None:
+            key = scope.suite_key(session, suite, warehouse)
+            kept = scope.kept_result(docs_dir, suite.name, key)
+            if kept is not None:
+                plan.results[suite.name] = kept
+                continue
+            plan.keys[suite.name] = key
+        plan.to_run.append((suite, query))
+    return plan
+
+
+def _validate(
+    gx: Any, context: Any, session: Any, plan: _Plan
+) -> tuple[list[tuple[Suite, Any]], dict]:
+    """Run the planned suites in one checkpoint: (suite, validation definition) pairs and
+    the GX result of each suite."""
+    to_run: list[tuple[Suite, Any]] = []
+    for suite, query in plan.to_run:
+        asset = session.add_query_asset(suite.name, query)
+        batch = asset.add_batch_definition_whole_table(f"{suite.name}_all_rows")
+        gx_suite = context.suites.add_or_update(_gx_suite(gx, suite))
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=suite.name, data=batch, suite=gx_suite)
+        )
+        to_run.append((suite, definition))
+    if not to_run:
+        return to_run, {}
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=CHECKPOINT_NAME,
+            validation_definitions=[d for _, d in to_run],
+            actions=[],
+            result_format={
+                "result_format": "COMPLETE",
+                "partial_unexpected_count": SAMPLE_SIZE,
+                "include_unexpected_rows": False,
+                "return_unexpected_index_query": False,
+            },
+        )
+    )
+    outcome = session.run(checkpoint, run_id=gx.RunIdentifier(run_name="barometre"))
+    by_suite = {vr.suite_name: (identifier, vr) for identifier, vr in outcome.run_results.items()}
+    return to_run, by_suite
 
 
 def _kept(suite: Suite, scope: Any) -> SuiteResult:
@@ -254,15 +274,15 @@ def run_warehouse_expectations(
     """Validate the warehouse (read-only) and build offline Data Docs into `docs_dir`.
 
     `suites`: names from `suites.SUITE_NAMES` (default: all). A suite whose relation
-    does not exist is reported `not_built`, never as passed. `changed_editions_only`:
-    the fact table's suite validates only the editions whose build mark changed since
-    they last passed (quality.edition_scope); the others keep their results.
+    does not exist is reported `not_built`, never as passed. `changed_editions_only`
+    (changed inputs only, validate.scope): the fact table's suite validates only the
+    editions whose build mark changed since they last passed, every other suite runs
+    only when what it reads changed since results that stand; the others keep their
+    results (and when nothing is to run, Great Expectations is not even imported).
     """
-    import great_expectations as gx
-
-    from barometre.validate import edition_scope
-    from barometre.validate.gx_duckdb import ephemeral_context
-    from barometre.validate.offline import make_offline
+    from barometre.common.settings import get_settings
+    from barometre.validate import scope
+    from barometre.validate.gx_duckdb import read_only_duckdb
 
     started = time.perf_counter()
     warehouse = Path(warehouse).resolve()
@@ -272,33 +292,25 @@ def run_warehouse_expectations(
     if unknown:
         raise ValueError(f"unknown suite(s) {unknown}; known: {list(SUITE_NAMES)}")
     docs_dir.mkdir(parents=True, exist_ok=True)
+    scoped_dir = docs_dir if changed_editions_only else None
     with docs_lock(docs_dir):
-        # the fact table's stored results are pruned by edition_scope.record instead
-        scoped = changed_editions_only and edition_scope.SUITE in wanted
-        forget_previous_results(
-            docs_dir, [w for w in wanted if not (scoped and w == edition_scope.SUITE)]
-        )
-        before = edition_scope.run_folders(docs_dir)
-        context = ephemeral_context(context_config(docs_dir))
-        results, to_run, by_suite, profile, scope = _validate(
-            gx, context, warehouse, wanted, docs_dir if scoped else None
-        )
-        if scoped and scope is None:  # no build mark: every edition validated, keep none
-            edition_scope.prune(docs_dir, edition_scope.run_folders(docs_dir) - before)
-        if scope is not None and edition_scope.SUITE in by_suite:
-            new = sorted(edition_scope.run_folders(docs_dir) - before)
-            edition_scope.record(
-                docs_dir, scope, new[-1] if new else None, by_suite[edition_scope.SUITE][1].success
+        plan = None
+        if scoped_dir is not None and get_settings().target == "duckdb":
+            # planned without GX: when every result stands, GX has nothing to do
+            with read_only_duckdb(warehouse) as plain:
+                plan = _plan(plain, warehouse, wanted, scoped_dir)
+        if plan is not None and not plan.to_run and not _not_built_names(plan):
+            if plan.scope is not None:  # no edition changed: the stored results stand
+                scope.record(docs_dir, plan.scope, None, True)
+            to_run: list[tuple[Suite, Any]] = []
+            by_suite: dict = {}
+            context = None
+        else:
+            to_run, by_suite, context, plan = _run_with_gx(
+                warehouse, docs_dir, wanted, plan, scoped_dir
             )
-        elif scope is not None:  # nothing changed: the stored results stand
-            edition_scope.record(docs_dir, scope, None, True)
-        # the warehouse is released here; the site is rebuilt from every stored result
-        try:
-            context.build_data_docs(site_names=[SITE_NAME])
-            make_offline(docs_dir)
-        except Exception:  # the results stand without their pages
-            log.exception("Data Docs could not be built into %s", docs_dir)
 
+    results = dict(plan.results)
     for suite, _definition in to_run:
         identifier, vr = by_suite[suite.name]
         spec_by_id = {e.id: e for e in suite.expectations}
@@ -314,23 +326,88 @@ def run_warehouse_expectations(
             evaluated=len(expectations),
             **(
                 {
-                    "editions_validated": scope.validate,
-                    "editions_kept": tuple(sorted(scope.kept)),
+                    "editions_validated": plan.scope.validate,
+                    "editions_kept": tuple(sorted(plan.scope.kept)),
                 }
-                if scope is not None and suite.name == edition_scope.SUITE
+                if plan.scope is not None and suite.name == scope.SUITE
                 else {}
             ),
         )
-    kept = results.get(edition_scope.SUITE)
-    if scope is not None and kept is not None and not kept.evaluated:
-        results[edition_scope.SUITE] = replace(
-            kept, docs_page=edition_scope.kept_page(docs_dir, scope)
-        )
+    if scoped_dir is not None:  # the whole-suite results that may stand from now on
+        with docs_lock(docs_dir):
+            scope.record_results(
+                docs_dir,
+                warehouse,
+                {
+                    s.name: (plan.keys.get(s.name), results[s.name])
+                    for s, _ in to_run
+                    if s.name != scope.SUITE
+                },
+            )
+    kept = results.get(scope.SUITE)
+    if plan.scope is not None and kept is not None and not kept.evaluated:
+        results[scope.SUITE] = replace(kept, docs_page=scope.kept_page(docs_dir, plan.scope))
     index = docs_dir / "index.html"
     return QualityReport(
         warehouse=warehouse,
         docs_index=index if index.is_file() else None,
         suites=tuple(results[name] for name in SUITE_NAMES if name in results),
-        profile=profile,
+        profile=plan.profile,
         seconds=round(time.perf_counter() - started, 2),
     )
+
+
+def _not_built_names(plan: _Plan) -> list[str]:
+    return [name for name, result in plan.results.items() if result.status == NOT_BUILT]
+
+
+def _run_with_gx(
+    warehouse: Path,
+    docs_dir: Path,
+    wanted: Sequence[str],
+    plan: _Plan | None,
+    scoped_dir: Path | None,
+) -> tuple[list[tuple[Suite, Any]], dict, Any, _Plan]:
+    """Run the suites of `plan` (planned here, in GX's session, when None) with Great
+    Expectations, record the fact table's edition scope and rebuild the Data Docs site.
+    Called under the docs folder's lock."""
+    import great_expectations as gx
+
+    from barometre.validate import scope
+    from barometre.validate.gx_duckdb import ephemeral_context, warehouse_gx
+    from barometre.validate.offline import make_offline
+
+    scoped = scoped_dir is not None
+    before = scope.run_folders(docs_dir)
+    context = ephemeral_context(context_config(docs_dir))
+    with warehouse_gx(warehouse, context) as session:
+        if plan is None:
+            plan = _plan(session, warehouse, wanted, scoped_dir)
+        # the stored results of the suites about to run, or not built, are dropped (the
+        # fact table's, when scoped, are pruned by scope.record instead)
+        forget_previous_results(
+            docs_dir,
+            [
+                name
+                for name in [s.name for s, _ in plan.to_run] + _not_built_names(plan)
+                if not (scoped and name == scope.SUITE)
+            ],
+        )
+        to_run, by_suite = _validate(gx, context, session, plan)
+    fct_ran = scope.SUITE in by_suite
+    if fct_ran and plan.scope is None and scoped:  # no build mark: every edition, keep none
+        scope.prune(docs_dir, scope.run_folders(docs_dir) - before)
+    if plan.scope is not None and fct_ran:
+        new = sorted(scope.run_folders(docs_dir) - before)
+        scope.record(
+            docs_dir, plan.scope, new[-1] if new else None, by_suite[scope.SUITE][1].success
+        )
+    elif plan.scope is not None:  # no edition changed: the stored results stand
+        scope.record(docs_dir, plan.scope, None, True)
+    # the warehouse is released here; the site is rebuilt from every stored result
+    try:
+        context.build_data_docs(site_names=[SITE_NAME])
+        make_offline(docs_dir)
+    except Exception:  # the results stand without their pages
+        log.exception("Data Docs could not be built into %s", docs_dir)
+    return to_run, by_suite, context, plan

@@ -6,7 +6,7 @@ Dagster check results, and the tests build reports by hand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +52,13 @@ class SuiteResult:
     missing_relations: tuple[str, ...] = ()
     docs_page: Path | None = None
     evaluated: int = 0
-    # the fact table's suite on changed editions only (quality.edition_scope): the editions
+    # the fact table's suite on changed editions only (validate.scope): the editions
     # validated now, and those whose earlier passing results stand (unchanged since)
     editions_validated: tuple[str, ...] = ()
     editions_kept: tuple[str, ...] = ()
+    # another suite whose inputs did not change since a validation whose results stand
+    # (validate.scope): nothing ran now, these are that validation's results (GX run folder)
+    kept_run: str | None = None
 
     @property
     def failures(self) -> list[ExpectationResult]:
@@ -124,3 +127,28 @@ class QualityReport:
         if self.docs_index:
             lines.append(f"Data Docs: {self.docs_index}")
         return "\n".join(lines)
+
+
+def result_to_json(result: SuiteResult) -> dict[str, Any]:
+    """A suite's result as JSON data (values JSON cannot hold become text)."""
+    import json
+
+    data: dict[str, Any] = json.loads(json.dumps(asdict(result), default=str))
+    return data
+
+
+def result_from_json(data: dict[str, Any]) -> SuiteResult:
+    """The `SuiteResult` that `result_to_json` wrote."""
+    expectations = tuple(
+        ExpectationResult(**{**e, "unexpected_sample": tuple(e.get("unexpected_sample") or ())})
+        for e in data.get("expectations") or ()
+    )
+    tuples = ("asset_key", "missing_relations", "editions_validated", "editions_kept")
+    return SuiteResult(
+        **{
+            **data,
+            **{k: tuple(data.get(k) or ()) for k in tuples},
+            "expectations": expectations,
+            "docs_page": Path(data["docs_page"]) if data.get("docs_page") else None,
+        }
+    )

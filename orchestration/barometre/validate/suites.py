@@ -17,8 +17,8 @@ Custom rules are SQL (`UnexpectedRowsExpectation`: the query returns the offendi
 `{batch}` is the suite's relation). Column rules (`between`) use the stock column
 expectations. The SQL runs on every target (DuckDB, PostgreSQL 15): in a query with a
 join `{batch}` takes an alias (`{batch} as b`; GX aliases it itself in a query without
-one), doubles are cast to decimal before round(), and a ratio of counts divides a double
-(no integer division).
+one), doubles are cast to decimal before round() and back (`_rounded`), and a ratio of
+counts divides a double (no integer division).
 
 Severity: `error` (the default) means the numbers are wrong and downstream must not build
 or publish; `warning` means "look at it" (drift between editions): it never blocks.
@@ -220,10 +220,22 @@ def _ranged_columns(columns: Sequence[str], high: float, what: str) -> list[Expe
     ]
 
 
+def _rounded(expression: str, digits: int = 1) -> str:
+    """`expression` rounded to `digits` decimals, as a double: rounded as a decimal (the
+    same result on DuckDB and PostgreSQL), returned as a double because GX serialises
+    every DECIMAL value of a result through a path that reads the call stack's source
+    files (~0.1 s per value; docs/performance.md, "Session 7: P1")."""
+    return f"cast(round(cast({expression} as decimal(18, 6)), {digits}) as double precision)"
+
+
 # --- core.fct_answers -------------------------------------------------------------------
 
 
 def fct_answers_suite(facts: WarehouseFacts) -> Suite:
+    response_rate = (
+        "1 - cast(sum(case when answer_state = 'no_answer' then 1 else 0 end) "
+        "as double precision) / count(*)"
+    )
     expectations = [
         Expect(
             "not_empty",
@@ -287,13 +299,10 @@ def fct_answers_suite(facts: WarehouseFacts) -> Suite:
             "is most likely mis-mapped.",
             f"""select edition_code, question_code, count(*) as n_respondents,
                        sum(case when answer_state = 'no_answer' then 1 else 0 end) as n_no_answer,
-                       round(cast(1 - cast(sum(case when answer_state = 'no_answer'
-                                                     then 1 else 0 end) as double precision)
-                                      / count(*) as decimal(18, 6)), 3) as response_rate
+                       {_rounded(response_rate, 3)} as response_rate
                 from {{batch}}
                 group by edition_code, question_code
-                having 1 - cast(sum(case when answer_state = 'no_answer' then 1 else 0 end)
-                                as double precision) / count(*) < {MIN_RESPONSE_RATE}
+                having {response_rate} < {MIN_RESPONSE_RATE}
                 order by response_rate, edition_code, question_code""",
         ),
         _unexpected(
@@ -383,10 +392,9 @@ def question_drift_suite(facts: WarehouseFacts) -> Suite:
         gaps = " union all ".join(
             f"""select question_key, previous_edition_code, edition_code, question_code,
                        '{c}' as stage_share,
-                       round(cast(100 * previous_{c} as decimal(18, 6)), 1) as previous_pct,
-                       round(cast(100 * {c} as decimal(18, 6)), 1) as pct,
-                       round(cast(100 * abs({c} - previous_{c}) as decimal(18, 6)), 1)
-                           as gap_points
+                       {_rounded(f"100 * previous_{c}")} as previous_pct,
+                       {_rounded(f"100 * {c}")} as pct,
+                       {_rounded(f"100 * abs({c} - previous_{c})")} as gap_points
                 from pairs
                 where abs({c} - previous_{c}) > {threshold}"""
             for c in stage_shares

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from barometre.common.console import fail as _fail
 from barometre.common.console import say as _say
@@ -33,7 +34,11 @@ UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 PRELOADED_DURING_DBT = ("great_expectations",)
 """Imported in a background thread while dbt builds (this process then mostly waits for
 dbt's output): the Great Expectations step that follows no longer pays its seconds of
-imports on the critical path (docs/performance.md, P1)."""
+imports on the critical path (docs/performance.md, P1). Only when a suite will most
+likely run: this run loaded an edition, or no earlier results of this warehouse stand
+(validate.scope);
+otherwise every suite most likely keeps its results, GX is not opened, and importing it
+would only take ~3 s of CPU from dbt on a 2-core machine."""
 
 PRELOADED_FOR_THE_REPORT = "barometre.serve.report.charts"
 """Also preloaded when this run loaded an edition (its report pages will most likely be
@@ -60,6 +65,16 @@ def _preload(modules: tuple[str, ...]) -> None:
                 continue
 
     threading.Thread(target=work, name="barometre-preload", daemon=True).start()
+
+
+def _preloaded(loaded: bool, warehouse: Path) -> tuple[str, ...]:
+    """What to import while dbt builds (see PRELOADED_DURING_DBT and _FOR_THE_REPORT)."""
+    if loaded:
+        return (*PRELOADED_DURING_DBT, PRELOADED_FOR_THE_REPORT)
+    from barometre.validate.checks import docs_dir
+    from barometre.validate.scope import results_stand
+
+    return () if results_stand(docs_dir(), warehouse) else PRELOADED_DURING_DBT
 
 
 def _quiet_run_config() -> dict:
@@ -242,6 +257,26 @@ def _run(
             return 1
     _say("Loading the pipeline definitions…")
     instance = prepare_instance(settings)
+    try:
+        return _run_in(
+            instance, settings, available, editions, watch, reload=reload, full_refresh=full_refresh
+        )
+    finally:
+        # its SQLite files closed (their WAL folded back in) before the process ends:
+        # `barometre run` then exits without tearing its modules down (cli.exit_now)
+        instance.dispose()
+
+
+def _run_in(
+    instance,
+    settings: Settings,
+    available: list[str],
+    editions: list[str],
+    watch: InterruptWatch,
+    *,
+    reload: bool,
+    full_refresh: bool,
+) -> int:
     from barometre.definitions import defs
 
     known = set(instance.get_dynamic_partitions("edition"))
@@ -314,7 +349,7 @@ def _run(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    _preload(PRELOADED_DURING_DBT + ((PRELOADED_FOR_THE_REPORT,) if loaded else ()))
+    _preload(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(
