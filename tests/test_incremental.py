@@ -175,3 +175,46 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
         k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
     )
     assert not different, f"incremental build differs from a full refresh: {different}"
+
+
+def test_incremental_build_after_an_edition_is_gone_equals_a_full_refresh(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """An edition no longer loaded: the post-hooks delete its rows (by edition, and its
+    pairs in the comparison) from every incremental model, as a full rebuild leaves none."""
+    from barometre.ingest.raw_tables import WRITTEN_TABLES
+
+    warehouse = tmp_path / "wh" / "w.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(sample_warehouse, warehouse)  # both editions loaded and built
+    marks_before = edition_marks(warehouse)
+    assert all(UNCHANGED in marks_before[table] for table in BY_EDITION)
+    assert all(marks_before[table] for table in BY_PAIR)
+    con = duckdb.connect(str(warehouse))
+    try:
+        for table in WRITTEN_TABLES:
+            con.execute(f"DELETE FROM raw.{table} WHERE edition_code = ?", [UNCHANGED])
+    finally:
+        con.close()
+
+    built = run_dbt(warehouse, "build", "--quiet", "--target-path", str(tmp_path / "t-incr"))
+    assert built.returncode == 0, built.stdout + built.stderr
+    marks_after = edition_marks(warehouse)
+    for table in BY_EDITION:
+        assert set(marks_after[table]) == {CHANGED}, table
+    for table in BY_PAIR:  # the one pair held the edition gone
+        assert marks_after[table] == {}, table
+
+    incremental = table_fingerprints(warehouse, tmp_path / "incremental")
+    refreshed = tmp_path / "full" / "w.duckdb"
+    refreshed.parent.mkdir()
+    shutil.copy(warehouse, refreshed)
+    full = run_dbt(
+        refreshed, "build", "--quiet", "--full-refresh", "--target-path", str(tmp_path / "t-full")
+    )
+    assert full.returncode == 0, full.stdout + full.stderr
+    expected = table_fingerprints(refreshed, tmp_path / "full-csv")
+    different = sorted(
+        k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
+    )
+    assert not different, f"incremental build differs from a full refresh: {different}"

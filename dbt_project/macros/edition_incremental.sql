@@ -248,12 +248,24 @@
     {{ return(adapter.dispatch('delete_stale_edition_rows', 'barometre')(spec)) }}
 {%- endmacro %}
 
+{#
+  The stale (edition, mark) pairs are found among the table's distinct ones (a handful)
+  and their editions deleted by code: every row of an edition carries the one mark it was
+  built with (delete+insert replaces an edition whole), so this deletes exactly the rows
+  whose mark is not current, without building a text key for every row of the table.
+#}
 {% macro default__delete_stale_edition_rows(spec) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ dbt.concat(['edition_code', "'|'", 'edition_build_mark']) }} not in (
-        select {{ dbt.concat(['current_marks.edition_code', "'|'", 'current_marks.edition_build_mark']) }}
-        from ({{ edition_marks_from(spec) }}) as current_marks
+    where edition_code in (
+        select built.edition_code
+        from (select distinct edition_code, edition_build_mark from {{ this }}) as built
+        where not exists (
+            select 1
+            from ({{ edition_marks_from(spec) }}) as current_marks
+            where current_marks.edition_code = built.edition_code
+              and current_marks.edition_build_mark = built.edition_build_mark
+        )
     )
     {%- else -%}
     select 1
@@ -373,7 +385,10 @@
 {%- endmacro %}
 
 
-{# Post-hook: rows of pairs whose mark is not the current one (or gone) are deleted. #}
+{#
+  Post-hook: rows of pairs whose mark is not the current one (or gone) are deleted, by
+  pair (each pair's rows carry one mark, as default__delete_stale_edition_rows).
+#}
 {% macro delete_stale_edition_pair_rows(spec) -%}
     {{ return(adapter.dispatch('delete_stale_edition_pair_rows', 'barometre')(spec)) }}
 {%- endmacro %}
@@ -381,10 +396,19 @@
 {% macro default__delete_stale_edition_pair_rows(spec) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ dbt.concat(['edition_code_from', "'>'", 'edition_code_to', "'|'", 'edition_build_mark']) }} not in (
-        select {{ dbt.concat(['current_marks.edition_code_from', "'>'", 'current_marks.edition_code_to',
-                              "'|'", 'current_marks.edition_build_mark']) }}
-        from ({{ edition_pair_marks_from(spec) }}) as current_marks
+    where {{ dbt.concat(['edition_code_from', "'>'", 'edition_code_to']) }} in (
+        select {{ dbt.concat(['built.edition_code_from', "'>'", 'built.edition_code_to']) }}
+        from (
+            select distinct edition_code_from, edition_code_to, edition_build_mark
+            from {{ this }}
+        ) as built
+        where not exists (
+            select 1
+            from ({{ edition_pair_marks_from(spec) }}) as current_marks
+            where current_marks.edition_code_from = built.edition_code_from
+              and current_marks.edition_code_to = built.edition_code_to
+              and current_marks.edition_build_mark = built.edition_build_mark
+        )
     )
     {%- else -%}
     select 1
