@@ -25,8 +25,9 @@ Dagster check reports them as kept. Two granularities, one rule:
   Great Expectations version and the content of each relation it reads, computed in
   DuckDB (row count, the sum of the rows' hashes, the columns and their types). Stored
   in `<docs_dir>/.gx/suites_kept.json` with the GX run folder, the warehouse and the
-  results (plain `SuiteResult` data) of the validation, when the results may stand: passed, or failed
-  on warnings only (the drift suite), and no expectation raised an error. Results whose
+  results (plain `SuiteResult` data) of the validation, when the results may stand:
+  passed, or failed on warnings only (the drift suite), and no expectation raised an
+  error. Results whose
   run folder or page is gone (a full validation replaced them) never stand. DuckDB only
   (the duckdb and spark targets); on PostgreSQL every suite runs.
 """
