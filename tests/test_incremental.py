@@ -101,6 +101,25 @@ def _one(warehouse: Path, sql: str, params: list) -> tuple:
         con.close()
 
 
+def _assert_equals_a_full_refresh(warehouse: Path, tmp_path: Path) -> dict:
+    """Every table of `warehouse` (built incrementally) equals those of a copy rebuilt with
+    `--full-refresh`; returns the full refresh's fingerprints."""
+    incremental = table_fingerprints(warehouse, tmp_path / "incremental")
+    refreshed = tmp_path / "full" / "w.duckdb"
+    refreshed.parent.mkdir()
+    shutil.copy(warehouse, refreshed)
+    full = run_dbt(
+        refreshed, "build", "--quiet", "--full-refresh", "--target-path", str(tmp_path / "t-full")
+    )
+    assert full.returncode == 0, full.stdout + full.stderr
+    expected = table_fingerprints(refreshed, tmp_path / "full-csv")
+    different = sorted(
+        k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
+    )
+    assert not different, f"incremental build differs from a full refresh: {different}"
+    return expected
+
+
 def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
     sample_warehouse: Path, tmp_path: Path
 ) -> None:
@@ -160,21 +179,9 @@ def test_incremental_build_after_one_changed_edition_equals_a_full_refresh(
         assert marks_after[table] != marks_before[table], table
     _one(warehouse, tamper, [level, UNCHANGED, key])
 
-    incremental = table_fingerprints(warehouse, tmp_path / "incremental")
-    refreshed = tmp_path / "full" / "w.duckdb"
-    refreshed.parent.mkdir()
-    shutil.copy(warehouse, refreshed)
-    full = run_dbt(
-        refreshed, "build", "--quiet", "--full-refresh", "--target-path", str(tmp_path / "t-full")
-    )
-    assert full.returncode == 0, full.stdout + full.stderr
-    expected = table_fingerprints(refreshed, tmp_path / "full-csv")
+    expected = _assert_equals_a_full_refresh(warehouse, tmp_path)
     assert "core.fct_answers" in expected and "marts.mart_question_distribution" in expected
     assert set(BY_EDITION + BY_PAIR) <= expected.keys()
-    different = sorted(
-        k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
-    )
-    assert not different, f"incremental build differs from a full refresh: {different}"
 
 
 def test_incremental_build_after_an_edition_is_gone_equals_a_full_refresh(
@@ -205,16 +212,4 @@ def test_incremental_build_after_an_edition_is_gone_equals_a_full_refresh(
     for table in BY_PAIR:  # the one pair held the edition gone
         assert marks_after[table] == {}, table
 
-    incremental = table_fingerprints(warehouse, tmp_path / "incremental")
-    refreshed = tmp_path / "full" / "w.duckdb"
-    refreshed.parent.mkdir()
-    shutil.copy(warehouse, refreshed)
-    full = run_dbt(
-        refreshed, "build", "--quiet", "--full-refresh", "--target-path", str(tmp_path / "t-full")
-    )
-    assert full.returncode == 0, full.stdout + full.stderr
-    expected = table_fingerprints(refreshed, tmp_path / "full-csv")
-    different = sorted(
-        k for k in expected.keys() | incremental.keys() if expected.get(k) != incremental.get(k)
-    )
-    assert not different, f"incremental build differs from a full refresh: {different}"
+    _assert_equals_a_full_refresh(warehouse, tmp_path)
