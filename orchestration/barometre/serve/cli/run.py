@@ -36,9 +36,8 @@ PRELOADED_DURING_DBT = ("great_expectations",)
 dbt's output): the Great Expectations step that follows no longer pays its seconds of
 imports on the critical path (docs/performance.md, P1). Only when a suite will most
 likely run: this run loaded an edition, or no earlier results of this warehouse stand
-(validate.scope);
-otherwise every suite most likely keeps its results, GX is not opened, and importing it
-would only take ~3 s of CPU from dbt on a 2-core machine."""
+(validate.scope); otherwise every suite most likely keeps its results, GX is not opened,
+and importing it would only take ~3 s of CPU from dbt on a 2-core machine."""
 
 PRELOADED_FOR_THE_REPORT = "barometre.serve.report.charts"
 """Also preloaded when this run loaded an edition (its report pages will most likely be
