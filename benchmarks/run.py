@@ -16,7 +16,8 @@ Prints one markdown table (the one kept in docs/performance.md):
   against a bare `dbt build --exclude-resource-type unit_test` (the dbt work the run
   asks for) of the same project on a copy of the warehouse the run loaded (same data),
   with its own target folder (first build, then again: partial parsing warm, as for
-  the second run); for context, a bare `dbt build` with the unit tests.
+  the second run); for context, a bare `dbt build` with the unit tests. `--p1-repeat N`
+  takes N such samples and prints medians (every sample's ratio listed).
 - P5: `barometre run` on 10 synthetic editions (fresh warehouse), then the first CSV
   edition changed (its last response dropped) and `barometre run` again, which loads
   that edition only and rebuilds it alone in core; `--p5-answers 10M` also gives the
@@ -343,13 +344,18 @@ def p3_rows(respondents: int, out: Path, seed: int) -> list[list[str]]:
     return rows
 
 
-def p1_rows(out: Path) -> list[list[str]]:
-    if (out / "p1").exists():
-        shutil.rmtree(out / "p1")
-    # A folder of its own per benchmark run: what a run keeps per warehouse path (dbt's
-    # partial-parse state, the Great Expectations results that stand: validate.scope)
-    # must not make the first run less cold than a fresh warehouse is.
-    folder = out / "p1" / time.strftime("%Y%m%dT%H%M%S")
+Sample = tuple[float, float, float]
+"""(wall seconds, CPU seconds, peak RSS MiB) of one measured command."""
+
+
+def _p1_once(out: Path, label_: str, unit_tests: bool) -> dict[tuple[str, str], Sample]:
+    """One P1 sample: `barometre run` cold then warm, each followed by a bare `dbt build`
+    (cold: its own new target folder; warm: the same folder again), in a folder of its
+    own (`out/p1/<time>-<label_>`): what a run keeps per warehouse path (dbt's
+    partial-parse state, the Great Expectations results that stand: validate.scope)
+    must not make a cold run less cold than a fresh warehouse is. `unit_tests`: also a
+    bare build with the unit tests, for context."""
+    folder = out / "p1" / f"{time.strftime('%Y%m%dT%H%M%S')}-{label_}"
     folder.mkdir(parents=True)
     bin_dir = Path(sys.executable).parent
     env = {
@@ -381,45 +387,77 @@ def p1_rows(out: Path) -> list[list[str]]:
         "--log-path",
         str(target),
     ]
-    results = {}
+    results: dict[tuple[str, str], Sample] = {}
     for attempt in ("first", "again"):
-        print(f"… P1: `barometre run` ({attempt})", file=sys.stderr)
+        print(f"… P1 {label_}: `barometre run` ({attempt})", file=sys.stderr)
         results["run", attempt] = measure(run, env=env)[:3]
         if attempt == "first":  # the same data: the raw tables the run just loaded
             shutil.copy(folder / "w.duckdb", folder / "bare.duckdb")
-        print(f"… P1: bare `dbt build` ({attempt})", file=sys.stderr)
+        print(f"… P1 {label_}: bare `dbt build` ({attempt})", file=sys.stderr)
         results["bare", attempt] = measure(bare, env=bare_env, cwd=ROOT / "dbt_project")[:3]
-    print("P1: the Dagster runs of the two `barometre run` (cold, then warm):", file=sys.stderr)
+    print(
+        f"P1 {label_}: the Dagster runs of the two `barometre run` (cold, then warm):",
+        file=sys.stderr,
+    )
     for line in _p5_steps(folder / "dagster"):
         print(line, file=sys.stderr)
-    print("… P1: bare `dbt build` with the unit tests (context)", file=sys.stderr)
-    with_unit_tests = [a for a in bare if a not in ("--exclude-resource-type", "unit_test")]
-    results["bare", "unit"] = measure(with_unit_tests, env=bare_env, cwd=ROOT / "dbt_project")[:3]
+    if unit_tests:
+        print("… P1: bare `dbt build` with the unit tests (context)", file=sys.stderr)
+        with_unit_tests = [a for a in bare if a not in ("--exclude-resource-type", "unit_test")]
+        results["bare", "unit"] = measure(with_unit_tests, env=bare_env, cwd=ROOT / "dbt_project")[
+            :3
+        ]
+    return results
+
+
+def _median_sample(samples: list[Sample]) -> Sample:
+    return (
+        statistics.median(s[0] for s in samples),
+        statistics.median(s[1] for s in samples),
+        statistics.median(s[2] for s in samples),
+    )
+
+
+def p1_rows(out: Path, repeats: int = 1) -> list[list[str]]:
+    """P1 over `repeats` samples (`_p1_once`, one after the other). With several, each
+    cell is the median of the samples and the ratio the median of the paired ratios
+    (each run against the bare build measured right after it), every sample's ratio
+    listed: one sample swings by several seconds on a 2-core machine."""
+    if (out / "p1").exists():
+        shutil.rmtree(out / "p1")
+    samples = [
+        _p1_once(out, f"{i + 1}of{repeats}", unit_tests=i == repeats - 1) for i in range(repeats)
+    ]
+    several = f", median of {repeats}" if repeats > 1 else ""
     rows = []
     for attempt, what in (("again", "warm: second run"), ("first", "cold: fresh warehouse")):
-        (r_wall, r_cpu, r_rss), (b_wall, b_cpu, b_rss) = (
-            results["run", attempt],
-            results["bare", attempt],
-        )
-        ratio = r_wall / b_wall
+        runs = [s["run", attempt] for s in samples]
+        bares = [s["bare", attempt] for s in samples]
+        (r_wall, r_cpu, r_rss), (b_wall, b_cpu, b_rss) = _median_sample(runs), _median_sample(bares)
+        ratios = [r[0] / b[0] for r, b in zip(runs, bares, strict=True)]
+        cpu_ratios = [r[1] / b[1] for r, b in zip(runs, bares, strict=True)]
+        ratio = statistics.median(ratios)
+        listed = f"; samples {', '.join(f'{x:.2f}' for x in ratios)}" if repeats > 1 else ""
         rows.append(
             [
                 "P1",
-                f"`barometre run` on the sample vs bare `dbt build` ({what})",
+                f"`barometre run` on the sample vs bare `dbt build` ({what}{several})",
                 f"{r_wall:.1f} s (CPU {r_cpu:.1f} s) / {r_rss:,.0f} MiB",
                 f"{b_wall:.1f} s (CPU {b_cpu:.1f} s) / {b_rss:,.0f} MiB",
-                f"{ratio:.2f}× time (CPU {r_cpu / b_cpu:.2f}×), {r_rss / b_rss:.1f}× memory",
+                f"{ratio:.2f}× time (CPU {statistics.median(cpu_ratios):.2f}×), "
+                f"{r_rss / b_rss:.1f}× memory{listed}",
                 "≤ 1.5×: " + ("met" if ratio <= 1.5 else "NOT met"),
             ]
         )
     (r_wall, r_cpu, r_rss), (u_wall, u_cpu, u_rss) = (
-        results["run", "again"],
-        results["bare", "unit"],
+        samples[-1]["run", "again"],
+        samples[-1]["bare", "unit"],
     )
     rows.append(
         [
             "P1",
-            "context: the warm run vs a bare `dbt build` that also runs the unit tests",
+            "context: the warm run vs a bare `dbt build` that also runs the unit tests"
+            + (" (last sample)" if repeats > 1 else ""),
             f"{r_wall:.1f} s (CPU {r_cpu:.1f} s) / {r_rss:,.0f} MiB",
             f"{u_wall:.1f} s (CPU {u_cpu:.1f} s) / {u_rss:,.0f} MiB",
             f"{r_wall / u_wall:.2f}× time (CPU {r_cpu / u_cpu:.2f}×)",
@@ -737,6 +775,13 @@ def main(argv: list[str] | None = None) -> int:
         help="answers in all over the 10 editions of P5; 10M also gives the P2 row "
         "'full barometre run on 10 editions totalling 10 M answers' (slow)",
     )
+    p.add_argument(
+        "--p1-repeat",
+        type=int,
+        default=1,
+        help="P1 samples (each: cold run, bare build, warm run, bare build, in a folder of "
+        "its own); with several, the table gives medians and every sample's ratio",
+    )
     p.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "output" / "run")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -751,7 +796,7 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     rows: list[list[str]] = []
     if "P1" not in skip:
-        rows += p1_rows(args.out)
+        rows += p1_rows(args.out, max(1, args.p1_repeat))
     if "P2" not in skip:
         rows += p2_rows([parse_size(s) for s in args.sizes.split(",")], args.out, args.seed)
     if "P3" not in skip:
