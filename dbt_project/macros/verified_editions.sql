@@ -135,7 +135,7 @@
 {%- endmacro %}
 
 {% macro duckdb__verify_editions_on_run_end(results) -%}
-    {%- if execute and not flags.EMPTY and not flags.SAMPLE -%}
+    {%- if execute and not invocation_args_dict.get('empty') and not invocation_args_dict.get('sample') -%}
         {%- set tests = verified_test_nodes() -%}
         {%- set passed = [] -%}
         {%- for result in results -%}
