@@ -176,3 +176,23 @@ def test_a_chart_that_cannot_be_drawn_raises_where_the_page_writes_it() -> None:
         drawn = drawer.page()({"mark": "no-such-mark", "data": {"values": []}})
         with pytest.raises(ValueError):
             drawn.__html__()
+
+
+def test_a_build_stopped_midway_leaves_no_worker(
+    published: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from barometre.serve.report import build
+
+    engine = drawing.start_second_engine()  # as `barometre run` preloads it
+    assert engine is not None
+
+    def interrupted(path: Path, text: str) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the first page is written
+
+    monkeypatch.setattr(build, "_write_atomically", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_report(published, tmp_path / "site")
+    assert engine.process.poll() is not None and drawing._second is None
+    assert not (tmp_path / "site" / "2018" / "index.html").exists()

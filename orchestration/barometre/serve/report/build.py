@@ -229,8 +229,11 @@ def _renderings(
             try:
                 yield (future.result() for future in futures)
             finally:
-                for future in futures:  # a failed write stops the pages not yet started
+                # after a failure (or Ctrl-C): the pages not started are dropped, and
+                # the charts not started, which the pages in flight wait for
+                for future in futures:
                     future.cancel()
+                drawer.cancel()
 
 
 def build_report(

@@ -324,13 +324,18 @@ class ChartDrawer:
             else:
                 self._done(key, future, raw, here=False)
 
-    def close(self) -> None:
-        """Stop the lanes and the worker. After a failed build, the charts not started
-        are dropped and the lanes end after the one they draw."""
+    def cancel(self) -> None:
+        """Drop the charts not started (a failed or interrupted build): a page waiting
+        for one gets a CancelledError instead of waiting for the queue to be drawn."""
         with self._lock:
             pending = list(self._pending.values())
         for future in pending:
             future.cancel()  # only those not started
+
+    def close(self) -> None:
+        """Stop the lanes and the worker; after a failed build, the lanes end after the
+        chart they draw (the others were cancelled)."""
+        self.cancel()
         for _lane in self._lanes:
             self._jobs.put(_STOP)
         stop_second_engine()
