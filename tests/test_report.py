@@ -533,20 +533,27 @@ def test_pages_rendered_side_by_side_are_those_rendered_one_at_a_time(
     ] * 2
 
 
-def test_barometre_run_can_start_the_chart_engine_in_the_background(
+def test_barometre_run_can_start_the_chart_engines_in_the_background(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import threading
 
     from barometre.serve.cli import run
-    from barometre.serve.report import charts
+    from barometre.serve.report import drawing
 
-    real_warm_up = charts.warm_up
+    real_warm_up = drawing.warm_up
     warmed = threading.Event()
-    monkeypatch.setattr(charts, "warm_up", warmed.set)
+    monkeypatch.setattr(drawing, "warm_up", warmed.set)
     run._preload((run.PRELOADED_FOR_THE_REPORT,))
     assert warmed.wait(30)
-    real_warm_up()  # converts a one-point chart: the engine starts without error
+    # both engines start without error: this process's (a one-point chart) and the worker
+    real_warm_up()
+    engine = drawing.start_second_engine()
+    try:
+        assert engine is not None and engine.wait_ready()
+    finally:
+        drawing.stop_second_engine()
+    assert engine.process.poll() is not None
 
 
 def test_cli_writes_the_report_where_asked(published: Path, tmp_path: Path) -> None:

@@ -39,11 +39,13 @@ likely run: this run loaded an edition, or no earlier results of this warehouse 
 (validate.scope); otherwise every suite most likely keeps its results, GX is not opened,
 and importing it would only take ~3 s of CPU from dbt on a 2-core machine."""
 
-PRELOADED_FOR_THE_REPORT = "barometre.serve.report.charts"
+PRELOADED_FOR_THE_REPORT = "barometre.serve.report.drawing"
 """Also preloaded when this run loaded an edition (its report pages will most likely be
-rendered again): the chart libraries, and vl-convert's JavaScript engine started
-(`charts.warm_up`), about a second of the report step's time. A run that loaded nothing
-keeps its pages (their figures did not change) and does not pay it."""
+rendered again): the chart libraries, and both chart engines started (`drawing.warm_up`:
+this process's vl-convert engine, and the worker process of the second engine, whose
+start then runs beside dbt), about a second of the report step's time each. A run that
+loaded nothing keeps its pages (their figures did not change) and does not pay it; the
+report step stops the worker when it ends, and it ends with this process in any case."""
 
 
 def _preload(modules: tuple[str, ...]) -> None:

@@ -26,6 +26,7 @@ import hashlib
 import html
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ import yaml
 
 from barometre.common.settings import get_settings
 from barometre.publish.publication import PUBLISHED_DB, connect_published, current_version
-from barometre.serve.report import queries
+from barometre.serve.report import chart_cache, queries
 
 PAGE = "index.html"
 DIGEST = ".figures.sha256"
@@ -55,6 +56,10 @@ class BuiltReport:
     publication: str | None
     rendered: bool = True
     """False when the page was kept: its figures had not changed since it was rendered."""
+    charts: int = 0
+    """The page's charts, when rendered; of which `charts_drawn` were drawn, the others
+    read from the chart cache (chart_cache)."""
+    charts_drawn: int = 0
 
 
 def dbt_vars(dbt_project_dir: Path | None = None) -> dict:
@@ -184,35 +189,51 @@ def _index(out: Path) -> str:
 
 
 RENDER_THREADS = 2
-"""Pages rendered at once. Most of a page's time is vl-convert drawing its charts, which
-runs without Python's lock: two pages render side by side on two cores (the output of
-each is the same as alone)."""
+"""Pages rendered at once: while one page's template waits for its last charts, the next
+page's charts are already handed to the engines (drawing.ChartDrawer: two engines, this
+process's and a worker's), so neither idles between pages. The output of each page is
+the same as alone."""
 
 
 @contextlib.contextmanager
-def _renderings(datas: list[queries.ReportData], variables: dict) -> Iterator[Iterator[str]]:
-    """The pages of `datas`, in their order, rendered up to RENDER_THREADS at a time."""
+def _renderings(
+    datas: list[queries.ReportData], variables: dict, out: Path, renderer: str, force: bool
+) -> Iterator[Iterator[tuple[str, Any]]]:
+    """The pages of `datas`, in their order, rendered up to RENDER_THREADS at a time: each
+    page's HTML and its charts (drawing.PageCharts)."""
     if not datas:
         yield iter(())
         return
-    from barometre.serve.report.page import render_page  # altair, jinja2: only when rendering
+    # altair, jinja2, vl_convert: only when rendering
+    from barometre.serve.report import page as page_module
+    from barometre.serve.report.drawing import ChartDrawer
 
-    def render(data: queries.ReportData) -> str:
-        return render_page(
-            data, min_cell_size=variables.get("min_cell_size"), ci_z=variables.get("ci_z")
-        )
+    with ChartDrawer(out / chart_cache.CACHE_DIR, renderer, read_cache=not force) as drawer:
 
-    workers = min(RENDER_THREADS, len(datas))
-    if workers == 1:
-        yield (render(data) for data in datas)
-        return
-    with ThreadPoolExecutor(workers, thread_name_prefix="barometre-report") as pool:
-        futures = [pool.submit(render, data) for data in datas]
-        try:
-            yield (future.result() for future in futures)
-        finally:
-            for future in futures:  # a failed write stops the pages not yet started
-                future.cancel()
+        def render(data: queries.ReportData) -> tuple[str, Any]:
+            charts = drawer.page()
+            text = page_module.render_page(
+                data,
+                render=charts,
+                min_cell_size=variables.get("min_cell_size"),
+                ci_z=variables.get("ci_z"),
+            )
+            return text, charts
+
+        workers = min(RENDER_THREADS, len(datas))
+        if workers == 1:
+            yield (render(data) for data in datas)
+            return
+        with ThreadPoolExecutor(workers, thread_name_prefix="barometre-report") as pool:
+            futures = [pool.submit(render, data) for data in datas]
+            try:
+                yield (future.result() for future in futures)
+            finally:
+                # after a failure (or Ctrl-C): the pages not started are dropped, and
+                # the charts not started, which the pages in flight wait for
+                for future in futures:
+                    future.cancel()
+                drawer.cancel()
 
 
 def build_report(
@@ -241,21 +262,46 @@ def build_report(
         plan.append((data, edition, page, digest, force or not _kept(page, digest)))
     to_render = [data for data, *_rest, render in plan if render]
     built = []
-    with _renderings(to_render, variables) as pages:
-        for data, edition, page, digest, render in plan:
-            if not render:
-                built.append(BuiltReport(edition, page, data.publication.get("version"), False))
-                say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
-                continue
-            say(f"[report] edition {edition}: rendering…")
-            text = next(pages)
-            # The old digest goes first and the new one last, so that a digest never
-            # names a page it did not render: a crash in between leaves none, and the
-            # next build renders the page again.
-            (page.parent / DIGEST).unlink(missing_ok=True)
-            _write_atomically(page, text)
-            _write_atomically(page.parent / DIGEST, digest + "\n")
-            built.append(BuiltReport(edition, page, data.publication.get("version")))
-            say(f"[report] edition {edition}: {page}")
+    try:
+        with _renderings(to_render, variables, out, renderer, force) as pages:
+            for data, edition, page, digest, render in plan:
+                if not render:
+                    built.append(BuiltReport(edition, page, data.publication.get("version"), False))
+                    say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
+                    continue
+                say(f"[report] edition {edition}: rendering…")
+                text, charts = next(pages)
+                # The old digest goes first and the new one last, so that a digest never
+                # names a page it did not render: a crash in between leaves none, and the
+                # next build renders the page again.
+                (page.parent / DIGEST).unlink(missing_ok=True)
+                _write_atomically(page, text)
+                _write_atomically(page.parent / chart_cache.PAGE_CHARTS, _lines(charts.keys))
+                _write_atomically(page.parent / DIGEST, digest + "\n")
+                built.append(
+                    BuiltReport(
+                        edition,
+                        page,
+                        data.publication.get("version"),
+                        charts_drawn=charts.drawn,
+                        charts=len(charts.keys),
+                    )
+                )
+                drawn = (
+                    f" ({charts.drawn} of {len(charts.keys)} charts drawn, the others unchanged)"
+                    if charts.drawn < len(charts.keys)
+                    else ""
+                )
+                say(f"[report] edition {edition}: {page}{drawn}")
+    finally:
+        # `barometre run` may have started the second engine while dbt built
+        drawing = sys.modules.get("barometre.serve.report.drawing")
+        if drawing is not None:
+            drawing.stop_second_engine()
+    chart_cache.prune(out)
     _write_atomically(out / PAGE, _index(out))
     return built
+
+
+def _lines(keys: list[str]) -> str:
+    return "".join(f"{key}\n" for key in keys)

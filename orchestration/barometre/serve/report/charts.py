@@ -18,6 +18,8 @@ from typing import Any
 import altair as alt
 import vl_convert
 
+from barometre.serve.report.chart_worker import WARM_UP_SPEC
+
 VEGA_LITE_VERSION = "v" + alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0].replace(".", "_")
 """The Vega-Lite version altair writes (e.g. v6_4), passed to vl-convert."""
 
@@ -33,22 +35,33 @@ EDITION_COLOURS = ("#9ca3af", "#1d4e89")
 Record = dict[str, Any]
 
 
-def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
-    """Render a chart (or a Vega-Lite dict) to an SVG string, offline."""
+def spec_of(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
+    """The Vega-Lite dict vl-convert is given for a chart."""
     # Not validated against the Vega-Lite schema again on every render (~10 % of a
     # page's CPU): the charts are this module's, and test_report renders every kind.
-    spec = chart if isinstance(chart, dict) else chart.to_dict(validate=False)
-    svg = vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
-    # The outer <svg> gets a role for assistive technologies; its text alternative is
-    # the figure's caption and data table in the page.
+    return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+
+
+def convert(spec: dict[str, Any]) -> str:
+    """vl-convert's SVG of a Vega-Lite dict, on this process's engine."""
+    return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
+
+
+def accessible(svg: str) -> str:
+    """The SVG as the page inlines it: the outer <svg> gets a role for assistive
+    technologies; its text alternative is the figure's caption and data table."""
     return svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
 
 
+def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
+    """Render a chart (or a Vega-Lite dict) to an SVG string, offline, in this process."""
+    return accessible(convert(spec_of(chart)))
+
+
 def warm_up() -> None:
-    """Start vl-convert's JavaScript engine with this Vega-Lite version (its first
-    conversion, about a second); `barometre run` calls it in the background while dbt
-    builds, so the report step does not wait for it."""
-    to_svg({"mark": "point", "data": {"values": [{"x": 0}]}, "encoding": {"x": {"field": "x"}}})
+    """Start this process's vl-convert engine with this Vega-Lite version (its first
+    conversion, about a second)."""
+    convert(WARM_UP_SPEC)
 
 
 def _base(records: Sequence[Record]) -> alt.Chart:

@@ -64,7 +64,9 @@ MONTHS = (
 WRAP = 58
 MAX_LABEL_LINES = 4
 
-Renderer = Callable[[Any], str]
+Renderer = Callable[[Any], Any]
+"""A chart to its SVG: a string, or an object whose `__html__` gives it when the template
+writes the figure (drawing.Drawing: the chart is drawn meanwhile, beside the others)."""
 
 
 # --------------------------------------------------------------------------- formatting
@@ -162,7 +164,8 @@ class Table:
 class Figure:
     id: str
     title: str
-    svg: Markup
+    svg: Any
+    """Markup, or a drawing.Drawing (its `__html__`)."""
     table: Table
     caption: str = ""
     notes: list[str] = field(default_factory=list)
@@ -181,7 +184,7 @@ class ThemeSection:
 
 
 class PageBuilder:
-    """Turns ReportData into the template's context; charts via `render` (an SVG string)."""
+    """Turns ReportData into the template's context; charts via `render` (see Renderer)."""
 
     def __init__(self, data: ReportData, render: Renderer, min_cell_size: int | None) -> None:
         from barometre.serve.report import charts  # altair: only where the report is built
@@ -193,8 +196,11 @@ class PageBuilder:
         self.edition = data.edition["edition_code"]
         self.scale_max = int(data.edition["scale_size"])
 
-    def _svg(self, chart: Any) -> Markup:
-        return Markup(self.render(chart))
+    def _svg(self, chart: Any) -> Any:
+        drawn = self.render(chart)
+        # Markup(x) would ask a Drawing for its SVG at once: it is kept as it is, and
+        # the template asks for it when it writes the figure.
+        return drawn if hasattr(drawn, "__html__") else Markup(drawn)
 
     # ----------------------------------------------------------------- overview
 
