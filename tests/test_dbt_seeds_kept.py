@@ -120,12 +120,12 @@ def test_a_seed_table_changed_behind_dbts_back_is_built_again(warehouse: Path) -
     with DagsterInstance.ephemeral() as instance:
         assert _build(instance).success
         with duckdb.connect(str(warehouse)) as con:
-            con.execute("update reference.themes set theme_label = theme_label || ' (edited)'")
+            con.execute("update reference.themes set label_fr = label_fr || ' (edited)'")
         again = _build(instance)
         assert again.success and _ran(again.run_id) >= SUBGRAPH
         with duckdb.connect(str(warehouse), read_only=True) as con:
             [(edited,)] = con.execute(
-                "select count(*) from reference.themes where theme_label like '%(edited)'"
+                "select count(*) from reference.themes where label_fr like '%(edited)'"
             ).fetchall()
         assert edited == 0  # the seed rebuilt it from its file
 
