@@ -156,6 +156,8 @@ def _save_partial_parse(target: Path, cache: Path) -> None:
 
 
 DBT_OP_NAME = "barometre_dbt"
+UNIQUE_ID = "dagster_dbt/unique_id"
+"""Metadata key of the dbt node behind a dbt asset or check (set by dagster-dbt)."""
 BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
 """dbt unit tests check the SQL of the models on fixed inputs, not the data: they run in
 the test suite and CI (`make test` builds the project with them), not in every run,
@@ -188,7 +190,10 @@ def barometre_dbt(
     failed blocking asset check (Great Expectations) on a dbt asset.
 
     Core models incremental by edition rebuild only the editions whose load changed
-    since the last build (docs/performance.md); `full_refresh` rebuilds them all."""
+    since the last build (docs/performance.md); `full_refresh` rebuilds them all. The
+    seeds and what is built and tested from them alone are left out when nothing of them
+    changed since a build where all of them passed (barometre.transform.unchanged_seeds;
+    docs/dbt.md)."""
     target = _target_path(context)
     settings = get_settings()
     where = settings.spark_dir if settings.target == "spark" else settings.warehouse
@@ -196,13 +201,134 @@ def barometre_dbt(
     _restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):
+        args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
+        seeds = _SeedSubgraph(context, settings, full_refresh=config.full_refresh)
         try:
-            args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
             if settings.target == "spark":
                 _prepare_spark(context, settings)
+            if seeds.kept is not None:
+                args += seeds.exclude_args()
+                yield from seeds.kept_events()
             yield from dbt.cli(args, context=context, target_path=target).stream()
+            seeds.after_build(target)
+        except BaseException:
+            seeds.state.forget()  # a failed build leaves no record: the next runs it all
+            raise
         finally:
             _save_partial_parse(target, cache)
+
+
+class _SeedSubgraph:
+    """The seed-only subgraph of this build (barometre.transform.unchanged_seeds): left out
+    of the dbt command when its recorded key stands, else built, and its key recorded
+    when all of it passed."""
+
+    def __init__(self, context: AssetExecutionContext, settings: Any, full_refresh: bool) -> None:
+        from dagster_dbt.dbt_manifest import validate_manifest
+
+        from barometre.transform import unchanged_seeds as seeds
+
+        self.context = context
+        self.settings = settings
+        self.manifest = validate_manifest(dbt_project.manifest_path)
+        self.ids = seeds.seed_only_nodes(self.manifest)
+        self.state = seeds.SeedState.for_warehouse(
+            Path(dbt_project.project_dir), settings.warehouse
+        )
+        # Not a subset (dagster-dbt's own test): dbt then selects `fqn:*`, which the
+        # exclusion needs (it turns indirect test selection off).
+        assets_def = context.assets_def
+        self.whole = (
+            assets_def.keys_by_output_name == assets_def.node_keys_by_output_name
+            and assets_def.check_specs_by_output_name == assets_def.node_check_specs_by_output_name
+        )
+        self.kept = None
+        if not full_refresh and settings.target == "duckdb" and self.whole:
+            self.kept = self.state.stands(self._key())
+        if self.kept is None:
+            self.state.forget()  # built (or not asked for): the old record no longer holds
+
+    def _key(self) -> str | None:
+        from barometre.transform.unchanged_seeds import current_key
+
+        try:
+            return current_key(
+                self.manifest,
+                self.ids,
+                Path(dbt_project.project_dir),
+                self.settings.warehouse,
+                self.settings.target,
+                BUILD_ARGS,
+            )
+        except Exception as err:  # any doubt builds the subgraph; never fails the step
+            self.context.log.info(f"dbt seeds: their key could not be computed ({err})")
+            return None
+
+    def exclude_args(self) -> list[str]:
+        from barometre.transform.unchanged_seeds import exclude_args
+
+        assert self.kept is not None
+        self.context.log.info(
+            f"dbt seeds unchanged: {len(self.ids)} nodes (seeds, the models built from "
+            "them alone and their tests) left out of this build; unchanged since run "
+            f"{self.kept.run_id}, where all of them passed (`barometre run --full-refresh` "
+            "builds them anyway)."
+        )
+        return exclude_args(self.manifest, self.ids)
+
+    def kept_events(self) -> Iterator[Any]:
+        """The left-out assets and checks reported as kept (their results of run
+        `kept.run_id` stand), as the GX checks report theirs: otherwise Dagster would
+        skip every step downstream of an asset the step did not yield (the
+        publication)."""
+        from dagster import AssetCheckResult, Output
+
+        from barometre.transform.unchanged_seeds import in_build_order
+
+        assert self.kept is not None
+        order = {uid: n for n, uid in enumerate(in_build_order(self.manifest, self.ids))}
+        note = (
+            f"not rebuilt: unchanged since run {self.kept.run_id} "
+            "(barometre.transform.unchanged_seeds)"
+        )
+        assets_def = self.context.assets_def
+        specs = [s for s in assets_def.specs if s.metadata.get(UNIQUE_ID) in order]
+        for spec in sorted(specs, key=lambda s: order[s.metadata[UNIQUE_ID]]):
+            yield Output(
+                None,
+                output_name=assets_def.get_output_name_for_asset_key(spec.key),
+                metadata={"dbt": note, "kept_from_run": self.kept.run_id},
+            )
+        for check in assets_def.check_specs:
+            if check.metadata.get(UNIQUE_ID) in order:
+                yield AssetCheckResult(
+                    asset_key=check.asset_key,
+                    check_name=check.name,
+                    passed=True,
+                    description=f"Passed in run {self.kept.run_id}; {note}.",
+                    metadata={"kept_from_run": self.kept.run_id},
+                )
+
+    def after_build(self, target: Path) -> None:
+        """After a build that succeeded: record the key when every node of the subgraph
+        ran and passed in it."""
+        import json
+
+        from barometre.transform.unchanged_seeds import subgraph_passed
+
+        if self.kept is not None:
+            return  # left out: the record of the run that built it stands
+        if self.settings.target != "duckdb" or not self.whole:
+            return
+        try:
+            results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if not subgraph_passed(results, self.ids):
+            return
+        key = self._key()
+        if key is not None:
+            self.state.record(key, self.context.run.run_id, len(self.ids))
 
 
 def _prepare_spark(context: AssetExecutionContext, settings: Any) -> None:
