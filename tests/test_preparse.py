@@ -124,3 +124,24 @@ def test_the_dbt_step_takes_the_handed_over_state_as_its_own(tmp_path: Path, mon
         assert "Unable to do partial parsing" not in log
     finally:
         cache.unlink(missing_ok=True)
+
+
+def test_a_run_that_ends_before_dbt_leaves_no_parse_running(monkeypatch) -> None:
+    """`barometre run` stops its parse whatever ends it before dbt (here: the instance
+    cannot be opened)."""
+    from barometre.serve.cli import run
+
+    closed: list[bool] = []
+
+    class Started:
+        def close(self) -> None:
+            closed.append(True)
+
+    def no_instance(_settings: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(run, "start_preparse", lambda _settings: Started())
+    monkeypatch.setattr(run, "prepare_instance", no_instance)
+    with pytest.raises(OSError, match="disk full"):
+        run._run(get_settings(), ["2018"], ["2018"], watch=None)  # type: ignore[arg-type]
+    assert closed == [True]
