@@ -25,6 +25,7 @@ from barometre.common.settings import (
 from barometre.ingest.editions import discover_editions
 from barometre.serve.cli.instance import prepare_instance
 from barometre.serve.cli.prepare import prepare_dbt_project
+from barometre.serve.cli.preparse import Preparse, start_preparse
 from barometre.serve.cli.publication import published_location, unchanged_publication_note
 from barometre.serve.cli.status import warning_lines
 
@@ -256,16 +257,29 @@ def _run(
         _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
         if prepare_dbt_project(settings) != 0:
             return 1
-    _say("Loading the pipeline definitions…")
-    instance = prepare_instance(settings)
+    # A fresh warehouse: dbt parses the project on the other core meanwhile (preparse).
+    preparse = start_preparse(settings)
     try:
-        return _run_in(
-            instance, settings, available, editions, watch, reload=reload, full_refresh=full_refresh
-        )
+        _say("Loading the pipeline definitions…")
+        instance = prepare_instance(settings)
+        try:
+            return _run_in(
+                instance,
+                settings,
+                available,
+                editions,
+                watch,
+                reload=reload,
+                full_refresh=full_refresh,
+                preparse=preparse,
+            )
+        finally:
+            # its SQLite files closed (their WAL folded back in) before the process ends:
+            # `barometre run` then exits without tearing its modules down (cli.exit_now)
+            instance.dispose()
     finally:
-        # its SQLite files closed (their WAL folded back in) before the process ends:
-        # `barometre run` then exits without tearing its modules down (cli.exit_now)
-        instance.dispose()
+        if preparse is not None:  # a run that ended before dbt: no parse left running
+            preparse.close()
 
 
 def _run_in(
@@ -277,6 +291,7 @@ def _run_in(
     *,
     reload: bool,
     full_refresh: bool,
+    preparse: Preparse | None = None,
 ) -> int:
     from barometre.definitions import defs
 
@@ -350,6 +365,10 @@ def _run_in(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
+    if preparse is not None:  # the dbt step restores this state instead of parsing
+        from barometre.transform.dbt_assets import partial_parse_cache
+
+        preparse.hand_over(partial_parse_cache(settings.warehouse, settings.target))
     _preload(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):

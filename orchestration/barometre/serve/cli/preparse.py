@@ -1,0 +1,114 @@
+"""dbt's project parsed in the background while a cold `barometre run` loads the editions.
+
+A `dbt build` starts by parsing the project; with no parse state kept for the warehouse
+(a fresh warehouse: barometre.transform.dbt_assets.partial_parse_cache) that is a full
+parse, ~4-6 s of one core on the development machine, on the critical path of the run.
+It needs neither the warehouse nor its data: `dbt parse` reads the project, the seeds'
+files and the profile only (it never opens the DuckDB file, so the one-writer rule is
+untouched). So a cold run starts one when it starts, as a child process (the second
+core is idle while the run imports the pipeline and loads the editions), and before the
+transform run hands its parse state to the dbt step as the state a previous build would
+have left (the same file, where the dbt step restores it from). The dbt step then only
+checks the state (dbt's own check: project files, profile, vars and environment
+unchanged; anything else makes it parse again in full, as it would have).
+
+A parse that fails or is not finished in time is dropped: the dbt step parses the
+project itself and reports any error, as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+
+from barometre.common.settings import Settings
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+"""What dbt writes in its target folder after parsing (dbt's own name)."""
+
+WAIT_SECONDS = 300.0
+"""Longest wait for the parse before the dbt step (then dropped: the step parses)."""
+
+
+class Preparse:
+    """A `dbt parse` running in a folder of its own."""
+
+    def __init__(self, process: subprocess.Popen, folder: Path) -> None:
+        self.process = process
+        self.folder = folder
+
+    def hand_over(self, cache: Path, timeout: float = WAIT_SECONDS) -> bool:
+        """Wait for the parse, then put its state at `cache` (unless a state is there
+        already); whether it was handed over. The folder is removed in any case."""
+        try:
+            try:
+                status = self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                return False
+            produced = self.folder / PARTIAL_PARSE
+            if status != 0 or not produced.is_file() or cache.exists():
+                return False
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
+            shutil.copy(produced, staging)
+            os.replace(staging, cache)  # atomic, as the dbt step saves it
+            return True
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the parse if it still runs, and remove its folder."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def start_preparse(settings: Settings) -> Preparse | None:
+    """A background `dbt parse` for a cold run of the DuckDB target (the warehouse file
+    does not exist yet), else None. Call after `export_environment(settings)`: dbt reads
+    the warehouse path from the environment, as the dbt step's child does."""
+    if settings.target != "duckdb" or settings.warehouse.exists():
+        return None
+    target = settings.dbt_project_dir / "target"
+    with contextlib.suppress(OSError):
+        target.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix="preparse-", dir=target))
+        project = str(settings.dbt_project_dir)
+        command = [
+            str(settings.dbt_executable),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            project,
+            "--profiles-dir",
+            str(settings.dbt_profiles_dir),
+            "--target-path",
+            str(folder),
+            "--log-path",
+            str(folder),
+        ]
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=project,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return Preparse(process, folder)
+    return None
