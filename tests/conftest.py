@@ -17,8 +17,11 @@ from barometre.ingest.load import load_edition
 from tests.postgres_cluster import pg_bin_dir, throwaway_cluster
 
 
-def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run dbt against `warehouse` (a child process, as Dagster runs it).
+def run_dbt(
+    warehouse: Path, *args: str, project: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run dbt against `warehouse` (a child process, as Dagster runs it), on the project
+    or on `project`, a copy of its dbt_project/ (tests/project_copy.py; its own profile).
 
     Its artefacts go beside the warehouse unless `--target-path` is given: tests never
     rewrite dbt_project/target, whose manifest the Dagster code location reads.
@@ -32,9 +35,9 @@ def run_dbt(warehouse: Path, *args: str) -> subprocess.CompletedProcess:
             str(settings.dbt_executable),
             *args,
             "--project-dir",
-            str(settings.dbt_project_dir),
+            str(project or settings.dbt_project_dir),
             "--profiles-dir",
-            str(settings.dbt_profiles_dir),
+            str(project or settings.dbt_profiles_dir),
         ],
         env=env,
         capture_output=True,

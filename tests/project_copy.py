@@ -8,12 +8,11 @@ the seeds side by side; the working project (its target/, its warehouse) is neve
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-from barometre.common.settings import ENV_WAREHOUSE, PROJECT_ROOT, Settings, get_settings
+from barometre.common.settings import PROJECT_ROOT, Settings, get_settings
 from tests.factories import SEEDS
 
 
@@ -72,19 +71,6 @@ def project_copy(tmp_path: Path, seeds: Path) -> Path:
 
 def dbt_build_copy(tmp_path: Path, seeds: Path, warehouse: Path) -> subprocess.CompletedProcess:
     """`dbt build` of a project copy holding `seeds`, into `warehouse`."""
-    project = project_copy(tmp_path, seeds)
-    return subprocess.run(
-        [
-            str(get_settings().dbt_executable),
-            "build",
-            "--quiet",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-        ],
-        env={**os.environ, ENV_WAREHOUSE: str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    from tests.conftest import run_dbt
+
+    return run_dbt(warehouse, "build", "--quiet", project=project_copy(tmp_path, seeds))

@@ -291,6 +291,20 @@ def write_small_working(path: Path) -> Path:
     return path
 
 
+def revise_one_wording(working: Path, published_dir: Path) -> None:
+    """One figure of 2021 changes (a question's wording becomes 'Libellé révisé') and the
+    working warehouse is published again."""
+    con = duckdb.connect(str(working))
+    try:
+        con.execute(
+            "UPDATE marts.mart_question_distribution SET wording_fr = 'Libellé révisé' "
+            "WHERE edition_code = '2021' AND question_code = 'T01_Q01'"
+        )
+    finally:
+        con.close()
+    publish(working, published_dir)
+
+
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("report")
@@ -487,15 +501,7 @@ def test_an_edition_is_rendered_again_only_when_its_figures_changed(
     assert 'href="2021/index.html"' in (out / "index.html").read_text(encoding="utf-8")
 
     # One figure of 2021 changes: 2021 is rendered again and shows it, 2018 is kept.
-    con = duckdb.connect(str(working))
-    try:
-        con.execute(
-            "UPDATE marts.mart_question_distribution SET wording_fr = 'Libellé révisé' "
-            "WHERE edition_code = '2021' AND question_code = 'T01_Q01'"
-        )
-    finally:
-        con.close()
-    publish(working, published_dir)
+    revise_one_wording(working, published_dir)
     changed = build_report(published_dir, out)
     assert rendered == ["2021"]
     assert [(b.edition, b.rendered) for b in changed] == [("2018", False), ("2021", True)]

@@ -11,14 +11,17 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from barometre.publish.publication import publish
 from barometre.serve.report import chart_cache, drawing
 from barometre.serve.report.build import build_report, dbt_vars, read_data
 from barometre.serve.report.page import render_page
-from tests.test_report import published, write_small_working  # noqa: F401 (fixture)
+from tests.test_report import (  # noqa: F401 (fixture)
+    published,
+    revise_one_wording,
+    write_small_working,
+)
 
 RENDERER = "test-renderer"
 DISTINCT = 9
@@ -109,15 +112,7 @@ def test_a_page_rendered_again_draws_only_the_charts_that_changed(tmp_path: Path
     assert len(list(cache.iterdir())) == DISTINCT
 
     # One question's wording of 2021 changes: its theme's chart only is drawn again.
-    con = duckdb.connect(str(working))
-    try:
-        con.execute(
-            "UPDATE marts.mart_question_distribution SET wording_fr = 'Libellé révisé' "
-            "WHERE edition_code = '2021' AND question_code = 'T01_Q01'"
-        )
-    finally:
-        con.close()
-    publish(working, published_dir)
+    revise_one_wording(working, published_dir)
     changed = build_report(published_dir, out)
     assert [(b.edition, b.rendered, b.charts_drawn) for b in changed] == [
         ("2018", False, 0),

@@ -7,7 +7,6 @@ passed; a changed edition, a changed test or `--full-refresh` is tested again.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -16,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from barometre.common.settings import ENV_WAREHOUSE, PROJECT_ROOT, get_settings
+from barometre.common.settings import PROJECT_ROOT
 from barometre.validate.dbt_failures import read_failures
 from tests.conftest import run_dbt
 
@@ -97,23 +96,7 @@ def _project_copy(tmp_path: Path) -> Path:
 
 
 def _dbt(project: Path, warehouse: Path, target: Path, *args: str) -> subprocess.CompletedProcess:
-    settings = get_settings()
-    return subprocess.run(
-        [
-            str(settings.dbt_executable),
-            *args,
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(project),
-            "--target-path",
-            str(target),
-        ],
-        env={**os.environ, ENV_WAREHOUSE: str(warehouse)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run_dbt(warehouse, *args, "--target-path", str(target), project=project)
 
 
 def test_a_fresh_build_tests_every_row_and_records_every_edition(sample_warehouse: Path) -> None:
