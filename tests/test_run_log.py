@@ -32,9 +32,13 @@ def test_terminal_gets_a_progress_line_each_tenth_of_a_build(tmp_path: Path, mon
     terminal = io.StringIO()
     monkeypatch.setattr(sys, "stdout", terminal)
     with captured(new_log_path(tmp_path / "logs")):
+        # the project hooks are numbered apart ("1 of 1"): not nodes of the build
+        print("1 of 1 START hook: barometre.on-run-start.0 ..... [RUN]")
+        print("1 of 1 OK hook: barometre.on-run-start.0 ..... [OK in 0.02s]")
         for node in range(1, 41):
             print(f"{node} of 40 START sql view model staging.m{node} ..... [RUN]")
             print(f"{node} of 40 OK created sql view model staging.m{node} ..... [OK in 0.1s]")
+        print("1 of 1 OK hook: barometre.on-run-end.0 ..... [OK in 0.04s]")
     assert terminal.getvalue().splitlines() == [
         f"  dbt: {done}/40 nodes done" for done in range(4, 41, 4)
     ]

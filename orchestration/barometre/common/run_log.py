@@ -22,7 +22,9 @@ from barometre.common.file_modes import open_private, private_dir
 
 _ESSENTIAL = re.compile(r"^(Done\. PASS=|Completed with \d+ error|.*\b(ERROR|FAIL)\b)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_NODE_DONE = re.compile(r"^\d+ of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP)\b")
+_NODE_DONE = re.compile(r"^\d+ of (\d+) (OK|PASS|WARN|ERROR|FAIL|SKIP|NO-OP) (?!hook:)")
+"""A node of the build finished; not a project hook (`1 of 1 OK hook: …on-run-start.0`),
+numbered apart from the nodes: counted, it made the progress read `358/1 nodes done`."""
 
 
 class _Tee(io.TextIOBase):
