@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from barometre.common.settings import get_settings
-from barometre.serve.cli.preparse import PARTIAL_PARSE, Preparse, start_preparse
+from barometre.serve.cli.preparse import Preparse, start_preparse
+from barometre.transform.partial_parse import PARTIAL_PARSE
 
 
 def _fake_parse(folder: Path, *, status: int = 0, sleep: float = 0.0, writes: bool = True):

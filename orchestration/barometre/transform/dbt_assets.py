@@ -5,8 +5,6 @@ when this code location loads outside `dagster dev`.
 """
 
 import hashlib
-import os
-import shutil
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,8 +22,7 @@ from dagster_dbt import (
 from barometre.common.settings import get_settings
 from barometre.common.writer_lock import dagster_writer
 from barometre.transform.dbt_project import dbt_project
-
-PARTIAL_PARSE = "partial_parse.msgpack"
+from barometre.transform.partial_parse import restore_partial_parse, save_partial_parse
 
 if not dbt_project.manifest_path.is_file():
     _target = get_settings().target
@@ -139,22 +136,6 @@ def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
     return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
 
 
-def _restore_partial_parse(cache: Path, target: Path) -> None:
-    if cache.is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy(cache, target / PARTIAL_PARSE)
-
-
-def _save_partial_parse(target: Path, cache: Path) -> None:
-    produced = target / PARTIAL_PARSE
-    if not produced.is_file():
-        return
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
-    shutil.copy(produced, staging)
-    os.replace(staging, cache)  # atomic: a concurrent run reads the old or the new file
-
-
 DBT_OP_NAME = "barometre_dbt"
 UNIQUE_ID = "dagster_dbt/unique_id"
 """Metadata key of the dbt node behind a dbt asset or check (set by dagster-dbt)."""
@@ -198,7 +179,7 @@ def barometre_dbt(
     settings = get_settings()
     where = settings.spark_dir if settings.target == "spark" else settings.warehouse
     cache = partial_parse_cache(where, settings.target)
-    _restore_partial_parse(cache, target)
+    restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):
         args = ["build", *BUILD_ARGS, *(["--full-refresh"] if config.full_refresh else [])]
@@ -215,7 +196,7 @@ def barometre_dbt(
             seeds.state.forget()  # a failed build leaves no record: the next runs it all
             raise
         finally:
-            _save_partial_parse(target, cache)
+            save_partial_parse(target, cache)
 
 
 class _SeedSubgraph:

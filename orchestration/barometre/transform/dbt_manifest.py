@@ -10,7 +10,7 @@ profile YAML and the model, seed, macro and test folders that dbt_project.yml na
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # dbt's defaults, for a path key dbt_project.yml leaves out
@@ -32,7 +32,9 @@ def manifest_path(project_dir: Path) -> Path:
     return project_dir / get_settings().dbt_target_path / "manifest.json"
 
 
-def _source_files(project_dir: Path) -> Iterator[Path]:
+def source_files(project_dir: Path, keys: Iterable[str] = tuple(PATH_KEYS)) -> Iterator[Path]:
+    """The dbt project's own files: dbt_project.yml, profiles.yml and every file under
+    the folders of `keys` (dbt_project.yml's path keys; dbt's defaults where it has none)."""
     import yaml
 
     project_file = project_dir / "dbt_project.yml"
@@ -42,7 +44,8 @@ def _source_files(project_dir: Path) -> Iterator[Path]:
         config = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError):
         config = {}
-    for key, default in PATH_KEYS.items():
+    for key in keys:
+        default = PATH_KEYS[key]
         folders = config.get(key, default) if isinstance(config, dict) else default
         for folder in folders if isinstance(folders, list) else default:
             root = (project_dir / str(folder)).resolve()
@@ -58,7 +61,7 @@ def stale_reason(project_dir: Path) -> str | None:
         prepared = manifest.stat().st_mtime
     except OSError:
         return f"{manifest} is missing"
-    for source in _source_files(project_dir):
+    for source in source_files(project_dir):
         try:
             if source.stat().st_mtime > prepared:
                 return f"{source} changed since the manifest was prepared"

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from barometre.common.digest import digest, relation_content
+
 SUBGRAPH_TYPES = ("seed", "model", "test")
 PASSED = {"success", "pass"}
 """run_results statuses of a node that may be left out next time (not `warn`: a warned
@@ -106,21 +108,6 @@ def relations(manifest: Mapping[str, Any], ids: Iterable[str]) -> dict[str, tupl
     }
 
 
-def _content(con: Any, schema: str, table: str) -> dict[str, Any]:
-    columns = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    if not columns:
-        raise LookupError(f"{schema}.{table} is missing")
-    n_rows, rows_hash = con.execute(
-        "select count(*), cast(sum(cast(hash(t) as hugeint)) as varchar) "
-        f'from "{schema}"."{table}" as t'
-    ).fetchone()
-    return {"columns": [list(c) for c in columns], "n_rows": n_rows, "rows_hash": rows_hash}
-
-
 def warehouse_contents(warehouse: Path, tables: Mapping[str, tuple[str, str]]) -> dict | None:
     """What each relation holds now, or None when one cannot be read (missing, no
     warehouse, locked): the subgraph is then built."""
@@ -130,7 +117,10 @@ def warehouse_contents(warehouse: Path, tables: Mapping[str, tuple[str, str]]) -
         return None
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            return {uid: _content(con, *where) for uid, where in sorted(tables.items())}
+            return {
+                uid: relation_content(lambda sql: con.execute(sql).fetchall(), *where)
+                for uid, where in sorted(tables.items())
+            }
     except Exception:  # any doubt builds the subgraph
         return None
 
@@ -146,21 +136,9 @@ def _read(paths: Iterable[Path]) -> dict[str, bytes | None]:
 
 
 def _project_files(project_dir: Path, manifest: Mapping[str, Any], ids: Sequence[str]) -> set:
-    import yaml
+    from barometre.transform.dbt_manifest import source_files
 
-    from barometre.transform.dbt_manifest import PATH_KEYS
-
-    project_file = project_dir / "dbt_project.yml"
-    try:
-        config = yaml.safe_load(project_file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        config = {}
-    files = {project_file, project_dir / "profiles.yml"}
-    for key in ("seed-paths", "macro-paths", "test-paths"):
-        for folder in config.get(key, PATH_KEYS[key]) if isinstance(config, dict) else []:
-            root = (project_dir / str(folder)).resolve()
-            if root.is_dir():
-                files.update(p for p in root.rglob("*") if p.is_file())
+    files = set(source_files(project_dir, ("seed-paths", "macro-paths", "test-paths")))
     nodes = manifest["nodes"]
     for uid in ids:  # the models' SQL and YAML (seeds' and tests' folders are whole above)
         for rel in (nodes[uid].get("original_file_path"), nodes[uid].get("patch_path")):
@@ -192,7 +170,7 @@ def current_key(
     texts = [b.decode("utf-8", errors="replace") for b in files.values() if b is not None]
     env_names = {n for t in texts for n in _ENV_VAR.findall(t)}
     env_names |= {n for i in ids for n in _ENV_VAR.findall(str(nodes[i].get("raw_code") or ""))}
-    return _digest(
+    return digest(
         {
             "nodes": {i: {k: v for k, v in nodes[i].items() if k not in _VOLATILE} for i in ids},
             "macros": {k: m.get("macro_sql") for k, m in manifest.get("macros", {}).items()},
@@ -208,11 +186,6 @@ def current_key(
             "contents": contents,
         }
     )
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def subgraph_passed(run_results: Mapping[str, Any], ids: Iterable[str]) -> bool:

@@ -34,7 +34,6 @@ Dagster check reports them as kept. Two granularities, one rule:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -43,6 +42,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from barometre.common.digest import digest as _digest
+from barometre.common.digest import relation_content
 from barometre.validate.data_docs import STORE_DIR
 
 SUITE = "fct_answers"
@@ -64,11 +65,6 @@ class Scope:
     @property
     def full(self) -> bool:
         return not self.kept
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _rows(rows: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -183,20 +179,11 @@ SUITES_STATE = "suites_kept.json"
 
 
 def _relation_content(session: Any, relation: str) -> dict[str, Any]:
-    """What a relation holds, in a few numbers computed in DuckDB: its columns and types,
-    its row count and the sum of its rows' hashes (any changed, added or removed row
-    changes it)."""
-    physical = session.physical(relation)
-    schema, _, table = physical.partition(".")
-    columns = session.query(
-        "select column_name, data_type from information_schema.columns "
-        f"where table_schema = '{schema}' and table_name = '{table}' order by ordinal_position"
+    """What a relation of the session holds (common.digest.relation_content)."""
+    schema, _, table = session.physical(relation).partition(".")
+    return relation_content(
+        lambda sql: [tuple(row.values()) for row in session.query(sql)], schema, table
     )
-    [content] = session.query(
-        f"select count(*) as n_rows, cast(sum(cast(hash(t) as hugeint)) as varchar) as rows_hash "
-        f"from {physical} as t"
-    )
-    return {"columns": [[c["column_name"], c["data_type"]] for c in columns], **content}
 
 
 def suite_key(session: Any, suite: Any, warehouse: Path) -> str | None:

@@ -23,13 +23,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 
 from barometre.common.settings import Settings
-
-PARTIAL_PARSE = "partial_parse.msgpack"
-"""What dbt writes in its target folder after parsing (dbt's own name)."""
+from barometre.transform.partial_parse import save_partial_parse
 
 WAIT_SECONDS = 300.0
 """Longest wait for the parse before the dbt step (then dropped: the step parses)."""
@@ -50,14 +47,9 @@ class Preparse:
                 status = self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 return False
-            produced = self.folder / PARTIAL_PARSE
-            if status != 0 or not produced.is_file() or cache.exists():
+            if status != 0 or cache.exists():
                 return False
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
-            shutil.copy(produced, staging)
-            os.replace(staging, cache)  # atomic, as the dbt step saves it
-            return True
+            return save_partial_parse(self.folder, cache)  # as the dbt step saves it
         finally:
             self.close()
 
