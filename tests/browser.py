@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -120,31 +121,61 @@ def inspect_page(
     page: Path, *, expression: str, screenshot: Path, pdf: Path | None = None
 ) -> PageReport:
     chromium = chromium_or_skip()
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        process = subprocess.Popen(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    # Its own process group: chromium's helpers (zygote, renderers, crashpad) outlive
+    # the browser process by a moment and keep writing to the profile; the whole
+    # group is stopped and waited for before the profile is removed.
+    process = subprocess.Popen(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        port_file = Path(profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"chromium did not start: {process.stderr.read().decode()[-2000:]}"
+                )
+            time.sleep(0.1)
+        port, path = port_file.read_text().splitlines()[:2]
+        with connect(f"ws://127.0.0.1:{port}{path}", max_size=None) as ws:
+            return _inspect(ws, page, expression, screenshot, pdf)
+    finally:
+        _stop_group(process)
+        _remove_profile(Path(profile))
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to chromium's process group, SIGKILL after 20 s, then wait until no
+    process of the group is left (the browser's helpers included)."""
+    group = process.pid  # start_new_session: the group id is the leader's pid
+    for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
         try:
-            port_file = Path(profile) / "DevToolsActivePort"
-            deadline = time.monotonic() + 60
-            while not port_file.exists() or len(port_file.read_text().splitlines()) < 2:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"chromium did not start: {process.stderr.read().decode()[-2000:]}"
-                    )
-                time.sleep(0.1)
-            port, path = port_file.read_text().splitlines()[:2]
-            with connect(f"ws://127.0.0.1:{port}{path}", max_size=None) as ws:
-                return _inspect(ws, page, expression, screenshot, pdf)
-        finally:
-            process.terminate()
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()  # reaps the leader so that it does not linger as a zombie
             try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+    process.wait()
+
+
+def _remove_profile(profile: Path) -> None:
+    """The profile, removed; a few tries, as a helper outside the group (if any) may
+    still be closing its files."""
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not profile.exists():
+            return
+        time.sleep(0.25)
 
 
 def _inspect(ws, page: Path, expression: str, screenshot: Path, pdf: Path | None) -> PageReport:
