@@ -16,7 +16,12 @@ import pytest
 
 from barometre.common.settings import get_settings
 from barometre.serve.cli.preparse import Preparse, start_preparse
-from barometre.transform.partial_parse import PARTIAL_PARSE
+from barometre.transform.partial_parse import (
+    PARTIAL_PARSE,
+    announce_state,
+    await_state,
+    withdraw_states,
+)
 
 
 def _fake_parse(folder: Path, *, status: int = 0, sleep: float = 0.0, writes: bool = True):
@@ -127,6 +132,24 @@ def test_the_dbt_step_takes_the_handed_over_state_as_its_own(tmp_path: Path, mon
         cache.unlink(missing_ok=True)
 
 
+def test_the_dbt_step_waits_for_the_announced_state(tmp_path: Path) -> None:
+    """`barometre run` announces the parse; the dbt step waits for it there, not before
+    the transform run (its creation runs meanwhile), and takes it once."""
+    cache = tmp_path / "cache" / "key.msgpack"
+    assert await_state(cache) is None  # nothing announced: dbt parses itself
+    announce_state(cache, _fake_parse(tmp_path / "parse", sleep=0.5).hand_over)
+    waited = await_state(cache)
+    assert waited is not None and waited >= 0.4
+    assert cache.read_bytes() == b"state"
+    assert await_state(cache) is None  # taken once
+
+
+def test_an_announced_parse_that_fails_hands_nothing_over(tmp_path: Path) -> None:
+    cache = tmp_path / "cache" / "key.msgpack"
+    announce_state(cache, _fake_parse(tmp_path / "parse", status=1).hand_over)
+    assert await_state(cache) is None and not cache.exists()
+
+
 def test_a_run_that_ends_before_dbt_leaves_no_parse_running(monkeypatch) -> None:
     """`barometre run` stops its parse whatever ends it before dbt (here: the instance
     cannot be opened)."""
@@ -143,6 +166,10 @@ def test_a_run_that_ends_before_dbt_leaves_no_parse_running(monkeypatch) -> None
 
     monkeypatch.setattr(run, "start_preparse", lambda _settings: Started())
     monkeypatch.setattr(run, "prepare_instance", no_instance)
+    cache = Path("announced-by-an-earlier-step-of-this-run")
+    announce_state(cache, lambda _cache: True)
     with pytest.raises(OSError, match="disk full"):
         run._run(get_settings(), ["2018"], ["2018"], watch=None)  # type: ignore[arg-type]
     assert closed == [True]
+    assert await_state(cache) is None  # withdrawn: no later step of this process takes it
+    withdraw_states()

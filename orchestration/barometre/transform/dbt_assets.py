@@ -22,7 +22,11 @@ from dagster_dbt import (
 from barometre.common.settings import get_settings
 from barometre.common.writer_lock import dagster_writer
 from barometre.transform.dbt_project import dbt_project
-from barometre.transform.partial_parse import restore_partial_parse, save_partial_parse
+from barometre.transform.partial_parse import (
+    await_state,
+    restore_partial_parse,
+    save_partial_parse,
+)
 
 if not dbt_project.manifest_path.is_file():
     _target = get_settings().target
@@ -179,6 +183,9 @@ def barometre_dbt(
     settings = get_settings()
     where = settings.spark_dir if settings.target == "spark" else settings.warehouse
     cache = partial_parse_cache(where, settings.target)
+    waited = await_state(cache)  # a cold `barometre run`'s background parse, if any
+    if waited is not None:
+        context.log.info(f"dbt's parse state: the run's background parse (waited {waited:.1f} s)")
     restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):

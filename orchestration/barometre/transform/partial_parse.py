@@ -5,13 +5,22 @@ dbt writes `partial_parse.msgpack` in its target folder after parsing; each dbt 
 has a target folder of its own, so the state is copied to a cache file before the build
 (`restore_partial_parse`) and back after it (`save_partial_parse`): every run after the
 first reuses the parsed project (barometre.transform.dbt_assets.partial_parse_cache).
+
+A state still being made in the background (a cold `barometre run` parses the project
+while it loads the editions: barometre.serve.cli.preparse) is announced for its cache
+file (`announce_state`) and waited for by the dbt step itself (`await_state`), as late
+as possible: what comes before the step (Dagster creating the transform run, ~2 s of
+this process's CPU) runs while the parse ends on the other core.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import threading
+import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 PARTIAL_PARSE = "partial_parse.msgpack"
@@ -36,3 +45,33 @@ def save_partial_parse(target: Path, cache: Path) -> bool:
     shutil.copy(produced, staging)
     os.replace(staging, cache)
     return True
+
+
+_announced: dict[Path, Callable[[Path], bool]] = {}
+_announced_lock = threading.Lock()
+
+
+def announce_state(cache: Path, hand_over: Callable[[Path], bool]) -> None:
+    """A parse state for `cache` is on its way: `hand_over(cache)` waits for it and puts
+    it there (whether it did). Called by the CLI before the transform run; the dbt step
+    of this process calls it (`await_state`)."""
+    with _announced_lock:
+        _announced[cache] = hand_over
+
+
+def withdraw_states() -> None:
+    """Forget the announced states no dbt step took (a run that ended before dbt)."""
+    with _announced_lock:
+        _announced.clear()
+
+
+def await_state(cache: Path) -> float | None:
+    """Take the state announced for `cache`, if any: the seconds waited for it when it
+    was handed over, else None (nothing announced, or the parse failed or was late: dbt
+    then parses the project itself)."""
+    with _announced_lock:
+        hand_over = _announced.pop(cache, None)
+    if hand_over is None:
+        return None
+    started = time.monotonic()
+    return time.monotonic() - started if hand_over(cache) else None

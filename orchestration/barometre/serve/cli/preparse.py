@@ -6,11 +6,13 @@ parse, ~4-6 s of one core on the development machine, on the critical path of th
 It needs neither the warehouse nor its data: `dbt parse` reads the project, the seeds'
 files and the profile only (it never opens the DuckDB file, so the one-writer rule is
 untouched). So a cold run starts one when it starts, as a child process (the second
-core is idle while the run imports the pipeline and loads the editions), and before the
-transform run hands its parse state to the dbt step as the state a previous build would
-have left (the same file, where the dbt step restores it from). The dbt step then only
-checks the state (dbt's own check: project files, profile, vars and environment
-unchanged; anything else makes it parse again in full, as it would have).
+core is idle while the run imports the pipeline and loads the editions), and announces
+it for the dbt step (barometre.transform.partial_parse.announce_state): the step waits
+for it just before dbt starts (Dagster creates the transform run meanwhile) and its
+state is handed over as the state a previous build would have left (the same file,
+where the step restores it from). dbt then only checks the state (dbt's own check:
+project files, profile, vars and environment unchanged; anything else makes it parse
+again in full, as it would have).
 
 A parse that fails or is not finished in time is dropped: the dbt step parses the
 project itself and reports any error, as before.

@@ -280,6 +280,9 @@ def _run(
     finally:
         if preparse is not None:  # a run that ended before dbt: no parse left running
             preparse.close()
+            from barometre.transform.partial_parse import withdraw_states
+
+            withdraw_states()
 
 
 def _run_in(
@@ -365,10 +368,11 @@ def _run_in(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    if preparse is not None:  # the dbt step restores this state instead of parsing
+    if preparse is not None:  # the dbt step waits for it, then restores it: no parse
         from barometre.transform.dbt_assets import partial_parse_cache
+        from barometre.transform.partial_parse import announce_state
 
-        preparse.hand_over(partial_parse_cache(settings.warehouse, settings.target))
+        announce_state(partial_parse_cache(settings.warehouse, settings.target), preparse.hand_over)
     _preload(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):
