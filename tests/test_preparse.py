@@ -173,3 +173,19 @@ def test_a_run_that_ends_before_dbt_leaves_no_parse_running(monkeypatch) -> None
     assert closed == [True]
     assert await_state(cache) is None  # withdrawn: no later step of this process takes it
     withdraw_states()
+
+
+def test_the_folders_of_killed_runs_are_removed(tmp_path: Path) -> None:
+    """A run killed by SIGKILL leaves its parse folder; the next one removes it, never
+    the folder of a run still alive (nor anything else in dbt's target folder)."""
+    from barometre.serve.cli.preparse import remove_abandoned
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    abandoned = tmp_path / f"preparse-{dead.pid}-abc123"
+    live = tmp_path / f"preparse-{os.getpid()}-def456"
+    other = tmp_path / "partial_parse"
+    for folder in (abandoned, live, other):
+        (folder / "sub").mkdir(parents=True)
+    remove_abandoned(tmp_path)
+    assert not abandoned.exists() and live.is_dir() and other.is_dir()

@@ -33,6 +33,28 @@ from barometre.transform.partial_parse import save_partial_parse
 WAIT_SECONDS = 300.0
 """Longest wait for the parse before the dbt step (then dropped: the step parses)."""
 
+PREFIX = "preparse-"
+"""A parse's folder under dbt's target folder: `preparse-<pid of the run>-<random>`."""
+
+
+def remove_abandoned(target: Path) -> None:
+    """Remove the parse folders of runs that no longer exist (a run killed by SIGKILL
+    cannot remove its own); those of a live process are left alone."""
+    for folder in target.glob(f"{PREFIX}*"):
+        pid = folder.name.removeprefix(PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
 
 class Preparse:
     """A `dbt parse` running in a folder of its own."""
@@ -76,7 +98,8 @@ def start_preparse(settings: Settings) -> Preparse | None:
     target = settings.dbt_project_dir / "target"
     with contextlib.suppress(OSError):
         target.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="preparse-", dir=target))
+        remove_abandoned(target)
+        folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=target))
         project = str(settings.dbt_project_dir)
         command = [
             str(settings.dbt_executable),
