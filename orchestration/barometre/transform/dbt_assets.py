@@ -27,6 +27,7 @@ from barometre.transform.partial_parse import (
     restore_partial_parse,
     save_partial_parse,
 )
+from barometre.transform.step_targets import prune_step_targets
 
 if not dbt_project.manifest_path.is_file():
     _target = get_settings().target
@@ -204,6 +205,7 @@ def barometre_dbt(
             raise
         finally:
             save_partial_parse(target, cache)
+            prune_step_targets(target)  # the newest few builds' folders are kept
 
 
 class _SeedSubgraph:
