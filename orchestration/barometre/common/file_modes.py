@@ -14,6 +14,7 @@ import contextlib
 import os
 import stat
 from pathlib import Path
+from typing import Literal, TextIO
 
 PRIVATE_UMASK = 0o077
 PRIVATE_DIR = 0o700
@@ -38,7 +39,7 @@ def private_file(path: Path) -> None:
             _chmod(path, PRIVATE_FILE)
 
 
-def open_private(path: Path, mode: str = "a", encoding: str = "utf-8"):
+def open_private(path: Path, mode: Literal["a", "w"] = "a", encoding: str = "utf-8") -> TextIO:
     """Open a text file for writing, created 0600 (never briefly world-readable)."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = os.open(path, flags, PRIVATE_FILE)

@@ -127,8 +127,11 @@ def captured(log_path: Path) -> Iterator[None]:
         tee._log = _open_log(log_path)
     except OSError as err:
         tee._give_up(err)
-    devnull = None if tee._log is not None else os.open(os.devnull, os.O_WRONLY)
-    target = tee._log.fileno() if tee._log is not None else devnull
+    devnull: int | None = None
+    if tee._log is not None:
+        target = tee._log.fileno()
+    else:
+        devnull = target = os.open(os.devnull, os.O_WRONLY)
     sys.stderr.flush()
     os.dup2(target, 2)
     try:

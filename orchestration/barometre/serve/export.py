@@ -29,6 +29,7 @@ from pathlib import Path
 
 import duckdb
 
+from barometre.common.one_row import one_row
 from barometre.publish.publication import MARTS_SCHEMA, META_SCHEMA
 
 FORMATS = ("csv", "parquet", "xlsx")
@@ -130,12 +131,16 @@ def export_marts(
     written: list[Path] = []
     try:
         version = None
-        if con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
-            "table_name = 'publication'",
-            [META_SCHEMA],
-        ).fetchone()[0]:
-            (version,) = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
+        (has_meta,) = one_row(
+            con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND "
+                "table_name = 'publication'",
+                [META_SCHEMA],
+            )
+        )
+        if has_meta:
+            row = con.execute(f"SELECT version FROM {META_SCHEMA}.publication").fetchone()
+            version = row[0] if row else None
         tables = [
             t
             for (t,) in con.execute(

@@ -6,13 +6,18 @@ from pathlib import Path
 
 import duckdb
 
+from barometre.common.one_row import one_row
+
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    (n,) = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    ).fetchone()
-    return n > 0
+    (n,) = one_row(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, table],
+        )
+    )
+    return bool(n > 0)
 
 
 def warehouse_summary(warehouse: Path) -> str:

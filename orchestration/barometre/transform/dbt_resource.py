@@ -35,7 +35,7 @@ from functools import cached_property
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from dagster_dbt import DbtCliResource
 from packaging import version
@@ -123,7 +123,8 @@ class BarometreDbtCliResource(DbtCliResource):
             args = [*args, *FILE_LOG_ARGS]
         invocation = super().cli(args, **kwargs)
         if invocation.process.stdout is not None:  # see (3) in the module doc
-            invocation.process.stdout = DrainedPipe(invocation.process.stdout)
+            # a file-like stand-in for the pipe (read, readline, iteration, close)
+            invocation.process.stdout = cast(IO[bytes], DrainedPipe(invocation.process.stdout))
         return invocation
 
     def _initialize_dbt_core_adapter(self, args: Any) -> Any:

@@ -5,7 +5,8 @@ ingestion."""
 from dagster import Definitions
 
 from barometre.common.settings import get_settings
-from barometre.transform.dbt_assets import DBT_ASSETS, dbt_project
+from barometre.transform.dbt_assets import DBT_ASSETS
+from barometre.transform.dbt_project import dbt_project
 from barometre.transform.dbt_resource import BarometreDbtCliResource
 from barometre.transform.runs import refresh_marts_after_ingest, transform_job
 
@@ -15,7 +16,9 @@ defs = Definitions(
     sensors=[refresh_marts_after_ingest],
     resources={
         "dbt": BarometreDbtCliResource(
-            project_dir=dbt_project, dbt_executable=str(get_settings().dbt_executable)
+            # dagster-dbt takes the DbtProject itself (its validator reads the folders)
+            project_dir=dbt_project,  # type: ignore[arg-type]
+            dbt_executable=str(get_settings().dbt_executable),
         ),
     },
 )

@@ -75,7 +75,7 @@ def in_build_order(manifest: Mapping[str, Any], ids: Iterable[str]) -> list[str]
     """`ids` with every node after its parents (Dagster wants a multi-asset's outputs
     yielded in that order)."""
     nodes = manifest["nodes"]
-    pending, done = sorted(ids), []
+    pending, done = sorted(ids), list[str]()
     while pending:
         ready = [
             i

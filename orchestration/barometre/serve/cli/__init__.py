@@ -96,7 +96,8 @@ def _command(args: argparse.Namespace) -> int:
     if args.command in WRITING_COMMANDS:
         os.umask(PRIVATE_UMASK)  # inherited by dbt and by Dagster's run processes
     try:
-        return args.func(args)
+        status: int = args.func(args)
+        return status
     except KeyboardInterrupt as err:
         detail = (
             f" {err}"

@@ -23,9 +23,9 @@ def _conf(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_spark_build(args: argparse.Namespace) -> int:
-    from barometre.engines.spark.build import METASTORE, build_on_spark
+    from barometre.engines.spark.build import build_on_spark
     from barometre.engines.spark.raw_parquet import export_raw_parquet
-    from barometre.engines.spark.session import missing_requirements
+    from barometre.engines.spark.session import METASTORE, missing_requirements
 
     out = Path(args.out).resolve()
     try:

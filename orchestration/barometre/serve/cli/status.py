@@ -43,9 +43,9 @@ def _run_failure(instance, run_id: str) -> str | None:
     for entry in instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE):
         data = entry.dagster_event.step_failure_data
         if data.user_failure_data and data.user_failure_data.description:
-            return data.user_failure_data.description.splitlines()[0]
+            return str(data.user_failure_data.description.splitlines()[0])
         if data.error:
-            return data.error.message.strip().splitlines()[0]
+            return str(data.error.message.strip().splitlines()[0])
     return None
 
 

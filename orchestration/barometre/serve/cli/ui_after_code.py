@@ -46,7 +46,8 @@ def main(argv: list[str]) -> int:
     command = getattr(importlib.import_module(module_name), function)
     wait_for_code_server(socket, WAIT_SECONDS)
     sys.argv = [module_name, *args]
-    return command()
+    status: int = command()
+    return status
 
 
 if __name__ == "__main__":
