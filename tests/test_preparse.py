@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,30 @@ def test_the_folders_of_killed_runs_are_removed(tmp_path: Path) -> None:
         (folder / "sub").mkdir(parents=True)
     remove_abandoned(tmp_path)
     assert not abandoned.exists() and live.is_dir() and other.is_dir()
+
+
+def test_the_states_of_warehouses_unused_for_a_month_are_forgotten(tmp_path: Path) -> None:
+    """One parse state per warehouse path: those no build saved for 30 days go (tests,
+    benchmarks and deleted warehouses would otherwise leave ~2 MB each forever)."""
+    from barometre.transform.partial_parse import forget_unused, save_partial_parse
+
+    folder = tmp_path / "partial_parse"
+    folder.mkdir()
+    old, recent = folder / "old.msgpack", folder / "recent.msgpack"
+    for state in (old, recent):
+        state.write_bytes(b"state")
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    other = folder / "notes.txt"
+    other.write_text("not a state")
+    os.utime(other, (month_ago, month_ago))
+    step = tmp_path / "step"
+    step.mkdir()
+    (step / PARTIAL_PARSE).write_bytes(b"new state")
+    assert save_partial_parse(step, folder / "this.msgpack")  # saving prunes the rest
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "notes.txt",
+        "recent.msgpack",
+        "this.msgpack",
+    ]
+    assert forget_unused(folder) == []

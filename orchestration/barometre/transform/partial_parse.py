@@ -44,7 +44,28 @@ def save_partial_parse(target: Path, cache: Path) -> bool:
     staging = cache.with_name(f".{cache.name}.{uuid.uuid4().hex[:7]}")
     shutil.copy(produced, staging)
     os.replace(staging, cache)
+    forget_unused(cache.parent)
     return True
+
+
+UNUSED_DAYS = 30
+"""A warehouse's state not saved again for this long is removed (its warehouse was most
+likely deleted: tests, benchmarks, a moved file; if not, its next build parses once)."""
+
+
+def forget_unused(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
+    """Remove the states in `folder` (one per warehouse path, ~2 MB each) that no build
+    saved for `days` days; those removed."""
+    horizon = time.time() - days * 86400
+    removed = []
+    for state in folder.glob(f"*{Path(PARTIAL_PARSE).suffix}"):
+        try:
+            if state.stat().st_mtime < horizon:
+                state.unlink()
+                removed.append(state)
+        except OSError:  # removed meanwhile
+            continue
+    return removed
 
 
 _announced: dict[Path, Callable[[Path], bool]] = {}
