@@ -137,10 +137,10 @@ class Canvas:
         stroke: str | None = None,
         stroke_width: float = 1,
     ) -> None:
-        outline = f' stroke="{stroke}" stroke-width="{num(stroke_width)}"' if stroke else ""
+        outline = f' stroke="{escape(stroke)}" stroke-width="{num(stroke_width)}"' if stroke else ""
         self.parts.append(
             f'<rect x="{num(x)}" y="{num(y)}" width="{num(max(width, 0))}" '
-            f'height="{num(max(height, 0))}" fill="{fill}"{outline}/>'
+            f'height="{num(max(height, 0))}" fill="{escape(fill)}"{outline}/>'
         )
         self.cover(x, y, x + max(width, 0), y + max(height, 0))
 
@@ -149,12 +149,14 @@ class Canvas:
     ) -> None:
         self.parts.append(
             f'<line x1="{num(x1)}" y1="{num(y1)}" x2="{num(x2)}" y2="{num(y2)}" '
-            f'stroke="{stroke}" stroke-width="{num(width)}"/>'
+            f'stroke="{escape(stroke)}" stroke-width="{num(width)}"/>'
         )
         self.cover(x1, y1, x2, y2)
 
     def circle(self, cx: float, cy: float, r: float, fill: str) -> None:
-        self.parts.append(f'<circle cx="{num(cx)}" cy="{num(cy)}" r="{num(r)}" fill="{fill}"/>')
+        self.parts.append(
+            f'<circle cx="{num(cx)}" cy="{num(cy)}" r="{num(r)}" fill="{escape(fill)}"/>'
+        )
         self.cover(cx - r, cy - r, cx + r, cy + r)
 
     def text(
@@ -171,13 +173,15 @@ class Canvas:
     ) -> None:
         """A label whose lines ("\\n") are centred as a block on `y`, anchored at `x`
         (start, middle or end)."""
+        if anchor not in ("start", "middle", "end"):
+            raise ValueError(f"text anchor {anchor!r}: start, middle or end")
         lines = content.split("\n")
         step = size * LINE_HEIGHT
         first = y - step * (len(lines) - 1) / 2 + size * BASELINE_SHIFT
         style = (' font-weight="bold"' if bold else "") + (' font-style="italic"' if italic else "")
         head = (
             f'<text x="{num(x)}" y="{num(first)}" font-size="{num(size)}" '
-            f'text-anchor="{anchor}" fill="{fill}"{style}>'
+            f'text-anchor="{anchor}" fill="{escape(fill)}"{style}>'
         )
         if len(lines) == 1:
             body = escape(lines[0])
