@@ -378,16 +378,29 @@ def test_nothing_published_is_a_clear_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the page
 
 
-def test_page_shows_secret_statistique_and_never_a_blank_cell(data: queries.ReportData) -> None:
-    charts: list = []
+def test_page_shows_secret_statistique_and_never_a_blank_cell(
+    data: queries.ReportData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from barometre.serve.report import charts as charts_module
 
-    def fake_render(chart) -> str:
-        charts.append(chart.to_dict())
-        return f'<svg class="fake" data-n="{len(charts)}"></svg>'
+    drawn: list[tuple[str, tuple, str]] = []
 
-    page = render_page(data, render=fake_render, min_cell_size=5)
-    # overview, 2 themes, ranking + transverse, groups, comparison
-    assert len(charts) == 7
+    def recorded(name: str):
+        real = getattr(charts_module, name)
+
+        def recording(*args, **kwargs):
+            svg = real(*args, **kwargs)
+            drawn.append((name, args, svg))
+            return svg
+
+        return recording
+
+    for name in ("stacked_levels", "mean_intervals", "group_shares", "edition_comparison"):
+        monkeypatch.setattr(charts_module, name, recorded(name))
+    page = render_page(data, min_cell_size=5)
+    # overview, 2 themes, ranking + transverse, groups, comparison: each inlined as drawn
+    assert len(drawn) == 7 and page.count("<svg ") == 7
+    assert all(svg in page for _name, _args, svg in drawn)
     cells = _Cells()
     cells.feed(page)
     assert cells.cells and all(cells.cells), "a table cell or key figure is blank"
@@ -397,22 +410,13 @@ def test_page_shows_secret_statistique_and_never_a_blank_cell(data: queries.Repo
     by_group = page[page.index("Maturité moyenne par segment") : page.index('id="groupes"')]
     assert by_group.count(f'<td class="secret">{SECRET} (secret complémentaire') == 2  # VILLES
     # The stacked bars: the suppressed question is drawn as such, with no value.
-    stacked = charts[1]
-    layers = {tuple(sorted(v)) for lay in stacked["layer"] for v in lay["data"]["values"][:1]}
-    secret_rows = [
-        v
-        for lay in stacked["layer"]
-        for v in lay["data"]["values"]
-        if v.get("suppressed_label") and "Q2" in v["row_label"]
-    ]
-    assert secret_rows and layers
-    assert not any(
-        "Q2" in v.get("row_label", "") and "x0" in v
-        for lay in stacked["layer"]
-        for v in lay["data"]["values"]
-    )
+    name, (segments, rows, *_rest), stacked = drawn[1]
+    assert name == "stacked_levels"
+    assert [r for r in rows if "Q2" in r["row_label"] and r["suppressed_label"]]
+    assert segments and not [s for s in segments if "Q2" in s["row_label"]]
+    assert SECRET in stacked and 'font-style="italic"' in stacked
     # Rounded as printed, n shown; wording escaped, reconstructed wording flagged.
-    assert "13\u00a0%" in page and "n = 8" in json_text(stacked)
+    assert "13\u00a0%" in page and "n = 8" in stacked
     assert "&lt;b&gt;testé&lt;/b&gt;" in page and "<b>testé</b>" not in page
     assert "formulation reconstituée" in page
     # Ranking marks the top and bottom themes; the documented rule is the published one.
@@ -422,12 +426,6 @@ def test_page_shows_secret_statistique_and_never_a_blank_cell(data: queries.Repo
     assert "Tous les répondants" in page and "Panel constant" in page
     assert "les panels diffèrent" in page
     assert "+5\u00a0pts" in page
-
-
-def json_text(spec: dict) -> str:
-    import json
-
-    return json.dumps(spec, ensure_ascii=False)
 
 
 def test_points_and_half_up_rounding() -> None:
@@ -514,52 +512,7 @@ def test_an_edition_is_rendered_again_only_when_its_figures_changed(
     build_report(published_dir, out)
     assert rendered == ["2021", "2018"]
     build_report(published_dir, out, force=True)
-    # forced: both, rendered side by side (build.RENDER_THREADS), in either order
-    assert rendered[:2] == ["2021", "2018"] and sorted(rendered[2:]) == ["2018", "2021"]
-
-
-def test_pages_rendered_side_by_side_are_those_rendered_one_at_a_time(
-    published: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from barometre.serve.report import build
-
-    said: list[str] = []
-    together = build_report(published, tmp_path / "together", say=said.append)
-    monkeypatch.setattr(build, "RENDER_THREADS", 1)
-    alone = build_report(published, tmp_path / "alone")
-    assert [b.edition for b in together] == [b.edition for b in alone] == ["2018", "2021"]
-    for edition in ("2018", "2021"):
-        for name in ("index.html", ".figures.sha256"):
-            assert (tmp_path / "together" / edition / name).read_bytes() == (
-                tmp_path / "alone" / edition / name
-            ).read_bytes()
-    # the messages in the editions' order, as when rendered one at a time
-    assert [m.split(":")[0] for m in said] == ["[report] edition 2018"] * 2 + [
-        "[report] edition 2021"
-    ] * 2
-
-
-def test_barometre_run_can_start_the_chart_engines_in_the_background(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import threading
-
-    from barometre.serve.cli import run
-    from barometre.serve.report import drawing
-
-    real_warm_up = drawing.warm_up
-    warmed = threading.Event()
-    monkeypatch.setattr(drawing, "warm_up", warmed.set)
-    run._preload((run.PRELOADED_FOR_THE_REPORT,))
-    assert warmed.wait(30)
-    # both engines start without error: this process's (a one-point chart) and the worker
-    real_warm_up()
-    engine = drawing.start_second_engine()
-    try:
-        assert engine is not None and engine.wait_ready()
-    finally:
-        drawing.stop_second_engine()
-    assert engine.process.poll() is not None
+    assert rendered == ["2021", "2018", "2018", "2021"]
 
 
 def test_cli_writes_the_report_where_asked(published: Path, tmp_path: Path) -> None:
@@ -632,16 +585,18 @@ def test_report_asset_writes_every_published_edition(
     assert "nothing is published" in description and "publication itself" in description
 
 
-def test_code_location_does_not_import_the_chart_libraries() -> None:
+def test_code_location_does_not_import_the_report_modules() -> None:
+    """Loading the code location (or the CLI) imports no module that builds the report:
+    they are imported when the asset or the command runs."""
     probe = (
         "import sys; import barometre.definitions, barometre.serve.cli; "
-        "print(sorted(m for m in ('altair', 'vl_convert') "
-        "if m in sys.modules))"
+        "print(sorted(m for m in sys.modules if m.startswith('barometre.serve.report.') "
+        "and m.rsplit('.', 1)[1] in ('build', 'page', 'charts', 'svg', 'queries')))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=300
     )
-    assert "altair" not in result.stdout and "vl_convert" not in result.stdout, result.stdout
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 # --------------------------------------------------------------------------- browser

@@ -53,17 +53,14 @@ def test_main_returns_the_status_when_called_from_python(monkeypatch) -> None:
 def test_great_expectations_is_preloaded_only_when_a_suite_will_likely_run(
     tmp_path: Path, monkeypatch
 ) -> None:
-    """A run that loaded an edition preloads GX and the charts; one that loaded nothing
-    preloads GX only when no earlier results of its warehouse stand (validate.scope)."""
+    """A run that loaded an edition preloads GX; one that loaded nothing preloads it only
+    when no earlier results of its warehouse stand (validate.scope)."""
     import barometre.validate.checks as checks
     from barometre.serve.cli import run
 
     monkeypatch.setattr(checks, "DOCS_DIR", tmp_path)
     ours, other = tmp_path / "w.duckdb", tmp_path / "other.duckdb"
-    assert run._preloaded(True, ours) == (
-        *run.PRELOADED_DURING_DBT,
-        run.PRELOADED_FOR_THE_REPORT,
-    )
+    assert run._preloaded(True, ours) == run.PRELOADED_DURING_DBT
     assert run._preloaded(False, ours) == run.PRELOADED_DURING_DBT
     (tmp_path / ".gx").mkdir()
     entry = {"mart_theme_maturity": {"warehouse": str(other.resolve())}}

@@ -40,29 +40,17 @@ likely run: this run loaded an edition, or no earlier results of this warehouse 
 (validate.scope); otherwise every suite most likely keeps its results, GX is not opened,
 and importing it would only take ~3 s of CPU from dbt on a 2-core machine."""
 
-PRELOADED_FOR_THE_REPORT = "barometre.serve.report.drawing"
-"""Also preloaded when this run loaded an edition (its report pages will most likely be
-rendered again): the chart libraries, and both chart engines started (`drawing.warm_up`:
-this process's vl-convert engine, and the worker process of the second engine, whose
-start then runs beside dbt), about a second of the report step's time each. A run that
-loaded nothing keeps its pages (their figures did not change) and does not pay it; the
-report step stops the worker when it ends, and it ends with this process in any case."""
-
 
 def _preload(modules: tuple[str, ...]) -> None:
-    """Import `modules` in a background thread, and call the `warm_up()` of those that
-    have one; a failure is left to the step that uses them (it then raises the error
-    itself)."""
+    """Import `modules` in a background thread; a failure is left to the step that uses
+    them (it then raises the error itself)."""
     import importlib
     import threading
 
     def work() -> None:
         for name in modules:
             try:
-                module = importlib.import_module(name)
-                warm_up = getattr(module, "warm_up", None)
-                if warm_up is not None:
-                    warm_up()
+                importlib.import_module(name)
             except Exception:  # the step imports it again and reports the error
                 continue
 
@@ -70,9 +58,9 @@ def _preload(modules: tuple[str, ...]) -> None:
 
 
 def _preloaded(loaded: bool, warehouse: Path) -> tuple[str, ...]:
-    """What to import while dbt builds (see PRELOADED_DURING_DBT and _FOR_THE_REPORT)."""
+    """What to import while dbt builds (see PRELOADED_DURING_DBT)."""
     if loaded:
-        return (*PRELOADED_DURING_DBT, PRELOADED_FOR_THE_REPORT)
+        return PRELOADED_DURING_DBT
     from barometre.validate.checks import docs_dir
     from barometre.validate.scope import results_stand
 

@@ -2,8 +2,8 @@
 `transform` run, hence the weekly schedule and the raw-folder sensor) rewrites the
 report of every published edition under BAROMETRE_REPORT_DIR.
 
-altair and vl_convert are imported only when the asset runs (barometre.serve.report.build),
-never when Dagster loads the code location."""
+The report's modules (barometre.serve.report.build and what it uses) are imported only
+when the asset runs, never when Dagster loads the code location."""
 
 # No `from __future__ import annotations`: Dagster reads the context annotation at runtime.
 from dagster import (

@@ -10,12 +10,13 @@ warehouse, whose restricted schema holds per-respondent data. The connection is 
 before anything is rendered. Each page is written to a temporary file and renamed, so
 a reader never sees half a page.
 
-Rendering (the charts) is the slow part, so an edition's page is rendered again only when
-what it shows changed: its figures, the dbt vars it quotes, or the renderer (this
-package's code, templates, altair and vl-convert versions), all digested into
-`.figures.sha256` beside the page. The publication's version and date are left out of
-the digest (every run publishes a new version): a kept page names the publication it was
-rendered from, whose figures for this edition are those of the current one.
+An edition's page is rendered again only when what it shows changed: its figures, the
+dbt vars it quotes, or the renderer (this package's code and templates, the Jinja2
+version), all digested into `.figures.sha256` beside the page. The publication's version
+and date are left out of the digest (every run publishes a new version): a kept page
+names the publication it was rendered from, whose figures for this edition are those of
+the current one. Drawing the charts takes milliseconds (charts, svg): no chart is kept
+between builds, and a build removes the chart cache earlier versions kept (LEFTOVERS).
 """
 
 from __future__ import annotations
@@ -26,9 +27,8 @@ import hashlib
 import html
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,11 +38,15 @@ import yaml
 
 from barometre.common.settings import get_settings
 from barometre.publish.publication import PUBLISHED_DB, connect_published, current_version
-from barometre.serve.report import chart_cache, queries
+from barometre.serve.report import queries
 
 PAGE = "index.html"
 DIGEST = ".figures.sha256"
 """Beside each page: the digest of what it was rendered from (see `figures_digest`)."""
+LEFTOVERS = (".charts",)
+"""What earlier versions wrote in the report folder (the chart cache), removed by a build."""
+PAGE_LEFTOVERS = (".charts.sha256",)
+"""What earlier versions wrote beside each page (its charts' cache keys), removed too."""
 
 
 class ReportError(Exception):
@@ -56,10 +60,6 @@ class BuiltReport:
     publication: str | None
     rendered: bool = True
     """False when the page was kept: its figures had not changed since it was rendered."""
-    charts: int = 0
-    """The page's charts, when rendered; of which `charts_drawn` were drawn, the others
-    read from the chart cache (chart_cache)."""
-    charts_drawn: int = 0
 
 
 def dbt_vars(dbt_project_dir: Path | None = None) -> dict:
@@ -134,15 +134,15 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def _renderer_fingerprint() -> str:
-    """What, besides the figures, the page depends on: this package's sources and
-    templates, and the chart libraries' versions (read from their metadata, not imported)."""
+    """What, besides the figures, the page depends on: this package's sources (the charts'
+    drawing included) and templates, and Jinja2's version (read from its metadata)."""
     from importlib.metadata import PackageNotFoundError, version
 
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for source in sorted([*package.glob("*.py"), *(package / "templates").glob("*")]):
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
-    for library in ("altair", "vl-convert-python", "jinja2"):
+    for library in ("jinja2",):
         try:
             digest.update(f"{library}=={version(library)}\0".encode())
         except PackageNotFoundError:
@@ -188,52 +188,14 @@ def _index(out: Path) -> str:
     )
 
 
-RENDER_THREADS = 2
-"""Pages rendered at once: while one page's template waits for its last charts, the next
-page's charts are already handed to the engines (drawing.ChartDrawer: two engines, this
-process's and a worker's), so neither idles between pages. The output of each page is
-the same as alone."""
-
-
-@contextlib.contextmanager
-def _renderings(
-    datas: list[queries.ReportData], variables: dict, out: Path, renderer: str, force: bool
-) -> Iterator[Iterator[tuple[str, Any]]]:
-    """The pages of `datas`, in their order, rendered up to RENDER_THREADS at a time: each
-    page's HTML and its charts (drawing.PageCharts)."""
-    if not datas:
-        yield iter(())
-        return
-    # altair, jinja2, vl_convert: only when rendering
-    from barometre.serve.report import page as page_module
-    from barometre.serve.report.drawing import ChartDrawer
-
-    with ChartDrawer(out / chart_cache.CACHE_DIR, renderer, read_cache=not force) as drawer:
-
-        def render(data: queries.ReportData) -> tuple[str, Any]:
-            charts = drawer.page()
-            text = page_module.render_page(
-                data,
-                render=charts,
-                min_cell_size=variables.get("min_cell_size"),
-                ci_z=variables.get("ci_z"),
-            )
-            return text, charts
-
-        workers = min(RENDER_THREADS, len(datas))
-        if workers == 1:
-            yield (render(data) for data in datas)
-            return
-        with ThreadPoolExecutor(workers, thread_name_prefix="barometre-report") as pool:
-            futures = [pool.submit(render, data) for data in datas]
-            try:
-                yield (future.result() for future in futures)
-            finally:
-                # after a failure (or Ctrl-C): the pages not started are dropped, and
-                # the charts not started, which the pages in flight wait for
-                for future in futures:
-                    future.cancel()
-                drawer.cancel()
+def _remove_leftovers(out: Path) -> None:
+    """Quietly remove what earlier versions kept in the report folder (LEFTOVERS)."""
+    for name in LEFTOVERS:
+        shutil.rmtree(out / name, ignore_errors=True)
+    for name in PAGE_LEFTOVERS:
+        for leftover in out.glob(f"*/{name}"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
 
 
 def build_report(
@@ -260,48 +222,26 @@ def build_report(
         page = out / edition / PAGE
         digest = figures_digest(data, variables, renderer)
         plan.append((data, edition, page, digest, force or not _kept(page, digest)))
-    to_render = [data for data, *_rest, render in plan if render]
     built = []
-    try:
-        with _renderings(to_render, variables, out, renderer, force) as pages:
-            for data, edition, page, digest, render in plan:
-                if not render:
-                    built.append(BuiltReport(edition, page, data.publication.get("version"), False))
-                    say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
-                    continue
-                say(f"[report] edition {edition}: rendering…")
-                text, charts = next(pages)
-                # The old digest goes first and the new one last, so that a digest never
-                # names a page it did not render: a crash in between leaves none, and the
-                # next build renders the page again.
-                (page.parent / DIGEST).unlink(missing_ok=True)
-                _write_atomically(page, text)
-                _write_atomically(page.parent / chart_cache.PAGE_CHARTS, _lines(charts.keys))
-                _write_atomically(page.parent / DIGEST, digest + "\n")
-                built.append(
-                    BuiltReport(
-                        edition,
-                        page,
-                        data.publication.get("version"),
-                        charts_drawn=charts.drawn,
-                        charts=len(charts.keys),
-                    )
-                )
-                drawn = (
-                    f" ({charts.drawn} of {len(charts.keys)} charts drawn, the others unchanged)"
-                    if charts.drawn < len(charts.keys)
-                    else ""
-                )
-                say(f"[report] edition {edition}: {page}{drawn}")
-    finally:
-        # `barometre run` may have started the second engine while dbt built
-        drawing = sys.modules.get("barometre.serve.report.drawing")
-        if drawing is not None:
-            drawing.stop_second_engine()
-    chart_cache.prune(out)
+    for data, edition, page, digest, render in plan:
+        if not render:
+            built.append(BuiltReport(edition, page, data.publication.get("version"), False))
+            say(f"[report] edition {edition}: figures unchanged, page kept: {page}")
+            continue
+        say(f"[report] edition {edition}: rendering…")
+        from barometre.serve.report.page import render_page  # jinja2: only when rendering
+
+        text = render_page(
+            data, min_cell_size=variables.get("min_cell_size"), ci_z=variables.get("ci_z")
+        )
+        # The old digest goes first and the new one last, so that a digest never names a
+        # page it did not render: a crash in between leaves none, and the next build
+        # renders the page again.
+        (page.parent / DIGEST).unlink(missing_ok=True)
+        _write_atomically(page, text)
+        _write_atomically(page.parent / DIGEST, digest + "\n")
+        built.append(BuiltReport(edition, page, data.publication.get("version")))
+        say(f"[report] edition {edition}: {page}")
+    _remove_leftovers(out)
     _write_atomically(out / PAGE, _index(out))
     return built
-
-
-def _lines(keys: list[str]) -> str:
-    return "".join(f"{key}\n" for key in keys)

@@ -1,29 +1,22 @@
-"""The report's charts: Vega-Altair specifications rendered to SVG by vl-convert, offline.
-
-vl-convert embeds Vega, Vega-Lite and its JavaScript engine: rendering needs no network
-and no browser, and the SVG it writes references no font file, script or image, so the
-page that inlines it makes no request. altair and vl_convert are imported here only,
-and this module only by the report builder (never when Dagster loads the code).
+"""The report's charts, drawn as SVG strings in Python (barometre.serve.report.svg).
 
 Every chart takes plain records (lists of dicts) already computed by the page builder:
-positions of stacked segments are computed there, so a chart is a drawing, not a
-calculation.
+positions of stacked segments, rounded percentages and wrapped row labels are computed
+there, so a chart is a drawing, not a calculation. A suppressed cell ("secret
+statistique") is drawn as a grey bar or an italic label, never left blank.
+
+Coordinates are those of the plot: x = 0 at the scale's start, y = 0 at the first row;
+row labels, legends and axes lie around it, and the canvas sizes the SVG to hold them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
-import altair as alt
-import vl_convert
+from barometre.serve.report.svg import Canvas, text_width, truncate, wrap
 
-from barometre.serve.report.chart_worker import WARM_UP_SPEC
-
-VEGA_LITE_VERSION = "v" + alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0].replace(".", "_")
-"""The Vega-Lite version altair writes (e.g. v6_4), passed to vl-convert."""
-
-FONT = "sans-serif"
 SUPPRESSED_FILL = "#e6e6e6"
 SUPPRESSED_TEXT = "#555555"
 TOP_COLOUR = "#1a7f37"
@@ -31,49 +24,122 @@ BOTTOM_COLOUR = "#b42318"
 OTHER_COLOUR = "#4b5563"
 EDITION_COLOURS = ("#9ca3af", "#1d4e89")
 """Earlier edition, later edition (comparison chart)."""
+TEXT = "#222"
+AXIS = "#888"
+GRID = "#ddd"
+LABEL_SIZE = 11
+LABEL_GAP = 6
+"""Between a row label and the plot."""
+TICK = 5
+BAND = 0.9
+"""Share of a row's step its bar takes (the rest separates the bars)."""
+STATUSES = ("3 thèmes les plus matures", "3 thèmes les moins matures", "Autres")
+STATUS_COLOURS = (TOP_COLOUR, BOTTOM_COLOUR, OTHER_COLOUR)
+PERCENT_TICKS = (0, 0.25, 0.5, 0.75, 1)
+SHARE_TICKS = (0, 0.2, 0.4, 0.6, 0.8, 1)
 
 Record = dict[str, Any]
 
 
-def spec_of(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
-    """The Vega-Lite dict vl-convert is given for a chart."""
-    # Not validated against the Vega-Lite schema again on every render (~10 % of a
-    # page's CPU): the charts are this module's, and test_report renders every kind.
-    return chart if isinstance(chart, dict) else chart.to_dict(validate=False)
+def percent(share: float) -> str:
+    """An axis label as the page writes percentages: "25 %" (no-break space)."""
+    return f"{round(share * 100)}\u00a0%"
 
 
-def convert(spec: dict[str, Any]) -> str:
-    """vl-convert's SVG of a Vega-Lite dict, on this process's engine."""
-    return vl_convert.vegalite_to_svg(spec, vl_version=VEGA_LITE_VERSION)
+# --------------------------------------------------------------------------- parts
 
 
-def accessible(svg: str) -> str:
-    """The SVG as the page inlines it: the outer <svg> gets a role for assistive
-    technologies; its text alternative is the figure's caption and data table."""
-    return svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
+def _grid(canvas: Canvas, xs: Sequence[float], height: float) -> None:
+    for x in xs:
+        canvas.line(x, 0, x, height, GRID)
 
 
-def to_svg(chart: alt.TopLevelMixin | dict[str, Any]) -> str:
-    """Render a chart (or a Vega-Lite dict) to an SVG string, offline, in this process."""
-    return accessible(convert(spec_of(chart)))
+def _x_axis(
+    canvas: Canvas,
+    ticks: Sequence[tuple[float, str]],
+    *,
+    y: float,
+    width: float,
+    title: str | None = None,
+    left: float = 0,
+) -> float:
+    """A bottom axis from `left` to `left + width` at `y`: domain line, ticks, labels (the
+    first and last flush with the ends, as Vega draws them) and an optional title; the y
+    below it."""
+    canvas.line(left, y, left + width, y, AXIS)
+    label_y = y + TICK + 2 + LABEL_SIZE / 2
+    for i, (x, label) in enumerate(ticks):
+        canvas.line(left + x, y, left + x, y + TICK, AXIS)
+        anchor = "middle"
+        if i == 0 and x <= 0:
+            anchor = "start"
+        elif i == len(ticks) - 1 and x >= width:
+            anchor = "end"
+        canvas.text(left + x, label_y, label, size=LABEL_SIZE, anchor=anchor, fill=TEXT)
+    bottom = label_y + LABEL_SIZE / 2
+    if title:
+        title_y = bottom + 4 + LABEL_SIZE / 2
+        canvas.text(left + width / 2, title_y, title, size=LABEL_SIZE, anchor="middle", bold=True)
+        bottom = title_y + LABEL_SIZE / 2
+    return bottom
 
 
-def warm_up() -> None:
-    """Start this process's vl-convert engine with this Vega-Lite version (its first
-    conversion, about a second)."""
-    convert(WARM_UP_SPEC)
+def _legend_symbol(canvas: Canvas, x: float, y: float, colour: str, shape: str) -> None:
+    if shape == "circle":
+        canvas.circle(x + 4.5, y, 4.5, colour)
+    else:
+        canvas.rect(x, y - 4.5, 9, 9, colour)
 
 
-def _base(records: Sequence[Record]) -> alt.Chart:
-    return alt.Chart(alt.Data(values=list(records)))
+def _legend_row(
+    canvas: Canvas,
+    entries: Sequence[tuple[str, str]],
+    *,
+    y: float,
+    shape: str,
+    size: float = LABEL_SIZE,
+) -> float:
+    """Entries (colour, label) side by side from x = 0, centred on `y`; the y below."""
+    x = 0.0
+    for colour, label in entries:
+        _legend_symbol(canvas, x, y, colour, shape)
+        canvas.text(x + 14, y, label, size=size, fill=TEXT)
+        x += 14 + text_width(label, size) + 16
+    return y + 8
 
 
-def _config(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return (
-        chart.configure(font=FONT)
-        .configure_view(stroke=None)
-        .configure_axis(labelFontSize=11, titleFontSize=11, labelColor="#222", titleColor="#222")
-    )
+def _legend_columns(
+    canvas: Canvas, entries: Sequence[tuple[str, str]], *, y: float, columns: int
+) -> float:
+    """Entries (colour, label) in `columns` columns filled top to bottom, then left to
+    right, from x = 0 with the first row centred on `y`; the y below."""
+    per_column = math.ceil(len(entries) / columns)
+    row_step = 16
+    x = 0.0
+    for start in range(0, len(entries), per_column):
+        chunk = entries[start : start + per_column]
+        for i, (colour, label) in enumerate(chunk):
+            _legend_symbol(canvas, x, y + i * row_step, colour, "square")
+            canvas.text(x + 14, y + i * row_step, label, size=LABEL_SIZE, fill=TEXT)
+        x += 14 + max(text_width(label, LABEL_SIZE) for _colour, label in chunk) + 20
+    return y + (per_column - 1) * row_step + 8
+
+
+def _row_labels(
+    canvas: Canvas, labels: Sequence[str], step: float, *, limit: float, x: float = -LABEL_GAP
+) -> None:
+    """Each row's label, right-aligned before the plot and centred on its row; a line
+    wider than `limit` px (estimated) is cut with "…" (the data table has it whole)."""
+    for i, label in enumerate(labels):
+        lines = "\n".join(truncate(line, LABEL_SIZE, limit) for line in label.split("\n"))
+        canvas.text(x, (i + 0.5) * step, lines, size=LABEL_SIZE, anchor="end", fill=TEXT)
+
+
+def _suppressed(canvas: Canvas, x: float, y: float, label: str, **style: Any) -> None:
+    canvas.text(x, y, label, italic=True, fill=SUPPRESSED_TEXT, **style)
+
+
+# --------------------------------------------------------------------------- charts
 
 
 def stacked_levels(
@@ -83,231 +149,157 @@ def stacked_levels(
     colours: Sequence[str],
     *,
     label_lines: int,
-) -> alt.TopLevelMixin:
-    """100 % stacked bars, one per question.
+) -> str:
+    """100 % stacked bars, one per question, with a legend of the levels in 2 columns.
 
-    segments: row_label, level_label, x0, x1 (exact shares, cumulative), pct (rounded as
+    segments: row_label, level_label, x0, x1 (exact shares, cumulative), pct_label (as
     printed), mid, text_colour, show_text; rows: row_label, n_label, suppressed_label
-    (None when published). Rows keep the order given."""
-    order = [r["row_label"] for r in rows]
+    (None when published). Rows keep the order given; row labels are already wrapped."""
+    width = 460
     step = max(30, 14 * label_lines + 12)
-    y = alt.Y(
-        "row_label:N",
-        sort=order,
-        title=None,
-        axis=alt.Axis(
-            labelExpr="split(datum.label, '\\n')",
-            labelLimit=360,
-            labelPadding=8,
-            ticks=False,
-            domain=False,
-            labelFontSize=11,
-        ),
-    )
-    x_scale = alt.Scale(domain=[0, 1], nice=False)
-    bars = (
-        _base(segments)
-        .mark_bar(stroke="white", strokeWidth=1)
-        .encode(
-            y=y,
-            x=alt.X(
-                "x0:Q",
-                scale=x_scale,
-                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1], grid=False),
-                title=None,
-            ),
-            x2="x1:Q",
-            color=alt.Color(
-                "level_label:N",
-                sort=list(levels),
-                scale=alt.Scale(domain=list(levels), range=list(colours)),
-                legend=alt.Legend(
-                    title=None,
-                    orient="bottom",
-                    direction="vertical",
-                    columns=2,
-                    labelLimit=330,
-                    labelFontSize=11,
-                    symbolType="square",
-                ),
-            ),
-        )
-    )
-    labels = (
-        _base([s for s in segments if s["show_text"]])
-        .mark_text(fontSize=10, fontWeight="bold")
-        .encode(
-            y=alt.Y("row_label:N", sort=order),
-            x=alt.X("mid:Q", scale=x_scale),
-            text="pct_label:N",
-            color=alt.Color("text_colour:N", scale=None),
-        )
-    )
-    n_text = (
-        _base(rows)
-        .mark_text(align="left", dx=6, fontSize=10, color="#333")
-        .encode(y=alt.Y("row_label:N", sort=order), x=alt.datum(1), text="n_label:N")
-    )
-    layers = [bars, labels, n_text]
-    suppressed = [r for r in rows if r["suppressed_label"]]
-    if suppressed:
-        layers += [
-            _base(suppressed)
-            .mark_bar(color=SUPPRESSED_FILL)
-            .encode(y=alt.Y("row_label:N", sort=order), x=alt.datum(0), x2=alt.datum(1)),
-            _base(suppressed)
-            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT)
-            .encode(
-                y=alt.Y("row_label:N", sort=order), x=alt.datum(0.5), text="suppressed_label:N"
-            ),
-        ]
-    chart = alt.layer(*layers).properties(width=460, height=alt.Step(step))
-    return _config(chart)
+    bar = step * BAND
+    index = {r["row_label"]: i for i, r in enumerate(rows)}
+    canvas = Canvas()
+    _row_labels(canvas, [r["row_label"] for r in rows], step, limit=400)
+    colour_of = dict(zip(levels, colours, strict=False))
+    for s in segments:
+        top = index[s["row_label"]] * step + (step - bar) / 2
+        x0, x1 = s["x0"] * width, s["x1"] * width
+        fill = colour_of.get(s["level_label"], OTHER_COLOUR)
+        canvas.rect(x0, top, x1 - x0, bar, fill, stroke="#ffffff")
+    for s in segments:
+        if s["show_text"]:
+            middle = (index[s["row_label"]] + 0.5) * step
+            canvas.text(
+                s["mid"] * width,
+                middle,
+                s["pct_label"],
+                size=10,
+                anchor="middle",
+                bold=True,
+                fill=s["text_colour"],
+            )
+    for i, r in enumerate(rows):
+        middle = (i + 0.5) * step
+        if r["suppressed_label"]:
+            canvas.rect(0, middle - bar / 2, width, bar, SUPPRESSED_FILL)
+            _suppressed(canvas, width / 2, middle, r["suppressed_label"], anchor="middle")
+        canvas.text(width + LABEL_GAP, middle, r["n_label"], size=10, fill="#333")
+    ticks = [(t * width, percent(t)) for t in PERCENT_TICKS]
+    bottom = _x_axis(canvas, ticks, y=len(rows) * step, width=width)
+    _legend_columns(canvas, list(zip(colours, levels, strict=False)), y=bottom + 18, columns=2)
+    return canvas.svg()
+
+
+def _scale(domain: tuple[float, float], width: float) -> Callable[[float], float]:
+    low, high = domain
+    return lambda value: (value - low) / (high - low) * width
 
 
 def mean_intervals(
     records: Sequence[Record], *, scale_max: int, title: str, legend: bool = True
-) -> alt.TopLevelMixin:
+) -> str:
     """Mean maturity with its 95 % interval, one row per theme, most mature first.
 
-    records: label, mean, ci_low, ci_high, mean_label, status (Top 3 / Bottom 3 /
-    Autre), suppressed_label (None when published); in display order."""
-    order = [r["label"] for r in records]
-    published = [r for r in records if not r["suppressed_label"]]
-    x_scale = alt.Scale(domain=[1, scale_max], nice=False)
-    statuses = ["3 thèmes les plus matures", "3 thèmes les moins matures", "Autres"]
-    colour = alt.Color(
-        "status:N",
-        scale=alt.Scale(domain=statuses, range=[TOP_COLOUR, BOTTOM_COLOUR, OTHER_COLOUR]),
-        legend=alt.Legend(title=None, orient="bottom", direction="horizontal") if legend else None,
-    )
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=300, ticks=False))
-    x_axis = alt.Axis(values=list(range(1, scale_max + 1)), format="d", grid=True)
-    rules = (
-        _base(published)
-        .mark_rule(strokeWidth=2)
-        .encode(
-            y=y,
-            x=alt.X("ci_low:Q", scale=x_scale, axis=x_axis, title=title),
-            x2="ci_high:Q",
-            color=colour,
-        )
-    )
-    points = (
-        _base(published)
-        .mark_point(filled=True, size=70, opacity=1)
-        .encode(y=alt.Y("label:N", sort=order), x=alt.X("mean:Q", scale=x_scale), color=colour)
-    )
-    text = (
-        _base(published)
-        .mark_text(dy=-9, fontSize=10, color="#222")
-        .encode(
-            y=alt.Y("label:N", sort=order), x=alt.X("mean:Q", scale=x_scale), text="mean_label:N"
-        )
-    )
-    layers = [rules, points, text]
-    suppressed = [r for r in records if r["suppressed_label"]]
-    if suppressed:
-        layers.append(
-            _base(suppressed)
-            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left", dx=4)
-            .encode(y=alt.Y("label:N", sort=order), x=alt.datum(1), text="suppressed_label:N")
-        )
-    return _config(alt.layer(*layers).properties(width=420, height=alt.Step(30)))
+    records: label, mean, ci_low, ci_high, mean_label, status (one of STATUSES),
+    suppressed_label (None when published); in display order."""
+    width, step = 420, 30
+    x = _scale((1, scale_max), width)
+    height = len(records) * step
+    colour_of = dict(zip(STATUSES, STATUS_COLOURS, strict=True))
+    canvas = Canvas()
+    values = range(1, scale_max + 1)
+    _grid(canvas, [x(v) for v in values], height)
+    canvas.line(0, 0, 0, height, AXIS)
+    _row_labels(canvas, [r["label"] for r in records], step, limit=300)
+    for i, r in enumerate(records):
+        middle = (i + 0.5) * step
+        if r["suppressed_label"]:
+            _suppressed(canvas, 4, middle, r["suppressed_label"], size=LABEL_SIZE)
+            continue
+        if r["mean"] is None:
+            continue
+        colour = colour_of.get(r["status"], OTHER_COLOUR)
+        if r["ci_low"] is not None and r["ci_high"] is not None:
+            canvas.line(x(r["ci_low"]), middle, x(r["ci_high"]), middle, colour, width=2)
+        canvas.circle(x(r["mean"]), middle, 4.7, colour)
+        canvas.text(x(r["mean"]), middle - 11, r["mean_label"], size=10, anchor="middle")
+    bottom = _x_axis(canvas, [(x(v), str(v)) for v in values], y=height, width=width, title=title)
+    if legend:
+        entries = list(zip(STATUS_COLOURS, STATUSES, strict=True))
+        _legend_row(canvas, entries, y=bottom + 16, shape="circle", size=10)
+    return canvas.svg()
 
 
-def group_shares(records: Sequence[Record]) -> alt.TopLevelMixin:
-    """Share of the classified respondents in each maturity group and peloton sub-group.
+def group_shares(records: Sequence[Record]) -> str:
+    """Share of the classified respondents in each maturity group and peloton sub-group
+    (also: respondents per segment).
 
     records: label, share, pct_label, colour, suppressed_label; in display order."""
-    order = [r["label"] for r in records]
-    published = [r for r in records if not r["suppressed_label"]]
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260, ticks=False))
-    x_scale = alt.Scale(domain=[0, 1], nice=False)
-    bars = (
-        _base(published)
-        .mark_bar(height=20)
-        .encode(
-            y=y,
-            x=alt.X("share:Q", scale=x_scale, axis=alt.Axis(format="%"), title=None),
-            color=alt.Color("colour:N", scale=None),
-        )
-    )
-    text = (
-        _base(published)
-        .mark_text(align="left", dx=5, fontSize=11, fontWeight="bold")
-        .encode(
-            y=alt.Y("label:N", sort=order), x=alt.X("share:Q", scale=x_scale), text="pct_label:N"
-        )
-    )
-    layers = [bars, text]
-    suppressed = [r for r in records if r["suppressed_label"]]
-    if suppressed:
-        layers.append(
-            _base(suppressed)
-            .mark_text(fontSize=11, fontStyle="italic", color=SUPPRESSED_TEXT, align="left", dx=4)
-            .encode(y=alt.Y("label:N", sort=order), x=alt.datum(0), text="suppressed_label:N")
-        )
-    return _config(alt.layer(*layers).properties(width=420, height=alt.Step(32)))
+    width, step, bar = 420, 32, 20
+    height = len(records) * step
+    canvas = Canvas()
+    _grid(canvas, [t * width for t in SHARE_TICKS], height)
+    canvas.line(0, 0, 0, height, AXIS)
+    _row_labels(canvas, [r["label"] for r in records], step, limit=260)
+    for i, r in enumerate(records):
+        middle = (i + 0.5) * step
+        if r["suppressed_label"]:
+            _suppressed(canvas, 4, middle, r["suppressed_label"], size=LABEL_SIZE)
+            continue
+        if r["share"] is None:
+            continue
+        end = r["share"] * width
+        canvas.rect(0, middle - bar / 2, end, bar, r["colour"])
+        canvas.text(end + 5, middle, r["pct_label"], size=LABEL_SIZE, bold=True)
+    _x_axis(canvas, [(t * width, percent(t)) for t in SHARE_TICKS], y=height, width=width)
+    return canvas.svg()
 
 
 def edition_comparison(
     records: Sequence[Record], *, panels: Sequence[str], editions: Sequence[str]
-) -> alt.TopLevelMixin:
+) -> str:
     """Share of answers at stage ≥ 4 per theme, earlier and later edition side by side,
-    one panel per column (all respondents | matched panel).
+    one panel per column (all respondents | matched panel), themes' labels on the left.
 
     records: panel, theme, edition, share, pct_label, suppressed_label; themes in order."""
+    width, bar, gap = 230, 11, 3
     themes = list(dict.fromkeys(r["theme"] for r in records))
-    x_scale = alt.Scale(domain=[0, 1], nice=False)
-    colour = alt.Color(
-        "edition:N",
-        sort=list(editions),
-        scale=alt.Scale(domain=list(editions), range=list(EDITION_COLOURS)),
-        legend=alt.Legend(title=None, orient="bottom", direction="horizontal"),
-    )
-    y = alt.Y("theme:N", sort=themes, title=None, axis=alt.Axis(labelLimit=260, ticks=False))
-    bars = (
-        alt.Chart()
-        .transform_filter("datum.suppressed_label == null")
-        .mark_bar(height=11)
-        .encode(
-            y=y,
-            yOffset=alt.YOffset("edition:N", sort=list(editions)),
-            x=alt.X(
-                "share:Q",
-                scale=x_scale,
-                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1]),
-                title="réponses au stade ≥ 4",
-            ),
-            color=colour,
+    row = {theme: i for i, theme in enumerate(themes)}
+    offset = {edition: i for i, edition in enumerate(editions)}
+    step = (bar + gap) * len(editions) + 14
+    height = len(themes) * step
+    panel_left = {panel: i * (width + 36) for i, panel in enumerate(panels)}
+    colour_of = dict(zip(editions, EDITION_COLOURS, strict=False))
+    canvas = Canvas()
+    ticks = [(t * width, percent(t)) for t in PERCENT_TICKS]
+    for panel, left in panel_left.items():
+        canvas.text(left + width / 2, -12, panel, size=12, anchor="middle", fill=TEXT)
+        _grid(canvas, [left + x for x, _label in ticks], height)
+    _row_labels(canvas, themes, step, limit=260)
+    secrets: dict[tuple[str, str], str] = {}
+    bars_top = (step - (bar + gap) * len(editions) + gap) / 2
+    for r in records:
+        if r["panel"] not in panel_left or r["edition"] not in offset:
+            continue
+        if r["suppressed_label"]:
+            secrets.setdefault((r["panel"], r["theme"]), r["suppressed_label"])
+            continue
+        if r["share"] is None:
+            continue
+        top = row[r["theme"]] * step + bars_top + offset[r["edition"]] * (bar + gap)
+        end, left = r["share"] * width, panel_left[r["panel"]]
+        canvas.rect(left, top, end, bar, colour_of.get(r["edition"], OTHER_COLOUR))
+        canvas.text(left + end + 3, top + bar / 2, r["pct_label"], size=9, fill=TEXT)
+    for (panel, theme), label in secrets.items():
+        middle = (row[theme] + 0.5) * step
+        lines = wrap(label, 10, width - 8)
+        _suppressed(canvas, panel_left[panel] + 4, middle, lines, size=10)
+    bottom = 0.0
+    for left in panel_left.values():
+        bottom = _x_axis(
+            canvas, ticks, y=height, width=width, left=left, title="réponses au stade ≥ 4"
         )
-    )
-    text = (
-        alt.Chart()
-        .transform_filter("datum.suppressed_label == null")
-        .mark_text(align="left", dx=3, fontSize=9, color="#222")
-        .encode(
-            y=alt.Y("theme:N", sort=themes),
-            yOffset=alt.YOffset("edition:N", sort=list(editions)),
-            x=alt.X("share:Q", scale=x_scale),
-            text="pct_label:N",
-        )
-    )
-    secret = (
-        alt.Chart()
-        .transform_filter("datum.suppressed_label != null")
-        .mark_text(align="left", dx=4, fontSize=10, fontStyle="italic", color=SUPPRESSED_TEXT)
-        .encode(y=alt.Y("theme:N", sort=themes), x=alt.datum(0), text="suppressed_label:N")
-    )
-    chart = (
-        alt.layer(bars, text, secret, data=alt.Data(values=list(records)))
-        .properties(width=230, height=alt.Step(30))
-        .facet(
-            column=alt.Column(
-                "panel:N", sort=list(panels), title=None, header=alt.Header(labelFontSize=12)
-            )
-        )
-        .resolve_scale(y="shared")
-    )
-    return _config(chart)
+    entries = [(colour_of[e], e) for e in editions if e in colour_of]
+    _legend_row(canvas, entries, y=bottom + 16, shape="square")
+    return canvas.svg()

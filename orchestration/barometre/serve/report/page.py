@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from barometre.serve.report import charts
 from barometre.serve.report.queries import ReportData, Row
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -63,11 +64,6 @@ MONTHS = (
 )
 WRAP = 58
 MAX_LABEL_LINES = 4
-
-Renderer = Callable[[Any], Any]
-"""A chart to its SVG: a string, or an object whose `__html__` gives it when the template
-writes the figure (drawing.Drawing: the chart is drawn meanwhile, beside the others)."""
-
 
 # --------------------------------------------------------------------------- formatting
 
@@ -164,8 +160,8 @@ class Table:
 class Figure:
     id: str
     title: str
-    svg: Any
-    """Markup, or a drawing.Drawing (its `__html__`)."""
+    svg: Markup
+    """The chart's SVG (charts), inlined by the template."""
     table: Table
     caption: str = ""
     notes: list[str] = field(default_factory=list)
@@ -184,23 +180,18 @@ class ThemeSection:
 
 
 class PageBuilder:
-    """Turns ReportData into the template's context; charts via `render` (see Renderer)."""
+    """Turns ReportData into the template's context, charts drawn (charts) as SVG."""
 
-    def __init__(self, data: ReportData, render: Renderer, min_cell_size: int | None) -> None:
-        from barometre.serve.report import charts  # altair: only where the report is built
-
+    def __init__(self, data: ReportData, min_cell_size: int | None) -> None:
         self.data = data
         self.charts = charts
-        self.render = render
         self.k = min_cell_size
         self.edition = data.edition["edition_code"]
         self.scale_max = int(data.edition["scale_size"])
 
-    def _svg(self, chart: Any) -> Any:
-        drawn = self.render(chart)
-        # Markup(x) would ask a Drawing for its SVG at once: it is kept as it is, and
-        # the template asks for it when it writes the figure.
-        return drawn if hasattr(drawn, "__html__") else Markup(drawn)
+    def _svg(self, svg: str) -> Markup:
+        # charts escape every text they draw: the SVG is inlined as it is
+        return Markup(svg)
 
     # ----------------------------------------------------------------- overview
 
@@ -684,16 +675,11 @@ def environment() -> jinja2.Environment:
 def render_page(
     data: ReportData,
     *,
-    render: Renderer | None = None,
     min_cell_size: int | None = None,
     ci_z: float | None = None,
 ) -> str:
     """The edition's report as one HTML page (CSS and SVG charts inlined)."""
-    if render is None:
-        from barometre.serve.report.charts import to_svg
-
-        render = to_svg
-    context = PageBuilder(data, render, min_cell_size).context()
+    context = PageBuilder(data, min_cell_size).context()
     env = environment()
     context["z"] = fr_number(ci_z, 2) if ci_z else "z"
     context["css"] = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))
