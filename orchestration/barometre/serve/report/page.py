@@ -255,7 +255,9 @@ class PageBuilder:
         by_question: dict[str, list[Row]] = {}
         for lv in self.data.levels:
             by_question.setdefault(lv["question_code"], []).append(lv)
-        segments, rows, table_rows = [], [], []
+        segments: list[Row] = []
+        rows: list[Row] = []
+        table_rows: list[list[str]] = []
         for q in questions:
             secret = secret_label(q, self.k)
             row_label = wrap_label(f"Q{q['order_in_theme']} · {q['wording_fr']}")
@@ -625,16 +627,16 @@ class PageBuilder:
             any_row = next(iter(panels.values()))
             line = [label(any_row)]
             for code in PANELS:
-                r = panels.get(code)
-                if r is None:
+                cell = panels.get(code)
+                if cell is None:
                     line += ["—"] * 4
                     continue
-                secret = secret_label(r, self.k)
-                diff = r["diff_share_ge_4"]
+                secret = secret_label(cell, self.k)
+                diff = cell["diff_share_ge_4"]
                 line += [
-                    f"{r['n_respondents_from']} → {r['n_respondents_to']}",
-                    secret or fr_pct(r["pct_ge_4_from"]),
-                    secret or fr_pct(r["pct_ge_4_to"]),
+                    f"{cell['n_respondents_from']} → {cell['n_respondents_to']}",
+                    secret or fr_pct(cell["pct_ge_4_from"]),
+                    secret or fr_pct(cell["pct_ge_4_to"]),
                     secret or fr_points(diff),
                 ]
             out.append(line)
