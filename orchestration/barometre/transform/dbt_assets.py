@@ -204,14 +204,18 @@ def barometre_dbt(
             raise
         finally:
             if taken is not None:
-                _report_warm(context, *taken, started=started)
+                _report_warm(context, *taken, started=started, target=target)
             save_partial_parse(target, cache)
             prune_step_targets(target)  # the newest few builds' folders are kept
 
 
-def _report_warm(context: AssetExecutionContext, warm: Any, parsed: Any, started: bool) -> None:
+def _report_warm(
+    context: AssetExecutionContext, warm: Any, parsed: Any, started: bool, target: Path
+) -> None:
     """Say what the step took from the run's warm dbt process (barometre.transform.
-    warm_dbt), and end that process: it serves one command."""
+    warm_dbt), keep its parse's log beside the build's (`parse-dbt.log`: the parse
+    events a `dbt build` writes first in its own `dbt.log`), and end that process: it
+    serves one command."""
     took = (
         f"dbt imported and the project parsed in the background in {parsed.parse_seconds:.1f} s; "
         f"the step waited {parsed.waited:.1f} s for it"
@@ -225,6 +229,7 @@ def _report_warm(context: AssetExecutionContext, warm: Any, parsed: Any, started
             f"dbt: this run's warm dbt process did not run the build ({why}); its parse "
             f"state was used ({took})"
         )
+    warm.keep_parse_log(target / "parse-dbt.log")
     warm.close()
 
 

@@ -12,6 +12,7 @@ took the build, the shim becomes the real dbt (`exec`, the same argv): today's p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,10 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def forward(number: int, _frame: object) -> None:
         received.append(number)
-        try:
+        with contextlib.suppress(OSError):
             sock.send(SIGNALS[signal.Signals(number)])
-        except OSError:
-            pass
 
     for number in SIGNALS:
         signal.signal(number, forward)

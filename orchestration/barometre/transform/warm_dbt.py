@@ -157,6 +157,11 @@ class WarmDbt:
         line = self._line(timeout)
         return line or None
 
+    def keep_parse_log(self, destination: Path) -> None:
+        """Copy dbt's log of the parse (removed with this process's folder) there."""
+        with contextlib.suppress(OSError):
+            shutil.copy(self.folder / "dbt.log", destination)
+
     def environment(self) -> dict[str, str]:
         """What the shim reads to reach this process (and the real dbt, as fallback)."""
         return {ENV_SOCKET: str(self.socket_path), ENV_REAL_DBT: str(self.dbt_executable)}

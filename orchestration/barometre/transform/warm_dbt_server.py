@@ -25,7 +25,7 @@ import struct
 import sys
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +98,10 @@ def refusal(
     if given & PARSE_ARGS:
         return f"arguments that change the parse: {sorted(given & PARSE_ARGS)}"
     env = request["env"]
-    for name, value in (("DBT_PROFILES_DIR", parsed["profiles"]), ("DBT_PROJECT_DIR", parsed["project"])):
+    for name, value in (
+        ("DBT_PROFILES_DIR", parsed["profiles"]),
+        ("DBT_PROJECT_DIR", parsed["project"]),
+    ):
         if name in env and os.path.realpath(env[name]) != os.path.realpath(value):
             return f"{name} is not the parsed project's"
     used = parsed["used"]
@@ -114,20 +117,20 @@ def parse(folder: Path, project: Path, profiles: Path) -> Any:
     `folder` by the parent, checked by dbt as a `dbt build` would): the manifest."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(
-        [
-            "parse",
-            "--quiet",
-            "--project-dir",
-            str(project),
-            "--profiles-dir",
-            str(profiles),
-            "--target-path",
-            str(folder),
-            "--log-path",
-            str(folder),
-        ]
-    )
+    args = [
+        "parse",
+        "--quiet",
+        "--project-dir",
+        str(project),
+        "--profiles-dir",
+        str(profiles),
+        "--target-path",
+        str(folder),
+        "--log-path",
+        str(folder),
+    ]
+    sys.argv = ["dbt", *args]  # dbt reads its command line there too (flags.py)
+    result = dbtRunner().invoke(args)
     if not result.success or result.result is None:
         raise RuntimeError(str(result.exception or "dbt parse failed"))
     return result.result
@@ -148,7 +151,7 @@ def run_command(manifest: Any, args: list[str]) -> int:
         if not stamped:
             stamped.append(True)
             manifest.metadata.invocation_id = event.info.invocation_id
-            manifest.metadata.generated_at = datetime.now(timezone.utc).replace(tzinfo=None)
+            manifest.metadata.generated_at = datetime.now(UTC).replace(tzinfo=None)
 
     result = dbtRunner(manifest=manifest, callbacks=[stamp]).invoke(args)
     if result.success:
@@ -248,6 +251,9 @@ class Server:
             os.dup2(fds[1], 2)
             for fd in fds:
                 os.close(fd)
+            # dbt reads its command line from sys.argv too (flags: which options the
+            # user gave, run_results.json's invocation_command): the real dbt's
+            sys.argv = ["dbt", *request["argv"][1:]]
             code = run_command(manifest, request["argv"][1:])
         except KeyboardInterrupt:
             code = 2
