@@ -395,6 +395,59 @@ def test_the_dbt_step_takes_the_handed_over_state_as_its_own(tmp_path: Path, mon
         cache.unlink(missing_ok=True)
 
 
+RELEASE = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    import barometre.transform.warm_dbt_server as server
+
+    project, folder = Path(sys.argv[1]), Path(sys.argv[2])
+
+    def duckdb_files():
+        found = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                found.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass
+        return sorted(Path(f).name for f in found if ".duckdb" in f)
+
+    manifest = server.parse(folder, project, project)
+    args = ["build", "--select", "stg_raw__answers", "--project-dir", str(project),
+            "--profiles-dir", str(project), "--target-path", str(folder / "build")]
+    sys.argv = ["dbt", *args]
+    code = server.run_command(manifest, args)
+    print(code, duckdb_files())
+    server.release_connections()
+    print(duckdb_files())
+    """
+)
+
+
+@pytest.mark.slow
+def test_the_warehouse_is_closed_before_the_exit_code_is_sent(
+    sample_warehouse: Path, tmp_path: Path
+) -> None:
+    """dbt-duckdb keeps its database open after an invocation (closed at exit, which the
+    warm process skips): it is closed, its WAL folded in, before the shim is told the
+    build ended (the next step opens the warehouse at once)."""
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copy(sample_warehouse, warehouse)
+    settings = get_settings()
+    done = subprocess.run(
+        [sys.executable, "-c", RELEASE, str(settings.dbt_project_dir), str(tmp_path / "t")],
+        env={**os.environ, "BAROMETRE_WAREHOUSE": str(warehouse)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    after_build, after_release = done.stdout.strip().splitlines()[-2:]
+    assert after_build.startswith("0 ") and "w.duckdb" in after_build  # what is fixed
+    assert after_release == "[]"
+    assert not (tmp_path / "w.duckdb.wal").exists()
+
+
 def test_the_states_of_warehouses_unused_for_a_month_are_forgotten(tmp_path: Path) -> None:
     """One parse state per warehouse path: those no build saved for 30 days go (tests,
     benchmarks and deleted warehouses would otherwise leave ~2 MB each forever)."""

@@ -17,6 +17,7 @@ arguments that change the parse (`--vars`, another profile, target or project).
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -159,6 +160,21 @@ def run_command(manifest: Any, args: list[str]) -> int:
     return 2 if result.exception is not None else 1
 
 
+def release_connections() -> None:
+    """What the exit of dbt's own process does (dbt-duckdb's `atexit`; this process ends
+    with `os._exit`): the warehouse closed, so it is whole on disk and free for the next
+    step before the shim reports the end. dbt-duckdb keeps its database open between
+    invocations (`keep_open`)."""
+    with contextlib.suppress(Exception):
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+        with manager._LOCK:
+            env, manager._ENV = manager._ENV, None
+        if env is not None:
+            env.close()
+    gc.collect()
+
+
 class Server:
     """One parse, one command, then the end."""
 
@@ -258,6 +274,7 @@ class Server:
         except KeyboardInterrupt:
             code = 2
         finally:
+            release_connections()
             self.done.set()
             with contextlib.suppress(Exception):
                 sys.stdout.flush()
