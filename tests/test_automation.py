@@ -431,6 +431,67 @@ def test_failed_checks_leave_the_published_data_untouched(
     )
 
 
+@pytest.mark.slow
+def test_a_failing_dbt_test_is_reported_alike_when_built_in_the_warm_process(
+    sample_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build run in `barometre run`'s warm dbt process (barometre.transform.warm_dbt)
+    fails as dbt started by the step fails: the same failed and passed checks, the same
+    failures read back from run_results.json (`barometre validate`, the run's message)."""
+    from barometre.common.settings import get_settings
+    from barometre.transform.partial_parse import cache_file
+    from barometre.transform.warm_dbt import announce, start_warm_dbt, withdraw
+    from barometre.validate.dbt_failures import failures_of_run, read_failures
+
+    outcomes = {}
+    for warm in (False, True):
+        working = tmp_path / f"working-{warm}.duckdb"
+        shutil.copy(sample_warehouse, working)
+        con = duckdb.connect(str(working))
+        # A respondent twice in an edition: the unique source test (severity error) fails.
+        con.execute("INSERT INTO raw.responses SELECT * FROM raw.responses LIMIT 1")
+        con.close()
+        monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(working))
+        monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(tmp_path / f"published-{warm}"))
+        settings = get_settings()
+        cache = cache_file(settings.dbt_project_dir, working)
+        process = start_warm_dbt(settings, cache) if warm else None
+        if warm:
+            assert process is not None
+            announce(cache, process)
+        try:
+            with DagsterInstance.ephemeral() as inst:
+                result = (
+                    build_defs()
+                    .resolve_job_def("transform")
+                    .execute_in_process(
+                        instance=inst,
+                        raise_on_error=False,
+                        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+                    )
+                )
+                messages = [e.user_message for e in inst.all_logs(result.run_id)]
+        finally:
+            if process is not None:
+                process.close()
+            withdraw()
+            cache.unlink(missing_ok=True)
+        assert not result.success
+        served = any("the build ran in this run's warm dbt process" in m for m in messages)
+        assert served == warm
+        checks = sorted(
+            (e.asset_check_evaluation_data.check_name, e.asset_check_evaluation_data.passed)
+            for e in result.all_events
+            if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        )
+        [target] = failures_of_run(settings.dbt_project_dir / "target", result.run_id)
+        failures = sorted((f.name, f.rows) for f in read_failures(target, working))
+        outcomes[warm] = (checks, failures)
+    assert outcomes[True] == outcomes[False]
+    checks, failures = outcomes[True]
+    assert any(not passed for _name, passed in checks) and failures
+
+
 # --------------------------------------------------------------------------- commands
 
 

@@ -115,10 +115,11 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
         runs = instance.get_runs(RunsFilter(job_name="ingest_edition"))
         tagged = {r.tags["dagster/partition"]: r.tags.get(CONTENT_TAG) for r in runs}
-        # A cold run: its dbt step took the state of the background parse (preparse).
+        # A cold run: its dbt build ran in the run's warm dbt process (parsed meanwhile).
         [transform] = instance.get_runs(RunsFilter(job_name="transform"))
         messages = [e.user_message for e in instance.all_logs(transform.run_id)]
-    assert any("the run's background parse (waited" in m for m in messages)
+    assert any("the build ran in this run's warm dbt process" in m for m in messages), messages
+    assert not list((PROJECT_ROOT / "dbt_project" / "target").glob("warm-dbt-*"))
     assert tagged == {
         e: edition_state(PROJECT_ROOT / "data" / "raw" / e).fingerprint for e in ("2018", "2021")
     }
@@ -129,6 +130,11 @@ def test_main_job_loads_both_editions_and_builds_dbt(tmp_path: Path) -> None:
     for edition in ("2018", "2021"):
         assert f"[ingest] edition {edition}: unchanged since its load" in again.stdout
     assert "[dbt] build and publish: ok" in again.stdout
+    # A warm run too (the warehouse's parse state checked by dbt in the warm process).
+    with DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        last = instance.get_runs(RunsFilter(job_name="transform"), limit=1)[0]
+        messages = [e.user_message for e in instance.all_logs(last.run_id)]
+    assert any("the build ran in this run's warm dbt process" in m for m in messages), messages
 
 
 @pytest.mark.slow

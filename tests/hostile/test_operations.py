@@ -546,6 +546,60 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
         assert verify_reconciliation(env["warehouse"], edition).passed
 
 
+def _warm_processes(run_pid: int) -> list[int]:
+    """The warm dbt process of the `barometre run` `run_pid` (its folder names the run)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"warm_dbt_server" in cmdline and f"warm-dbt-{run_pid}-".encode() in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_the_dbt_build_stops_dbt_and_the_warm_process(env, tmp_path: Path) -> None:
+    """The build runs in the run's warm dbt process (barometre.transform.warm_dbt): Ctrl-C
+    reaches dbt there through the shim, the run ends with one line, and nothing of dbt
+    is left running or on disk."""
+    shutil.copytree(PROJECT_ROOT / "data" / "raw", env["data"])
+    env["warehouse"].unlink()
+    publish(make_working(tmp_path / "other.duckdb"), env["published"])
+    before = _snapshot(env["published"])
+    out = tmp_path / "run.out"
+    with out.open("w") as handle:
+        run = subprocess.Popen(
+            [str(Path(sys.executable).with_name("barometre")), "run"],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C signals the whole foreground group
+            env={**os.environ, "BAROMETRE_WRITER_WAIT_SECONDS": "5"},
+        )
+    logs = env["warehouse"].parent / "logs"
+    deadline = time.monotonic() + 300
+    started = False
+    while not started and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.2)
+        started = any("START sql" in log.read_text() for log in logs.glob("run-*.log"))
+    assert started, out.read_text()
+    warm = _warm_processes(run.pid)
+    assert warm, "the build should run in the warm dbt process"
+    os.killpg(run.pid, signal.SIGINT)
+    assert run.wait(timeout=120) == 130
+    text = out.read_text()
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: interrupted (Ctrl-C)"), text
+    assert "during dbt build or publish" in errors[0]
+    assert _snapshot(env["published"]) == before
+    assert _warm_processes(run.pid) == []
+    target = PROJECT_ROOT / "dbt_project" / "target"
+    assert not list(target.glob(f"warm-dbt-{run.pid}-*"))
+
+
 def test_a_failed_ingestion_stores_no_file_name_nor_personal_value(tmp_path: Path) -> None:
     # An unknown answer token refuses the whole edition: its message names file and value.
     success, stored, _ = _ingest_export_named_after_a_person(

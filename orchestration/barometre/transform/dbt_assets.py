@@ -4,7 +4,6 @@ The manifest is prepared at install time by dagster-dbt (barometre.transform.dbt
 when this code location loads outside `dagster dev`.
 """
 
-import hashlib
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -22,12 +21,14 @@ from dagster_dbt import (
 from barometre.common.settings import get_settings
 from barometre.common.writer_lock import dagster_writer
 from barometre.transform.dbt_project import dbt_project
+from barometre.transform.dbt_resource import BarometreDbtCliResource
 from barometre.transform.partial_parse import (
-    await_state,
+    cache_file,
     restore_partial_parse,
     save_partial_parse,
 )
 from barometre.transform.step_targets import prune_step_targets
+from barometre.transform.warm_dbt import take
 
 if not dbt_project.manifest_path.is_file():
     _target = get_settings().target
@@ -128,17 +129,9 @@ def _target_path(context: AssetExecutionContext) -> Path:
 
 
 def partial_parse_cache(warehouse: Path, target: str = "duckdb") -> Path:
-    """Where dbt's partial-parse state for this warehouse file (Spark: work folder) is
-    kept between runs.
-
-    dbt invalidates partial parsing when the profile's connection keys change, and the
-    warehouse path is one of them (on Spark, the work folder, in the session's
-    settings): one cached state per warehouse path or Spark work folder (per target on
-    PostgreSQL), so every run after the first reuses the parsed project instead of
-    parsing it again."""
-    where = str(Path(warehouse).resolve()) if target in ("duckdb", "spark") else target
-    key = hashlib.sha256(where.encode()).hexdigest()[:16]
-    return Path(dbt_project.project_dir) / "target" / "partial_parse" / f"{key}.msgpack"
+    """Where dbt's partial-parse state for this warehouse is kept between runs
+    (barometre.transform.partial_parse.cache_file)."""
+    return cache_file(Path(dbt_project.project_dir), warehouse, target)
 
 
 DBT_OP_NAME = "barometre_dbt"
@@ -184,9 +177,10 @@ def barometre_dbt(
     settings = get_settings()
     where = settings.spark_dir if settings.target == "spark" else settings.warehouse
     cache = partial_parse_cache(where, settings.target)
-    waited = await_state(cache)  # a cold `barometre run`'s background parse, if any
-    if waited is not None:
-        context.log.info(f"dbt's parse state: the run's background parse (waited {waited:.1f} s)")
+    # `barometre run`'s warm dbt process (barometre.transform.warm_dbt), if any: its parse
+    # state is handed over to `cache`, and the build runs in it.
+    taken = take(cache) if isinstance(dbt, BarometreDbtCliResource) else None
+    started = False
     restore_partial_parse(cache, target)
     # dbt writes the working warehouse: hold its writer lock (barometre.common.writer_lock).
     with dagster_writer(context):
@@ -198,14 +192,45 @@ def barometre_dbt(
             if seeds.kept is not None:
                 args += seeds.exclude_args()
                 yield from seeds.kept_events()
-            yield from dbt.cli(args, context=context, target_path=target).stream()
+            started = True
+            if taken is not None:
+                invocation = dbt.cli(args, context=context, target_path=target, warm=taken[0])
+            else:
+                invocation = dbt.cli(args, context=context, target_path=target)
+            yield from invocation.stream()
             seeds.after_build(target)
         except BaseException:
             seeds.state.forget()  # a failed build leaves no record: the next runs it all
             raise
         finally:
+            if taken is not None:
+                _report_warm(context, *taken, started=started, target=target)
             save_partial_parse(target, cache)
             prune_step_targets(target)  # the newest few builds' folders are kept
+
+
+def _report_warm(
+    context: AssetExecutionContext, warm: Any, parsed: Any, started: bool, target: Path
+) -> None:
+    """Say what the step took from the run's warm dbt process (barometre.transform.
+    warm_dbt), keep its parse's log beside the build's (`parse-dbt.log`: the parse
+    events a `dbt build` writes first in its own `dbt.log`), and end that process: it
+    serves one command."""
+    took = (
+        f"dbt imported and the project parsed in the background in {parsed.parse_seconds:.1f} s; "
+        f"the step waited {parsed.waited:.1f} s for it"
+    )
+    outcome = (warm.outcome() if started else None) or "not asked"
+    if outcome == "served":
+        context.log.info(f"dbt: the build ran in this run's warm dbt process ({took})")
+    else:
+        why = outcome.removeprefix("refused").strip()
+        context.log.info(
+            f"dbt: this run's warm dbt process did not run the build ({why}); its parse "
+            f"state was used ({took})"
+        )
+    warm.keep_parse_log(target / "parse-dbt.log")
+    warm.close()
 
 
 class _SeedSubgraph:

@@ -23,10 +23,17 @@ same events, in the same order, each stored as it is made.
 asks for JSON log lines (`DBT_LOG_FORMAT=json`, which it parses from stdout), and dbt
 then writes its file log as JSON too: 5× the bytes, each of its ~8,000 debug events
 serialised through protobuf's JSON printer (~1 s of dbt's time on the sample).
+
+(5) Given the run's warm dbt process (`cli(…, warm=…)`: barometre.transform.warm_dbt),
+dagster-dbt starts the shim instead of dbt, with the variables that lead it to that
+process: the build runs there, with the project parsed already (the same arguments,
+environment, output and exit code; the shim runs the real dbt when the process cannot).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
 import sys
 import threading
@@ -118,10 +125,17 @@ class BarometreDbtCliResource(DbtCliResource):
                 pass
         return super()._cli_version  # another dbt: ask it, as dagster-dbt does
 
-    def cli(self, args: Sequence[str], **kwargs: Any) -> Any:
+    def cli(self, args: Sequence[str], *, warm: Any = None, **kwargs: Any) -> Any:
         if FILE_LOG_ARGS[0] not in args:
             args = [*args, *FILE_LOG_ARGS]
-        invocation = super().cli(args, **kwargs)
+        if warm is not None:  # see (5) in the module doc
+            from barometre.transform.warm_dbt import shim_executable
+
+            shim = self.model_copy(update={"dbt_executable": str(shim_executable())})
+            with _environment(warm.environment()):
+                invocation = DbtCliResource.cli(shim, args, **kwargs)
+        else:
+            invocation = super().cli(args, **kwargs)
         if invocation.process.stdout is not None:  # see (3) in the module doc
             # a file-like stand-in for the pipe (read, readline, iteration, close)
             invocation.process.stdout = cast(IO[bytes], DrainedPipe(invocation.process.stdout))
@@ -129,3 +143,19 @@ class BarometreDbtCliResource(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Any) -> Any:
         return None  # only used to fetch row counts / column metadata: never asked here
+
+
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """`variables` in this process's environment while dagster-dbt starts its child (it
+    copies the environment then): the shim's, for this one invocation only."""
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v

@@ -1,30 +1,40 @@
 """dbt's partial-parse state kept between runs, per warehouse (no dbt or Dagster import:
-the CLI's background parse uses it too, barometre.serve.cli.preparse).
+the run's warm dbt process uses it too, barometre.transform.warm_dbt).
 
 dbt writes `partial_parse.msgpack` in its target folder after parsing; each dbt step
 has a target folder of its own, so the state is copied to a cache file before the build
 (`restore_partial_parse`) and back after it (`save_partial_parse`): every run after the
 first reuses the parsed project (barometre.transform.dbt_assets.partial_parse_cache).
 
-A state still being made in the background (a cold `barometre run` parses the project
-while it loads the editions: barometre.serve.cli.preparse) is announced for its cache
-file (`announce_state`) and waited for by the dbt step itself (`await_state`), as late
-as possible: what comes before the step (Dagster creating the transform run, ~2 s of
-this process's CPU) runs while the parse ends on the other core.
+`barometre run` parses the project in its warm dbt process while it loads the editions
+(barometre.transform.warm_dbt), which hands its state over to the same cache file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 PARTIAL_PARSE = "partial_parse.msgpack"
 """What dbt writes in its target folder after parsing (dbt's own name)."""
+
+
+def cache_file(project_dir: Path, warehouse: Path, target: str = "duckdb") -> Path:
+    """Where dbt's partial-parse state for this warehouse file (Spark: work folder) is
+    kept between runs.
+
+    dbt invalidates partial parsing when the profile's connection keys change, and the
+    warehouse path is one of them (on Spark, the work folder, in the session's
+    settings): one cached state per warehouse path or Spark work folder (per target on
+    PostgreSQL), so every run after the first reuses the parsed project instead of
+    parsing it again."""
+    where = str(Path(warehouse).resolve()) if target in ("duckdb", "spark") else target
+    key = hashlib.sha256(where.encode()).hexdigest()[:16]
+    return Path(project_dir).resolve() / "target" / "partial_parse" / f"{key}.msgpack"
 
 
 def restore_partial_parse(cache: Path, target: Path) -> None:
@@ -66,33 +76,3 @@ def forget_unused(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
         except OSError:  # removed meanwhile
             continue
     return removed
-
-
-_announced: dict[Path, Callable[[Path], bool]] = {}
-_announced_lock = threading.Lock()
-
-
-def announce_state(cache: Path, hand_over: Callable[[Path], bool]) -> None:
-    """A parse state for `cache` is on its way: `hand_over(cache)` waits for it and puts
-    it there (whether it did). Called by the CLI before the transform run; the dbt step
-    of this process calls it (`await_state`)."""
-    with _announced_lock:
-        _announced[cache] = hand_over
-
-
-def withdraw_states() -> None:
-    """Forget the announced states no dbt step took (a run that ended before dbt)."""
-    with _announced_lock:
-        _announced.clear()
-
-
-def await_state(cache: Path) -> float | None:
-    """Take the state announced for `cache`, if any: the seconds waited for it when it
-    was handed over, else None (nothing announced, or the parse failed or was late: dbt
-    then parses the project itself)."""
-    with _announced_lock:
-        hand_over = _announced.pop(cache, None)
-    if hand_over is None:
-        return None
-    started = time.monotonic()
-    return time.monotonic() - started if hand_over(cache) else None

@@ -25,9 +25,10 @@ from barometre.common.settings import (
 from barometre.ingest.editions import discover_editions
 from barometre.serve.cli.instance import prepare_instance
 from barometre.serve.cli.prepare import prepare_dbt_project
-from barometre.serve.cli.preparse import Preparse, start_preparse
 from barometre.serve.cli.publication import published_location, unchanged_publication_note
 from barometre.serve.cli.status import warning_lines
+from barometre.transform.partial_parse import cache_file
+from barometre.transform.warm_dbt import WarmDbt, start_warm_dbt
 
 UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
@@ -245,8 +246,10 @@ def _run(
         _say("dbt manifest missing: preparing it (dagster-dbt, as `barometre prepare`)…")
         if prepare_dbt_project(settings) != 0:
             return 1
-    # A fresh warehouse: dbt parses the project on the other core meanwhile (preparse).
-    preparse = start_preparse(settings)
+    # dbt imported and the project parsed on the other core meanwhile; the dbt step's
+    # build then runs in that process (barometre.transform.warm_dbt).
+    cache = cache_file(settings.dbt_project_dir, settings.warehouse, settings.target)
+    warm = start_warm_dbt(settings, cache)
     try:
         _say("Loading the pipeline definitions…")
         instance = prepare_instance(settings)
@@ -259,18 +262,18 @@ def _run(
                 watch,
                 reload=reload,
                 full_refresh=full_refresh,
-                preparse=preparse,
+                warm=warm,
             )
         finally:
             # its SQLite files closed (their WAL folded back in) before the process ends:
             # `barometre run` then exits without tearing its modules down (cli.exit_now)
             instance.dispose()
     finally:
-        if preparse is not None:  # a run that ended before dbt: no parse left running
-            preparse.close()
-            from barometre.transform.partial_parse import withdraw_states
+        if warm is not None:  # never outlives the run (nor is taken by a later one)
+            warm.close()
+            from barometre.transform.warm_dbt import withdraw
 
-            withdraw_states()
+            withdraw()
 
 
 def _run_in(
@@ -282,7 +285,7 @@ def _run_in(
     *,
     reload: bool,
     full_refresh: bool,
-    preparse: Preparse | None = None,
+    warm: WarmDbt | None = None,
 ) -> int:
     from barometre.definitions import defs
 
@@ -356,11 +359,10 @@ def _run_in(
     if len(failed) == len(editions):
         return _fail("no edition could be loaded; dbt was not run")
     _say("[dbt] build (seeds, core, marts and their tests), then publish for BI…")
-    if preparse is not None:  # the dbt step waits for it, then restores it: no parse
-        from barometre.transform.dbt_assets import partial_parse_cache
-        from barometre.transform.partial_parse import announce_state
+    if warm is not None:  # the dbt step waits for its parse, then builds in it
+        from barometre.transform.warm_dbt import announce
 
-        announce_state(partial_parse_cache(settings.warehouse, settings.target), preparse.hand_over)
+        announce(cache_file(settings.dbt_project_dir, settings.warehouse, settings.target), warm)
     _preload(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):
