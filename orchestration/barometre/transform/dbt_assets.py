@@ -193,7 +193,7 @@ def barometre_dbt(
                 args += seeds.exclude_args()
                 yield from seeds.kept_events()
             started = True
-            if taken is not None:
+            if taken is not None and isinstance(dbt, BarometreDbtCliResource):
                 invocation = dbt.cli(args, context=context, target_path=target, warm=taken[0])
             else:
                 invocation = dbt.cli(args, context=context, target_path=target)
