@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from barometre.common.processes import alive
 from barometre.ingest.errors import IngestError
 from barometre.ingest.xlsx_stream import Cells, TextRow, cell_text, out_of_order
 
@@ -29,16 +30,6 @@ FOLDER_PREFIX = "barometre-xlsx-"
 """Spool folders are named `barometre-xlsx-<pid of the reading process>-<random>`."""
 _FOLDER = re.compile(re.escape(FOLDER_PREFIX) + r"(\d+)-")
 _BETWEEN = QUOTE + DELIMITER + QUOTE
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def sweep_stale_folders(parent: Path | None = None) -> list[Path]:
@@ -56,7 +47,7 @@ def sweep_stale_folders(parent: Path | None = None) -> list[Path]:
             with contextlib.suppress(OSError):
                 if entry.stat(follow_symlinks=False).st_uid != os.getuid():
                     continue
-                if _alive(int(found.group(1))):
+                if alive(int(found.group(1))):
                     continue
                 shutil.rmtree(entry.path)
                 deleted.append(Path(entry.path))

@@ -41,6 +41,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from barometre.common.processes import alive
 from barometre.common.settings import Settings
 from barometre.transform.dbt_shim import ENV_REAL_DBT, ENV_SOCKET
 from barometre.transform.partial_parse import restore_partial_parse, save_partial_parse
@@ -71,18 +72,8 @@ def remove_abandoned(target: Path) -> None:
     for prefix in ABANDONED_PREFIXES:
         for folder in target.glob(f"{prefix}*"):
             pid = folder.name.removeprefix(prefix).split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def shim_executable() -> Path:
