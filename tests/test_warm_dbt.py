@@ -177,21 +177,25 @@ def test_a_project_changed_since_the_parse_runs_the_real_dbt(tmp_path: Path) -> 
         warm.close()
 
 
+SLEEPING_BUILD = textwrap.dedent(
+    """
+    print('started', flush=True)
+    try:
+        time.sleep(60)
+    except KeyboardInterrupt:
+        print('interrupted', flush=True)
+        return 2
+    return 0
+    """
+).replace("\n", "\n        ")
+"""A build that waits to be interrupted (exit 2 then, as dbt), for `_warm(run=…)`."""
+
+
 @pytest.mark.parametrize("number, code", [(signal.SIGINT, 2), (signal.SIGTERM, -signal.SIGTERM)])
 def test_a_signal_to_the_shim_reaches_the_build(tmp_path: Path, number: int, code: int) -> None:
     """dagster-dbt's SIGINT (and Ctrl-C) interrupts dbt in the warm process as it would
     the real dbt (exit 2); SIGTERM kills it, and the shim dies of it in turn."""
-    run = textwrap.dedent(
-        """
-        print('started', flush=True)
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            print('interrupted', flush=True)
-            return 2
-        return 0
-        """
-    ).replace("\n", "\n        ")
+    run = SLEEPING_BUILD
     warm = _warm(tmp_path, run=run)
     try:
         _ready(warm, tmp_path)
@@ -221,17 +225,7 @@ def test_the_warm_process_ends_with_its_parent_pipe(tmp_path: Path) -> None:
 
 def test_a_build_interrupted_by_the_end_of_the_run(tmp_path: Path) -> None:
     """Its parent gone during a build: the build is interrupted, as by Ctrl-C."""
-    run = textwrap.dedent(
-        """
-        print('started', flush=True)
-        try:
-            time.sleep(60)
-        except KeyboardInterrupt:
-            print('interrupted', flush=True)
-            return 2
-        return 0
-        """
-    ).replace("\n", "\n        ")
+    run = SLEEPING_BUILD
     warm = _warm(tmp_path, run=run)
     _ready(warm, tmp_path)
     shim = _shim(warm, tmp_path, "build")

@@ -505,10 +505,9 @@ def test_working_files_are_owner_only_published_ones_readable(env, tmp_path) -> 
 # --------------------------------------------------------------------------- Ctrl-C
 
 
-@pytest.mark.slow
-def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
-    env, tmp_path: Path
-) -> None:
+def _start_run(env, tmp_path: Path) -> tuple[subprocess.Popen, Path, object]:
+    """`barometre run` on the bundled sample (fresh warehouse, a publication in place),
+    in a session of its own; its output file and the publication's snapshot before."""
     shutil.copytree(PROJECT_ROOT / "data" / "raw", env["data"])
     env["warehouse"].unlink()
     publish(make_working(tmp_path / "other.duckdb"), env["published"])
@@ -522,16 +521,30 @@ def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
             start_new_session=True,  # Ctrl-C signals the whole foreground group
             env={**os.environ, "BAROMETRE_WRITER_WAIT_SECONDS": "5"},
         )
+    return run, out, before
+
+
+def _the_one_interrupt_line(out: Path) -> str:
+    """The run's output: no traceback, and one error line, the interruption's."""
+    text = out.read_text()
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: interrupted (Ctrl-C)"), text
+    return errors[0]
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_run_prints_one_line_and_keeps_the_warehouse_whole(
+    env, tmp_path: Path
+) -> None:
+    run, out, before = _start_run(env, tmp_path)
     deadline = time.monotonic() + 240
     while "[ingest] edition 2021…" not in out.read_text() and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(1.0)
     os.killpg(run.pid, signal.SIGINT)
     assert run.wait(timeout=120) == 130
-    text = out.read_text()
-    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
-    errors = [line for line in text.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: interrupted (Ctrl-C)"), text
+    _the_one_interrupt_line(out)
     assert _snapshot(env["published"]) == before
     # Consistent: every loaded edition reconciles, no half-loaded one.
     from barometre.ingest.verify import verify_reconciliation
@@ -565,19 +578,7 @@ def test_ctrl_c_during_the_dbt_build_stops_dbt_and_the_warm_process(env, tmp_pat
     """The build runs in the run's warm dbt process (barometre.transform.warm_dbt): Ctrl-C
     reaches dbt there through the shim, the run ends with one line, and nothing of dbt
     is left running or on disk."""
-    shutil.copytree(PROJECT_ROOT / "data" / "raw", env["data"])
-    env["warehouse"].unlink()
-    publish(make_working(tmp_path / "other.duckdb"), env["published"])
-    before = _snapshot(env["published"])
-    out = tmp_path / "run.out"
-    with out.open("w") as handle:
-        run = subprocess.Popen(
-            [str(Path(sys.executable).with_name("barometre")), "run"],
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C signals the whole foreground group
-            env={**os.environ, "BAROMETRE_WRITER_WAIT_SECONDS": "5"},
-        )
+    run, out, before = _start_run(env, tmp_path)
     logs = env["warehouse"].parent / "logs"
     deadline = time.monotonic() + 300
     started = False
@@ -589,11 +590,8 @@ def test_ctrl_c_during_the_dbt_build_stops_dbt_and_the_warm_process(env, tmp_pat
     assert warm, "the build should run in the warm dbt process"
     os.killpg(run.pid, signal.SIGINT)
     assert run.wait(timeout=120) == 130
-    text = out.read_text()
-    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
-    errors = [line for line in text.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: interrupted (Ctrl-C)"), text
-    assert "during dbt build or publish" in errors[0]
+    error = _the_one_interrupt_line(out)
+    assert "during dbt build or publish" in error
     assert _snapshot(env["published"]) == before
     assert _warm_processes(run.pid) == []
     target = PROJECT_ROOT / "dbt_project" / "target"
