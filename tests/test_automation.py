@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -51,6 +52,19 @@ def build_defs() -> Definitions:
     from barometre.definitions import defs
 
     return defs
+
+
+def _transform(instance: DagsterInstance) -> Any:
+    """The `transform` job run in process, quietly, its failure returned (not raised)."""
+    return (
+        build_defs()
+        .resolve_job_def("transform")
+        .execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    )
 
 
 @pytest.fixture
@@ -410,15 +424,7 @@ def test_failed_checks_leave_the_published_data_untouched(
     monkeypatch.setenv("BAROMETRE_WAREHOUSE", str(working))
     monkeypatch.setenv("BAROMETRE_PUBLISHED_DIR", str(published_dir))
     with DagsterInstance.ephemeral() as inst:
-        result = (
-            build_defs()
-            .resolve_job_def("transform")
-            .execute_in_process(
-                instance=inst,
-                raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-        )
+        result = _transform(inst)
     assert not result.success
     assert current_version(published_dir) == before
     assert not result.asset_materializations_for_node("published_warehouse")
@@ -461,15 +467,7 @@ def test_a_failing_dbt_test_is_reported_alike_when_built_in_the_warm_process(
             announce(cache, process)
         try:
             with DagsterInstance.ephemeral() as inst:
-                result = (
-                    build_defs()
-                    .resolve_job_def("transform")
-                    .execute_in_process(
-                        instance=inst,
-                        raise_on_error=False,
-                        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-                    )
-                )
+                result = _transform(inst)
                 messages = [e.user_message for e in inst.all_logs(result.run_id)]
         finally:
             if process is not None:
