@@ -467,3 +467,29 @@ def test_the_states_of_warehouses_unused_for_a_month_are_forgotten(tmp_path: Pat
         "this.msgpack",
     ]
     assert forget_unused(folder) == []
+
+
+def test_an_oversized_request_is_refused_unread(tmp_path: Path) -> None:
+    """The warm process reads a bounded request (MAX_REQUEST_BYTES) and refuses a larger
+    one without reading it: the shim's side then runs the real dbt."""
+    import socket
+    import struct
+
+    from barometre.transform.dbt_shim import REFUSED
+    from barometre.transform.warm_dbt_server import MAX_REQUEST_BYTES
+
+    warm = _warm(tmp_path, run="print('warm'); return 0")
+    try:
+        _ready(warm, tmp_path)
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.settimeout(30)
+        client.connect(warm.environment()[ENV_SOCKET])
+        with client, open(os.devnull, "wb") as sink:
+            socket.send_fds(client, [b"F"], [sink.fileno(), sink.fileno()])
+            client.sendall(struct.pack("!I", MAX_REQUEST_BYTES + 1))
+            answer = client.recv(4096)
+        assert answer.startswith(REFUSED) and b"over the limit" in answer, answer
+        outcome = warm.outcome()
+        assert outcome is not None and outcome.startswith("refused"), outcome
+    finally:
+        warm.close()

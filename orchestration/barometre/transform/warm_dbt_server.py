@@ -61,6 +61,11 @@ SET_BY_DAGSTER = frozenset(
 SKIPPED_FOLDERS = frozenset({"target", "logs"})
 
 
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+"""Largest request the warm process reads from the shim (its argv, environment and
+working folder take a few KB); a larger one is refused and the shim runs the real dbt."""
+
+
 def project_fingerprint(project: Path) -> dict[str, tuple[int, int]]:
     """Every file of the dbt project (dbt's own output folders aside) with its size and
     modification time."""
@@ -239,6 +244,8 @@ class Server:
         _data, fds, _flags, _addr = socket.recv_fds(connection, 1, 2)
         try:
             (size,) = struct.unpack("!I", read_exact(connection, 4))
+            if size > MAX_REQUEST_BYTES:  # argv, environment and folder: a few KB
+                raise ValueError(f"{size} bytes, over the limit of {MAX_REQUEST_BYTES}")
             request = json.loads(read_exact(connection, size))
             why = None if len(fds) == 2 else "no output descriptors"
             why = why or refusal(request, parsed)
