@@ -4,6 +4,7 @@ The manifest is prepared at install time by dagster-dbt (barometre.transform.dbt
 when this code location loads outside `dagster dev`.
 """
 
+import contextlib
 import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from barometre.common.idle_imports import now_idle
 from barometre.common.settings import get_settings
 from barometre.common.writer_lock import dagster_writer
 from barometre.transform.dbt_project import dbt_project
@@ -191,12 +193,16 @@ def barometre_dbt(
                 _prepare_spark(context, settings)
             if seeds.kept is not None:
                 args += seeds.exclude_args()
-                yield from seeds.kept_events()
             started = True
             if taken is not None and isinstance(dbt, BarometreDbtCliResource):
                 invocation = dbt.cli(args, context=context, target_path=target, warm=taken[0])
             else:
                 invocation = dbt.cli(args, context=context, target_path=target)
+            # dbt builds in its own process from here: the kept seeds' ~120 events are
+            # stored meanwhile (dbt's output waits in memory: DrainedPipe), not before it
+            if seeds.kept is not None:
+                yield from _while_dbt_runs(invocation, seeds.kept_events())
+            now_idle()  # this process now only waits for dbt (common.idle_imports)
             yield from invocation.stream()
             seeds.after_build(target)
         except BaseException:
@@ -207,6 +213,25 @@ def barometre_dbt(
                 _report_warm(context, *taken, started=started, target=target)
             save_partial_parse(target, cache)
             prune_step_targets(target)  # the newest few builds' folders are kept
+
+
+def _while_dbt_runs(invocation: Any, events: Iterator[Any]) -> Iterator[Any]:
+    """`events`, yielded while dbt already builds; if anything stops them (an interrupt,
+    an error), dbt is stopped as dagster-dbt stops it on an interrupt (SIGINT, then its
+    wait), so that it never writes on once the step has let go of the writer lock."""
+    import signal
+
+    try:
+        yield from events
+    except BaseException:
+        process = invocation.process
+        with contextlib.suppress(Exception):
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=invocation.termination_timeout_seconds)
+        if process.poll() is None:  # did not stop in time
+            process.kill()
+            process.wait()
+        raise
 
 
 def _report_warm(

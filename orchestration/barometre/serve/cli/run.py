@@ -14,6 +14,7 @@ from pathlib import Path
 
 from barometre.common.console import fail as _fail
 from barometre.common.console import say as _say
+from barometre.common.idle_imports import import_when_idle
 from barometre.common.interrupt_watch import InterruptWatch
 from barometre.common.settings import (
     ENV_TARGET,
@@ -35,27 +36,12 @@ UI_HINT = "barometre ui   (then open http://127.0.0.1:3000)"
 
 PRELOADED_DURING_DBT = ("great_expectations",)
 """Imported in a background thread while dbt builds (this process then mostly waits for
-dbt's output): the Great Expectations step that follows no longer pays its seconds of
-imports on the critical path (docs/performance.md, P1). Only when a suite will most
-likely run: this run loaded an edition, or no earlier results of this warehouse stand
-(validate.scope); otherwise every suite most likely keeps its results, GX is not opened,
-and importing it would only take ~3 s of CPU from dbt on a 2-core machine."""
-
-
-def _preload(modules: tuple[str, ...]) -> None:
-    """Import `modules` in a background thread; a failure is left to the step that uses
-    them (it then raises the error itself)."""
-    import importlib
-    import threading
-
-    def work() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # the step imports it again and reports the error
-                continue
-
-    threading.Thread(target=work, name="barometre-preload", daemon=True).start()
+dbt's output; barometre.common.idle_imports): the Great Expectations step that follows
+no longer pays its seconds of imports on the critical path (docs/performance.md, P1).
+Only when a suite will most likely run: this run loaded an edition, or no earlier
+results of this warehouse stand (validate.scope); otherwise every suite most likely
+keeps its results, GX is not opened, and importing it would only take ~3 s of CPU from
+dbt on a 2-core machine."""
 
 
 def _preloaded(loaded: bool, warehouse: Path) -> tuple[str, ...]:
@@ -363,7 +349,8 @@ def _run_in(
         from barometre.transform.warm_dbt import announce
 
         announce(cache_file(settings.dbt_project_dir, settings.warehouse, settings.target), warm)
-    _preload(_preloaded(bool(loaded), settings.warehouse))
+    # imported once the dbt step only waits for dbt (barometre.transform.dbt_assets)
+    import_when_idle(_preloaded(bool(loaded), settings.warehouse))
     try:
         with captured(log_path):
             result = defs.resolve_job_def("transform").execute_in_process(
