@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
@@ -96,22 +97,34 @@ def _summary(con: duckdb.DuckDBPyConnection) -> str:
 def edition_loads(warehouse: Path, edition: str) -> tuple[tuple[str, str, str], ...] | None:
     """(file, content hash, loaded_at) of the edition's last load per raw.load_log; ()
     when never loaded; None when the warehouse cannot be read (so nobody claims either)."""
+    loads = all_edition_loads(warehouse, [edition])
+    return None if loads is None else loads[edition]
+
+
+def all_edition_loads(
+    warehouse: Path, editions: Sequence[str]
+) -> dict[str, tuple[tuple[str, str, str], ...]] | None:
+    """`edition_loads` of each of `editions`, read through one connection (opening the
+    warehouse file costs ~30 ms: `barometre run` asks for every edition before loading
+    any); None when the warehouse cannot be read."""
+    found: dict[str, list[tuple[str, str, str]]] = {e: [] for e in editions}
     if not warehouse.is_file():
-        return ()
+        return {e: () for e in editions}
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error:
         return None
     try:
-        if not _has_table(con, "raw", "load_log"):
-            return ()
-        rows = con.execute(
-            """SELECT source_file, content_sha256, CAST(loaded_at AS VARCHAR)
-               FROM raw.load_log WHERE edition_code = ? ORDER BY ALL""",
-            [edition],
-        ).fetchall()
+        if _has_table(con, "raw", "load_log"):
+            rows = con.execute(
+                """SELECT edition_code, source_file, content_sha256, CAST(loaded_at AS VARCHAR)
+                   FROM raw.load_log WHERE list_contains(?, edition_code) ORDER BY ALL""",
+                [list(editions)],
+            ).fetchall()
+            for edition, *load in rows:
+                found[edition].append(tuple(load))
     except duckdb.Error:
         return None
     finally:
         con.close()
-    return tuple(rows)
+    return {e: tuple(rows) for e, rows in found.items()}

@@ -282,7 +282,7 @@ def _run_in(
     from barometre.common.writer_lock import WRITER_TAGS
     from barometre.ingest.fingerprint import edition_state, seeds_fingerprint
     from barometre.ingest.runs import CONTENT_TAG, SEEDS_TAG, unchanged_since_last_load
-    from barometre.serve.status import edition_loads
+    from barometre.serve.status import all_edition_loads, edition_loads
 
     log_path = new_log_path(settings.warehouse.parent / "logs")
     _say(f"Full log of this run: {log_path}")
@@ -292,10 +292,12 @@ def _run_in(
     run_ids: list[str] = []
     ingest = defs.resolve_job_def("ingest_edition")
     seeds_sha256 = seeds_fingerprint(settings.seeds_dir)
+    # what raw.load_log holds of each edition before this run loads any (one connection)
+    loads_before = all_edition_loads(settings.warehouse, editions)
     for edition in editions:
         # The content fingerprint tells the sensor this content is loaded already.
         state = edition_state(settings.data_dir / edition)
-        before = edition_loads(settings.warehouse, edition)
+        before = None if loads_before is None else loads_before[edition]
         if not reload and unchanged_since_last_load(instance, state, seeds_sha256, before):
             _say(f"[ingest] edition {edition}: unchanged since its load (--reload loads it again)")
             continue
