@@ -25,6 +25,7 @@ ENV_TARGET = "BAROMETRE_TARGET"
 ENV_PG_DSN = "BAROMETRE_PG_DSN"
 ENV_SPARK_DIR = "BAROMETRE_SPARK_DIR"
 ENV_DBT_MEMORY_LIMIT = "BAROMETRE_DBT_MEMORY_LIMIT"
+ENV_DBT_THREADS = "BAROMETRE_DBT_THREADS"
 
 TARGETS = ("duckdb", "postgres", "spark")
 """Where the warehouse is built: the embedded DuckDB file (default), a PostgreSQL
@@ -39,6 +40,14 @@ DEFAULT_MAX_BAD_SHARE = 0.05
 DEFAULT_DBT_MEMORY_LIMIT = "4GB"
 """DuckDB memory_limit of dbt's connection (dbt_project/profiles.yml, where the same default
 is written): beyond it DuckDB spills to `<warehouse>.tmp`. DuckDB target only."""
+DEFAULT_DBT_THREADS = 2
+"""Nodes dbt builds side by side on the DuckDB target (dbt_project/profiles.yml, where the
+same default is written): while one node's query runs in DuckDB, the other thread does
+dbt's own per-node work (compiling, events, a test's bookkeeping), ~20-35 ms for each of
+~230 nodes (docs/performance.md, "Session 11: two dbt threads"). One DuckDB database in
+one process: its transactions are isolated, and the nodes built side by side write
+different tables."""
+MAX_DBT_THREADS = 8
 _MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 DEFAULT_WRITER_WAIT = 60.0
 """Seconds a writer (run, publish, a Dagster step) waits for another one to finish before
@@ -68,6 +77,8 @@ class Settings:
     """Work folder of the Spark target (BAROMETRE_SPARK_DIR); None: `spark_dir`'s default"""
     dbt_memory_limit: str = DEFAULT_DBT_MEMORY_LIMIT
     """DuckDB memory_limit of dbt's connection (BAROMETRE_DBT_MEMORY_LIMIT), e.g. 4GB"""
+    dbt_threads: int = DEFAULT_DBT_THREADS
+    """dbt threads on the DuckDB target (BAROMETRE_DBT_THREADS), 1 to MAX_DBT_THREADS"""
 
     @property
     def spark_dir(self) -> Path:
@@ -125,6 +136,7 @@ def get_settings() -> Settings:
         pg_dsn=os.environ.get(ENV_PG_DSN, "").strip(),
         spark_dir_setting=_optional_path_from_env(ENV_SPARK_DIR),
         dbt_memory_limit=_memory_limit_from_env(),
+        dbt_threads=_threads_from_env(),
     )
 
 
@@ -136,6 +148,18 @@ def _memory_limit_from_env() -> str:
             "write a number and a unit, e.g. 4GB or 1500MB"
         )
     return value
+
+
+def _threads_from_env() -> int:
+    value = os.environ.get(ENV_DBT_THREADS, "").strip()
+    if not value:
+        return DEFAULT_DBT_THREADS
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DBT_THREADS:
+        raise SystemExit(
+            f"error: setting {ENV_DBT_THREADS}={value!r} is not a number of dbt threads; "
+            f"write a whole number from 1 to {MAX_DBT_THREADS} (1 builds one node at a time)"
+        )
+    return int(value)
 
 
 def _optional_path_from_env(name: str) -> Path | None:
@@ -177,6 +201,7 @@ def export_environment(settings: Settings) -> None:
     os.environ[ENV_REPORT_DIR] = str(settings.report_dir)
     os.environ[ENV_TARGET] = settings.target
     os.environ[ENV_DBT_MEMORY_LIMIT] = settings.dbt_memory_limit  # profiles.yml's duckdb output
+    os.environ[ENV_DBT_THREADS] = str(settings.dbt_threads)  # profiles.yml's duckdb output
     if settings.target == "postgres":  # dbt's postgres output reads them (profiles.yml)
         from barometre.engines.postgres.connection import export_dbt_environment
 
