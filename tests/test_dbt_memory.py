@@ -12,6 +12,7 @@ import pytest
 from barometre.common.settings import (
     DEFAULT_DBT_MEMORY_LIMIT,
     ENV_DBT_MEMORY_LIMIT,
+    ENV_DBT_THREADS,
     export_environment,
     get_settings,
 )
@@ -31,14 +32,18 @@ def test_memory_limit_defaults_and_refuses_what_is_not_an_amount(
             get_settings()
 
 
-def test_export_environment_hands_the_limit_to_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_environment_hands_the_limit_and_threads_to_dbt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv(ENV_DBT_MEMORY_LIMIT, "3GB")
+    monkeypatch.setenv(ENV_DBT_THREADS, "1")
     for name in ("PATH", "BAROMETRE_DATA_DIR", "BAROMETRE_WAREHOUSE", "DAGSTER_HOME"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
     for name in ("BAROMETRE_PUBLISHED_DIR", "BAROMETRE_REPORT_DIR", "BAROMETRE_TARGET"):
         monkeypatch.setenv(name, os.environ.get(name, ""))
     export_environment(get_settings())
     assert os.environ[ENV_DBT_MEMORY_LIMIT] == "3GB"
+    assert os.environ[ENV_DBT_THREADS] == "1"
 
 
 @pytest.mark.slow

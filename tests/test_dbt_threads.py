@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
@@ -13,7 +12,6 @@ from barometre.common.settings import (
     DEFAULT_DBT_THREADS,
     ENV_DBT_THREADS,
     MAX_DBT_THREADS,
-    export_environment,
     get_settings,
 )
 from tests.conftest import run_dbt
@@ -32,17 +30,6 @@ def test_threads_default_and_refuse_what_is_not_a_small_whole_number(
         monkeypatch.setenv(ENV_DBT_THREADS, bad)
         with pytest.raises(SystemExit, match=f"{ENV_DBT_THREADS}.*1 to {MAX_DBT_THREADS}"):
             get_settings()
-
-
-def test_export_environment_hands_the_threads_to_dbt(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(ENV_DBT_THREADS, "1")
-    for name in ("PATH", "BAROMETRE_DATA_DIR", "BAROMETRE_WAREHOUSE", "DAGSTER_HOME"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-    for name in ("BAROMETRE_PUBLISHED_DIR", "BAROMETRE_REPORT_DIR", "BAROMETRE_TARGET"):
-        monkeypatch.setenv(name, os.environ.get(name, ""))
-    monkeypatch.setenv("BAROMETRE_DBT_MEMORY_LIMIT", get_settings().dbt_memory_limit)
-    export_environment(get_settings())
-    assert os.environ[ENV_DBT_THREADS] == "1"
 
 
 @pytest.mark.slow
