@@ -26,7 +26,7 @@ def test_threads_default_and_refuse_what_is_not_a_small_whole_number(
     assert get_settings().dbt_threads == 1
     monkeypatch.setenv(ENV_DBT_THREADS, str(MAX_DBT_THREADS))
     assert get_settings().dbt_threads == MAX_DBT_THREADS
-    for bad in ("0", "-1", "two", "1.5", str(MAX_DBT_THREADS + 1), "2; rm"):
+    for bad in ("0", "-1", "two", "1.5", str(MAX_DBT_THREADS + 1), "2; rm", "²", "9" * 5000):
         monkeypatch.setenv(ENV_DBT_THREADS, bad)
         with pytest.raises(SystemExit, match=f"{ENV_DBT_THREADS}.*1 to {MAX_DBT_THREADS}"):
             get_settings()

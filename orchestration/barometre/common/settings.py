@@ -154,7 +154,7 @@ def _threads_from_env() -> int:
     value = os.environ.get(ENV_DBT_THREADS, "").strip()
     if not value:
         return DEFAULT_DBT_THREADS
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DBT_THREADS:
+    if not re.fullmatch(r"[0-9]{1,3}", value) or not 1 <= int(value) <= MAX_DBT_THREADS:
         raise SystemExit(
             f"error: setting {ENV_DBT_THREADS}={value!r} is not a number of dbt threads; "
             f"write a whole number from 1 to {MAX_DBT_THREADS} (1 builds one node at a time)"
