@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from barometre.common.atomic_file import write_text_atomically
 from barometre.common.digest import digest as _digest
 from barometre.common.digest import relation_content
 from barometre.validate.data_docs import STORE_DIR
@@ -144,14 +145,10 @@ def record(docs_dir: Path, scope: Scope, run: str | None, passed: bool) -> None:
     editions: dict[str, Any] = {e: dict(v) for e, v in scope.kept.items()}
     if passed and run:
         editions.update({e: {"key": scope.keys[e], "run": run} for e in scope.validate})
-    path = _state_path(docs_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    staging.write_text(
+    write_text_atomically(
+        _state_path(docs_dir),
         json.dumps({"digest": scope.digest, "editions": editions}, indent=1, sort_keys=True),
-        encoding="utf-8",
     )
-    os.replace(staging, path)
     prune(docs_dir, {v["run"] for v in editions.values()} | ({run} if run else set()))
 
 
@@ -284,8 +281,4 @@ def record_results(
             "warehouse": str(Path(warehouse).resolve()),
             "result": result_to_json(result),
         }
-    path = _suites_state_path(docs_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    staging.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(staging, path)
+    write_text_atomically(_suites_state_path(docs_dir), json.dumps(state, indent=1, sort_keys=True))

@@ -26,7 +26,6 @@ import dataclasses
 import hashlib
 import html
 import json
-import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 import duckdb
 import yaml
 
+from barometre.common.atomic_file import write_text_atomically
 from barometre.common.settings import get_settings
 from barometre.publish.publication import PUBLISHED_DB, connect_published, current_version
 from barometre.serve.report import queries
@@ -124,13 +124,6 @@ def _missing_table(err: Exception) -> str:
     """A mart the report reads is missing from the publication, in words."""
     what = str(err).strip().splitlines()[0].removeprefix("Catalog Error: ")
     return f"the publication lacks a table the report reads ({what})"
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _renderer_fingerprint() -> str:
@@ -238,10 +231,10 @@ def build_report(
         # page it did not render: a crash in between leaves none, and the next build
         # renders the page again.
         (page.parent / DIGEST).unlink(missing_ok=True)
-        _write_atomically(page, text)
-        _write_atomically(page.parent / DIGEST, digest + "\n")
+        write_text_atomically(page, text)
+        write_text_atomically(page.parent / DIGEST, digest + "\n")
         built.append(BuiltReport(edition, page, data.publication.get("version")))
         say(f"[report] edition {edition}: {page}")
     _remove_leftovers(out)
-    _write_atomically(out / PAGE, _index(out))
+    write_text_atomically(out / PAGE, _index(out))
     return built
