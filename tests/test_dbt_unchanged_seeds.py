@@ -5,6 +5,8 @@ Dagster step with real builds is in tests/test_dbt_seeds_kept.py (slow)."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -223,3 +225,22 @@ def test_the_state_is_recorded_atomically_and_forgotten(tmp_path: Path) -> None:
     state.forget()
     assert not state.path.exists()
     state.forget()  # forgetting twice is fine
+
+
+def test_recording_forgets_the_records_of_warehouses_unused_for_a_month(tmp_path: Path) -> None:
+    """Tests and benchmarks leave one record per warehouse path: those no build wrote for
+    30 days go when another is recorded (files that are not records stay)."""
+    gone = seeds.SeedState.for_warehouse(tmp_path, tmp_path / "deleted.duckdb")
+    recent = seeds.SeedState.for_warehouse(tmp_path, tmp_path / "recent.duckdb")
+    gone.record("k", "run-0", 1)
+    recent.record("k", "run-0", 1)
+    notes = gone.path.with_name("notes.txt")
+    notes.write_text("not a record", encoding="utf-8")
+    month_ago = time.time() - 31 * 86400
+    for old in (gone.path, notes):
+        os.utime(old, (month_ago, month_ago))
+    state = seeds.SeedState.for_warehouse(tmp_path, tmp_path / "w.duckdb")
+    state.record("k", "run-1", 122)
+    assert sorted(p.name for p in state.path.parent.iterdir()) == sorted(
+        [state.path.name, recent.path.name, "notes.txt"]
+    )

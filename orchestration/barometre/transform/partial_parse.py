@@ -60,15 +60,19 @@ def save_partial_parse(target: Path, cache: Path) -> bool:
 
 UNUSED_DAYS = 30
 """A warehouse's state not saved again for this long is removed (its warehouse was most
-likely deleted: tests, benchmarks, a moved file; if not, its next build parses once)."""
+likely deleted: tests, benchmarks, a moved file; if not, its next build redoes the work
+once: parses, or builds the seeds)."""
 
 
-def forget_unused(folder: Path, days: float = UNUSED_DAYS) -> list[Path]:
-    """Remove the states in `folder` (one per warehouse path, ~2 MB each) that no build
-    saved for `days` days; those removed."""
+def forget_unused(
+    folder: Path, days: float = UNUSED_DAYS, suffix: str = Path(PARTIAL_PARSE).suffix
+) -> list[Path]:
+    """Remove the per-warehouse states in `folder` (files ending in `suffix`: parse
+    states, ~2 MB each, or the kept seeds' records, barometre.transform.unchanged_seeds)
+    that no build saved for `days` days; those removed."""
     horizon = time.time() - days * 86400
     removed = []
-    for state in folder.glob(f"*{Path(PARTIAL_PARSE).suffix}"):
+    for state in folder.glob(f"*{suffix}"):
         try:
             if state.stat().st_mtime < horizon:
                 state.unlink()

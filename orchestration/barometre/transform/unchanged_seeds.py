@@ -39,7 +39,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from barometre.common.atomic_file import write_text_atomically
 from barometre.common.digest import digest, relation_content
+from barometre.transform.partial_parse import forget_unused
 
 SUBGRAPH_TYPES = ("seed", "model", "test")
 PASSED = {"success", "pass"}
@@ -226,13 +228,9 @@ class SeedState:
         return Kept(key, str(state.get("run_id")), int(state.get("nodes") or 0))
 
     def record(self, key: str, run_id: str, nodes: int) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        staging = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
-        staging.write_text(
-            json.dumps({"key": key, "run_id": run_id, "nodes": nodes}, sort_keys=True),
-            encoding="utf-8",
-        )
-        os.replace(staging, self.path)  # atomic: a reader sees the old or the new state
+        state = {"key": key, "run_id": run_id, "nodes": nodes}
+        write_text_atomically(self.path, json.dumps(state, sort_keys=True))
+        forget_unused(self.path.parent, suffix=self.path.suffix)  # deleted warehouses'
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
