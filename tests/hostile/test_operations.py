@@ -470,7 +470,7 @@ def test_file_names_stay_in_the_working_file(tmp_path: Path) -> None:
 
 def test_working_files_are_owner_only_published_ones_readable(env, tmp_path) -> None:
     from barometre.common.run_log import captured, new_log_path
-    from barometre.common.writer_lock import lock_path, writer_lock
+    from barometre.common.writer_lock import lock_path, spill_folder, writer_lock
     from barometre.serve.cli.instance import ensure_instance_config
 
     old = os.umask(0o022)
@@ -492,6 +492,7 @@ def test_working_files_are_owner_only_published_ones_readable(env, tmp_path) -> 
 
     assert mode(env["warehouse"]) == 0o600
     assert mode(lock_path(env["warehouse"])) == 0o600
+    assert mode(spill_folder(env["warehouse"])) == 0o700  # before DuckDB makes it 0755
     assert mode(env["warehouse"].parent) == 0o711  # the published folder lives inside
     assert mode(log.parent) == 0o700 and mode(log) == 0o600
     assert mode(env["dagster"]) == 0o700 and mode(env["dagster"] / "dagster.yaml") == 0o600

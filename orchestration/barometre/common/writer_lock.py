@@ -89,10 +89,23 @@ def busy_message(warehouse: Path, waited: float, setting: str) -> str:
     )
 
 
+def spill_folder(warehouse: Path) -> Path:
+    """Where DuckDB spills a connection to `warehouse` beyond its memory limit (its default
+    `temp_directory`: dbt's builds, bounded by BAROMETRE_DBT_MEMORY_LIMIT)."""
+    return warehouse.with_name(warehouse.name + ".tmp")
+
+
 def secure_working_files(warehouse: Path) -> None:
-    """Owner-only modes on the working file and what DuckDB writes beside it."""
+    """Owner-only modes on the working file and what DuckDB writes beside it.
+
+    The spill folder is created here, 0700, before any writer opens the file: DuckDB
+    creates a missing one 0755 with files 0644 under the process's umask (dbt started
+    by a Dagster deployment that does not set `barometre`'s 077), and they hold
+    whatever the spilled query held. DuckDB keeps a folder it did not create (empty
+    between runs) and only removes its own files from it."""
     for path in (warehouse, warehouse.with_name(warehouse.name + ".wal")):
         private_file(path)
+    private_dir(spill_folder(warehouse))
 
 
 @contextlib.contextmanager
