@@ -21,6 +21,7 @@ from tests.factories import (
     write_limesurvey,
     write_surveymonkey,
 )
+from tests.project_copy import seeds_copy
 
 N_2021 = len(seed_questions("2021"))
 N_2018 = len(seed_questions("2018"))
@@ -218,6 +219,75 @@ def test_wording_match_ignores_accents_quotes_spaces_and_case(tmp_path: Path) ->
 def test_name_normalisation() -> None:
     assert normalize_name("Saint-Étienne  Métropole") == normalize_name("saint etienne metropole")
     assert normalize_text("L’Œuvre  «Test»") == 'l\'oeuvre "test"'
+
+
+def test_python_lookups_become_varchar_tables_nulls_and_empties_included() -> None:
+    from barometre.ingest.sql import register_columns, register_rows
+
+    con = duckdb.connect()
+    rows = [("é", None), ("1", "2")] + [(None, "x")] * 3000  # the type is not guessed
+    register_rows(con, "t", ["a", "b"], rows)
+    assert con.execute("SELECT count(a), count(b), count(*) FROM t").fetchone() == (2, 3001, 3002)
+    assert con.execute("SELECT * FROM t LIMIT 2").fetchall() == [("é", None), ("1", "2")]
+    register_rows(con, "empty", ["a", "b"], [])
+    register_columns(con, "also_empty", {"c": []})
+    for table in ("t", "empty", "also_empty"):
+        described = con.execute(f"SELECT column_type FROM (DESCRIBE {table})").fetchall()
+        assert {t for (t,) in described} == {"VARCHAR"}, table
+    assert con.execute("SELECT count(*) FROM empty").fetchone() == (0,)
+    assert not con.execute("SELECT * FROM duckdb_views() WHERE NOT internal").fetchall()
+
+
+def test_names_resolve_by_normalised_key_and_an_alias_decides_alone(tmp_path: Path) -> None:
+    """The reference's names as candidates: one row per SIREN (the last), every SIREN
+    whose name has the same key a candidate (ambiguous), an alias the one candidate of
+    its key (its own type if it gives one). `names` (the seed advice's view) and the
+    table the export's names are resolved against say the same."""
+    from barometre.ingest.resolve import resolve_collectivities
+
+    seeds = seeds_copy(tmp_path)
+    (seeds / "collectivities.csv").write_text(
+        "siren,insee_code,name,type_code,population,population_year,region_code,region_name\n"
+        "100000001,,Saint-Denis,CA,1,2023,11,IDF\n"
+        "100000002,,Saint Denis,CU,1,2023,11,IDF\n"  # same key: ambiguous
+        "100000003,,Ville Haute,CA,1,2023,11,IDF\n"
+        "100000003,,Ville-Haute Agglo,CA,1,2023,11,IDF\n"  # same SIREN: this row counts
+        "100000004,,Métropole Basse,ME,1,2023,11,IDF\n"
+        "100000005,,Métropole  basse,CU,1,2023,11,IDF\n",  # same key, but see the alias
+        encoding="utf-8",
+    )
+    (seeds / "collectivity_aliases.csv").write_text(
+        "alias,siren,type_code,note\n"
+        "metropole basse,100000004,,decides between two\n"
+        "Agglo du Haut,100000003,CU,an older type\n",
+        encoding="utf-8",
+    )
+    reference = load_reference(seeds, "2021")
+    assert {key: [tuple(c) for c in cs] for key, cs in reference.names.items()} == {
+        "saint denis": [("100000001", "Saint-Denis", "CA"), ("100000002", "Saint Denis", "CU")],
+        "ville haute agglo": [("100000003", "Ville-Haute Agglo", "CA")],
+        "metropole basse": [("100000004", "Métropole Basse", "ME")],
+        "agglo du haut": [("100000003", "Ville-Haute Agglo", "CU")],
+    }
+    con = duckdb.connect()
+    exported = ["SAINT DENIS", "Ville-Haute Agglo", "Ville Haute", "Métropole basse"]
+    exported.append("Agglo du Haut")
+    con.execute(
+        "CREATE TEMP TABLE stage_responses AS SELECT unnest(?::VARCHAR[]) AS collectivity_name",
+        [exported],
+    )
+    resolve_collectivities(con, reference)
+    resolved = con.execute(
+        "SELECT collectivity_name, respondent_id, reference_type, candidates "
+        "FROM name_resolution ORDER BY collectivity_name"
+    ).fetchall()
+    assert resolved == [
+        ("Agglo du Haut", "100000003", "CU", "1"),
+        ("Métropole basse", "100000004", "ME", "1"),
+        ("SAINT DENIS", None, None, "2"),
+        ("Ville Haute", None, None, "0"),  # the first row of its SIREN no longer counts
+        ("Ville-Haute Agglo", "100000003", "CA", "1"),
+    ]
 
 
 def test_type_outside_accepted_set_is_quarantined_with_its_value(

@@ -5,6 +5,7 @@ failures read seeds with; a missing seed is told the same way by all of them."""
 from __future__ import annotations
 
 import ast
+import csv
 import inspect
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from barometre.common.settings import PROJECT_ROOT
 from barometre.ingest.errors import IngestError
 from barometre.ingest.new_edition import create_edition
-from barometre.ingest.reference import read_seed, seed_rows
+from barometre.ingest.reference import read_seed, seed_columns, seed_rows
 from barometre.ingest.reference_advice import declared_editions
 from barometre.serve.cli import main
 from barometre.serve.cli import new_edition as new_edition_cli
@@ -22,8 +23,9 @@ from tests.factories import SEEDS
 from tests.project_copy import seeds_copy, temp_settings
 
 ORCHESTRATION = PROJECT_ROOT / "orchestration"
-# Reads a published reference table under data/reference/, not a seed.
-NOT_SEED_READERS = {"barometre_dev/sample/calibration.py"}
+# Not seed readers: a published reference table under data/reference/ (calibration), the
+# header line of a CSV export (read_csv).
+NOT_SEED_READERS = {"barometre_dev/sample/calibration.py", "barometre/ingest/read_csv.py"}
 
 
 def _write(path: Path, text: str) -> Path:
@@ -55,6 +57,44 @@ def test_read_seed_gives_header_rows_and_the_line_each_row_starts_on(tmp_path: P
     )
 
 
+def test_read_seed_reads_odd_files_as_csv_dictreader_does(tmp_path: Path) -> None:
+    """read_seed builds its rows without csv.DictReader's per-row layer: the same rows,
+    whatever the file holds (blank lines, short and long rows, a repeated column name)."""
+    odd = (
+        "a,b,a,c\r\n"  # 'a' twice: the last cell wins
+        "1,2,3,4\r\n"
+        "\r\n"  # a blank line: skipped
+        "5,6\r\n"  # short: the missing cells are None
+        '7,8,9,10,11,"twelve\nlines"\n'  # long: the extra cells under None
+        ",,,\n"
+        "13,14,15,16"  # no end of line
+    )
+    for name, text in (("odd.csv", odd), ("empty.csv", ""), ("blank_header.csv", "\n1,2\n")):
+        path = _write(tmp_path / name, text)
+        with path.open(encoding="utf-8", newline="") as handle:
+            expected = csv.DictReader(handle)
+            rows = tuple(expected)
+            header = tuple(expected.fieldnames or ())
+        seed = read_seed(tmp_path, name)
+        assert (seed.header, seed.rows) == (header, rows), name
+    assert read_seed(tmp_path, "odd.csv").lines == (2, 4, 5, 7, 8)
+
+
+def test_seed_columns_are_the_rows_cells_one_list_per_column(tmp_path: Path) -> None:
+    _write(tmp_path / "refs.csv", 'siren,extra,name\n1,x,"Un, deux"\n\n2,y,Trois\n')
+    assert seed_columns(tmp_path, "refs.csv", ("name", "siren")) == [
+        ["Un, deux", "Trois"],
+        ["1", "2"],
+    ]
+    with pytest.raises(IngestError, match="no column type_code") as err:
+        seed_columns(tmp_path, "refs.csv", ("siren", "type_code"))
+    assert err.value.file == str(tmp_path / "refs.csv")
+    _write(tmp_path / "short.csv", "siren,name\n1,Un\n\n2\n")
+    with pytest.raises(IngestError, match="column 'name' is missing") as err:
+        seed_columns(tmp_path, "short.csv", ("siren", "name"))
+    assert err.value.row == 4  # the file's line, blank lines counted
+
+
 def test_a_missing_seed_is_an_error_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="seed file is missing") as err:
         read_seed(tmp_path, "editions.csv")
@@ -63,13 +103,15 @@ def test_a_missing_seed_is_an_error_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_no_module_but_the_seed_reader_parses_csv_rows() -> None:
-    """csv.DictReader appears once in the project's code: in the module of read_seed."""
+    """csv.reader and csv.DictReader appear in the module of read_seed, and elsewhere only
+    where what is read is not a seed."""
     reader = Path(inspect.getsourcefile(read_seed) or "").resolve()
     offenders = []
     for path in sorted(ORCHESTRATION.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         uses = any(
-            isinstance(node, ast.Attribute) and node.attr == "DictReader" for node in ast.walk(tree)
+            isinstance(node, ast.Attribute) and node.attr in ("DictReader", "reader")
+            for node in ast.walk(tree)
         )
         relative = path.relative_to(ORCHESTRATION).as_posix()
         if uses and path.resolve() != reader and relative not in NOT_SEED_READERS:

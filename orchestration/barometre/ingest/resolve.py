@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from barometre.ingest.reference import Reference
-from barometre.ingest.sql import register_rows
+from barometre.ingest.sql import register_columns
 from barometre.ingest.text import normalize_name
 
 
@@ -16,16 +16,7 @@ def resolve_collectivities(con: duckdb.DuckDBPyConnection, reference: Reference)
     The reference's names become a table; the export's names are normalised in DuckDB by
     the same Python function, so memory stays bounded however many distinct names come.
     """
-    register_rows(
-        con,
-        "reference_names",
-        ["name_key", "siren", "type_code", "position"],
-        [
-            (key, c.siren, c.type_code, str(position))
-            for key, candidates in reference.names.items()
-            for position, c in enumerate(candidates)
-        ],
-    )
+    register_columns(con, "reference_names", reference.name_table.candidate_columns())
     keys = reference.name_keys  # a name written as in the seeds is not normalised again
 
     def key_of(name: str) -> str:
