@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dagster import Definitions
 
+import barometre.common.frozen_tools  # noqa: F401  (first: see its docstring)
 from barometre.common.resources import WarehouseResource
 from barometre.common.settings import export_environment, get_settings
 from barometre.ingest import defs as ingest
