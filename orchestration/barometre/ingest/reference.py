@@ -28,7 +28,7 @@ class Question:
 
 
 class Collectivity(NamedTuple):
-    """One reference row (a NamedTuple: a large reference makes ~10⁵ of them)."""
+    """One collectivity of the reference (made on demand: `NameTable.by_key`)."""
 
     siren: str
     name: str
